@@ -1,0 +1,138 @@
+package scsi
+
+import "fmt"
+
+// Key is a persistent reservation key: an opaque unsigned 64-bit value,
+// big-endian on the wire. 0 means "none" and is never a registered key.
+type Key uint64
+
+// String prints a key as sg_persist does: lower-case hex, "0x" prefix, no padding.
+func (k Key) String() string { return fmt.Sprintf("0x%x", uint64(k)) }
+
+// ReservationType is the SCSI TYPE field (SPC-4 table 190). The Linux block
+// ioctls number the same types differently; see BlockPRType.
+type ReservationType uint8
+
+// The six persistent reservation types of SPC-4.
+const (
+	TypeNone                           ReservationType = 0x0
+	TypeWriteExclusive                 ReservationType = 0x1 // WE
+	TypeExclusiveAccess                ReservationType = 0x3 // EA
+	TypeWriteExclusiveRegistrantsOnly  ReservationType = 0x5 // WE-RO, fence_scsi's type
+	TypeExclusiveAccessRegistrantsOnly ReservationType = 0x6 // EA-RO
+	TypeWriteExclusiveAllRegistrants   ReservationType = 0x7 // WE-AR
+	TypeExclusiveAccessAllRegistrants  ReservationType = 0x8 // EA-AR
+)
+
+// Valid reports whether t is one of the six defined types.
+func (t ReservationType) Valid() bool {
+	switch t {
+	case 1, 3, 5, 6, 7, 8:
+		return true
+	}
+	return false
+}
+
+// AllRegistrants reports whether every registrant is a holder (types 7 and 8).
+func (t ReservationType) AllRegistrants() bool { return t == 7 || t == 8 }
+
+// RegistrantsOnly reports whether t is a "registrants only" type (5 and 6).
+func (t ReservationType) RegistrantsOnly() bool { return t == 5 || t == 6 }
+
+// String returns SPC's short name of the type.
+func (t ReservationType) String() string {
+	switch t {
+	case TypeNone:
+		return "none"
+	case TypeWriteExclusive:
+		return "WE"
+	case TypeExclusiveAccess:
+		return "EA"
+	case TypeWriteExclusiveRegistrantsOnly:
+		return "WE-RO"
+	case TypeExclusiveAccessRegistrantsOnly:
+		return "EA-RO"
+	case TypeWriteExclusiveAllRegistrants:
+		return "WE-AR"
+	case TypeExclusiveAccessAllRegistrants:
+		return "EA-AR"
+	}
+	return fmt.Sprintf("type-0x%x", uint8(t))
+}
+
+// KeyList is the READ KEYS response: one key per registered I_T nexus
+// (duplicates are normal: one per path of a host).
+type KeyList struct {
+	Generation uint32
+	Keys       []Key
+	// Partial is set when the device reported more keys than could be read
+	// even at the SPC maximum allocation length.
+	Partial bool
+}
+
+// Contains reports whether k is registered through at least one nexus.
+func (l *KeyList) Contains(k Key) bool {
+	for _, x := range l.Keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Reservation is the READ RESERVATION response.
+type Reservation struct {
+	Generation uint32
+	// Present is false when no persistent reservation is held.
+	Present bool
+	// Key is the holder's key; 0 for the all-registrants types.
+	Key   Key
+	Scope uint8
+	Type  ReservationType
+}
+
+// Capabilities is the REPORT CAPABILITIES response (SPC-4 6.15.4).
+type Capabilities struct {
+	RLRC, CRH, SIPC, ATPC, PTPLC bool
+	TMV                          bool
+	AllowCommands                uint8
+	PTPLA                        bool
+	// TypeMask is the 16-bit type mask as libiscsi reads it (bit 15 WE-AR,
+	// 14 EA-RO, 13 WE-RO, 11 EA, 9 WE, 0 EA-AR); meaningful when TMV is set.
+	TypeMask uint16
+}
+
+// Supports reports whether t is advertised in the type mask (true if TMV is clear).
+func (c *Capabilities) Supports(t ReservationType) bool {
+	if !c.TMV {
+		return true
+	}
+	bit := map[ReservationType]uint16{1: 1 << 9, 3: 1 << 11, 5: 1 << 13, 6: 1 << 14, 7: 1 << 15, 8: 1 << 0}[t]
+	return bit != 0 && c.TypeMask&bit != 0
+}
+
+// FullStatus is the READ FULL STATUS response.
+type FullStatus struct {
+	Generation  uint32
+	Descriptors []FullStatusDescriptor
+}
+
+// FullStatusDescriptor describes one registered I_T nexus.
+type FullStatusDescriptor struct {
+	Key                  Key
+	AllTgPt              bool
+	ReservationHolder    bool
+	Scope                uint8
+	Type                 ReservationType
+	RelativeTargetPortID uint16
+	TransportID          []byte
+}
+
+// InquiryData is the decoded part of standard INQUIRY data we use.
+type InquiryData struct {
+	PeripheralQualifier uint8
+	PeripheralType      uint8
+	Version             uint8
+	Vendor, Product     string
+	Revision            string
+}
