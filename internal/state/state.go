@@ -1,0 +1,146 @@
+// Package state reads and writes fence_scsi's state files: the key file
+// (one line, the local node's key in lower-case hex) and the dev file (one
+// device path per line, as configured, appended without duplicates and never
+// pruned). The formats are fence_scsi's, so an installed Python
+// fence_scsi_check keeps working with files written here.
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// Default paths: fence_scsi's STORE_PATH ("/var/run/cluster") + ".key"/".dev"
+// since fence-agents 4.11.
+const (
+	DefaultKeyFile = "/var/run/cluster.key"
+	DefaultDevFile = "/var/run/cluster.dev"
+)
+
+// Store names the two state files.
+type Store struct {
+	KeyFile string
+	DevFile string
+}
+
+// Default is the Store fence_scsi uses.
+var Default = Store{KeyFile: DefaultKeyFile, DevFile: DefaultDevFile}
+
+// FileError is a state file that could not be read or written. Its text is
+// fence_scsi's; Err holds the cause for debug logs and errors.Is
+// (fs.ErrNotExist when the file is missing).
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return fmt.Sprintf("Failed: Cannot open file %q", e.Path) }
+
+// Unwrap returns the cause.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// KeyError is a key file whose first line is not a valid key.
+type KeyError struct {
+	Path string
+	Err  error // from keys.Parse
+}
+
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("Failed: file %q does not hold a valid key: %v", e.Path, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// WriteKey replaces the key file with the key in lower-case hex and a newline.
+func (s Store) WriteKey(k scsi.Key) error {
+	return writeAtomic(s.KeyFile, []byte(keys.Format(k)+"\n"))
+}
+
+// ReadKey reads the key file the way fence_scsi does (first line, stripped,
+// lower-cased; the watchdog check compares it with sg_persist's output).
+func (s Store) ReadKey() (scsi.Key, error) {
+	data, err := os.ReadFile(s.KeyFile)
+	if err != nil {
+		return 0, &FileError{Path: s.KeyFile, Err: err}
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	k, err := keys.Parse(strings.ToLower(strings.TrimSpace(string(line))))
+	if err != nil {
+		return 0, &KeyError{Path: s.KeyFile, Err: err}
+	}
+	return k, nil
+}
+
+// ReadDevices returns the non-empty, stripped lines of the dev file.
+func (s Store) ReadDevices() ([]string, error) {
+	data, err := os.ReadFile(s.DevFile)
+	if err != nil {
+		return nil, &FileError{Path: s.DevFile, Err: err}
+	}
+	return deviceLines(data), nil
+}
+
+func deviceLines(data []byte) []string {
+	var devs []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, len(data)+1)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			devs = append(devs, line)
+		}
+	}
+	return devs
+}
+
+// AddDevices appends the devices missing from the dev file, in the order
+// given, and keeps every existing line (the file is never pruned). A path
+// containing whitespace cannot be stored in the line format and is refused.
+// Concurrent writers are serialised with an flock on DevFile+".lock".
+func (s Store) AddDevices(devs ...string) error {
+	for _, d := range devs {
+		if d == "" || strings.IndexFunc(d, isSpace) >= 0 {
+			return fmt.Errorf("Failed: device path %q cannot be stored in %q", d, s.DevFile)
+		}
+	}
+	unlock, err := lockFile(s.DevFile + ".lock")
+	if err != nil {
+		return &FileError{Path: s.DevFile, Err: err}
+	}
+	defer unlock()
+
+	old, err := os.ReadFile(s.DevFile)
+	if err != nil && !os.IsNotExist(err) {
+		return &FileError{Path: s.DevFile, Err: err}
+	}
+	have := map[string]bool{}
+	for _, d := range deviceLines(old) {
+		have[d] = true
+	}
+	buf := bytes.Clone(old)
+	if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+		buf = append(buf, '\n')
+	}
+	added := false
+	for _, d := range devs {
+		if !have[d] {
+			have[d] = true
+			buf = append(buf, d+"\n"...)
+			added = true
+		}
+	}
+	if !added && err == nil {
+		return nil
+	}
+	return writeAtomic(s.DevFile, buf)
+}
+
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
+}
