@@ -48,6 +48,9 @@ var (
 	ErrTimeout                = errors.New("timeout")
 	ErrAborted                = errors.New("command aborted")
 	ErrMalformed              = errors.New("malformed response")
+	// ErrDevice is any other failure the device reported (MEDIUM ERROR,
+	// HARDWARE ERROR, DATA PROTECT, CHECK CONDITION without usable sense, ...).
+	ErrDevice = errors.New("device error")
 	// ErrOutcomeUnknown marks a PR OUT that may or may not have executed
 	// (timeout, transport failure, EINTR): re-read the state, never re-send blindly.
 	ErrOutcomeUnknown = errors.New("outcome unknown")

@@ -115,6 +115,8 @@ func (c *Capabilities) Supports(t ReservationType) bool {
 type FullStatus struct {
 	Generation  uint32
 	Descriptors []FullStatusDescriptor
+	// Partial is set when the descriptor list did not fit in the largest allocation.
+	Partial bool
 }
 
 // FullStatusDescriptor describes one registered I_T nexus.
