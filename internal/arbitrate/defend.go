@@ -1,0 +1,194 @@
+package arbitrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// ErrLost is matched when the defender has positive evidence that another
+// key took the devices: stop the service, never retry.
+var ErrLost = errors.New("reservation lost")
+
+// ErrGaveUp is matched when more than Misses consecutive defender cycles
+// failed without evidence either way.
+var ErrGaveUp = errors.New("defender gave up")
+
+// Defend is the defender (field-map §1.6 "Defender cycle"). Every period it
+// checks every device (in parallel, one goroutine per device) and returns
+//   - an error matching ErrLost as soon as one device shows positive evidence
+//     of loss: a foreign holder, our key absent, RESERVATION CONFLICT on our
+//     own renewal or preempt, a 2A/03-05 unit attention confirmed by a read;
+//   - an error matching ErrGaveUp after Misses+1 consecutive failed cycles;
+//   - ctx.Err() when ctx is cancelled.
+//
+// It preempts foreign registrations by key (never CLEAR), renews by
+// re-registering our key (REGISTER with RK = SARK = key, which advances
+// PRgeneration and, unlike REGISTER AND IGNORE, can never bring back a
+// preempted registration), and re-reserves when the reservation is gone
+// but our key is still registered. With once set it runs one cycle and
+// returns nil (held) or the cycle's error.
+func Defend(ctx context.Context, cfg Config, once bool) error {
+	c := &cfg
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	devs := ordered(ctx, c)
+	start := c.now()
+	misses := 0
+	for k := 1; ; k++ {
+		err := cycle(ctx, c, devs)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			misses = 0
+		case errors.Is(err, ErrLost):
+			return err
+		default:
+			misses++
+			c.logf("defend: cycle failed (%d of %d tolerated): %v", misses, c.Misses, err)
+			if once {
+				return err
+			}
+			if misses > c.Misses {
+				return fmt.Errorf("%w after %d consecutive failed cycles: %w", ErrGaveUp, misses, err)
+			}
+		}
+		if once {
+			return nil
+		}
+		// Cycles start on a fixed grid so a slow cycle does not push the
+		// next renewal later; an overrun restarts the grid now.
+		next := start.Add(time.Duration(k) * c.Period)
+		d := next.Sub(c.now())
+		if d < 0 {
+			start, d = c.now().Add(-time.Duration(k)*c.Period), 0
+		}
+		if err := c.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// cycle checks every device once, in parallel under one deadline of one
+// period. Loss on any device wins over failures elsewhere; device order
+// decides which loss is reported.
+func cycle(ctx context.Context, c *Config, devs []scsi.Device) error {
+	cctx, cancel := context.WithTimeout(ctx, c.Period)
+	defer cancel()
+	errs := make([]error, len(devs))
+	var wg sync.WaitGroup
+	for i, d := range devs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = defendDevice(cctx, c, d)
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if errors.Is(err, ErrLost) {
+			return err
+		}
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// defendDevice runs one defender cycle on one device. The renewal comes
+// first, so it completes within one command timeout of the cycle start —
+// the "+ timeout" of the renewal-gap invariant.
+func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
+	name := d.Name()
+	lost := func(format string, args ...any) error {
+		return fmt.Errorf("defend %s: %w: %s", name, ErrLost, fmt.Sprintf(format, args...))
+	}
+	// confirm turns a conflict or a 2A/03-05 unit attention into evidence
+	// only if a read shows our key gone; otherwise the cycle failed.
+	confirm := func(op string, err error) (view, error) {
+		v, rerr := readView(ctx, c, d)
+		switch {
+		case rerr != nil:
+			return v, fmt.Errorf("defend %s: %s: %w (state unreadable: %v)", name, op, err, rerr)
+		case !v.registered(c.Key):
+			return v, lost("%s: %v, and key %v is no longer registered (%v)", op, err, c.Key, v)
+		case v.res.Present && !v.heldBy(c.Key, c.Type):
+			return v, lost("%s: %v, and the reservation is no longer ours (%v)", op, err, v)
+		}
+		return v, nil
+	}
+
+	renew := func(ctx context.Context) error { return d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{}) }
+	err := command(ctx, c, renew)
+	if err != nil && (preemptedUA(err) || errors.Is(err, scsi.ErrUnitAttention)) {
+		// The UA was reported instead of executing the command (spec §6.2):
+		// check the state, then send the renewal again.
+		if _, cerr := confirm("renew", err); cerr != nil {
+			return cerr
+		}
+		err = command(ctx, c, renew)
+	}
+	switch {
+	case errors.Is(err, scsi.ErrReservationConflict):
+		if _, cerr := confirm("renew", err); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("defend %s: renew: %w", name, err)
+	case err != nil:
+		return fmt.Errorf("defend %s: renew: %w", name, err)
+	}
+
+	v, err := readView(ctx, c, d)
+	if err != nil {
+		return fmt.Errorf("defend %s: read: %w", name, err)
+	}
+	if !v.registered(c.Key) {
+		return lost("key %v is no longer registered (%v)", c.Key, v)
+	}
+	if v.res.Present && !v.heldBy(c.Key, c.Type) {
+		return lost("reservation is no longer ours (%v)", v)
+	}
+
+	// Sole-registrant invariant: remove challengers by key, never CLEAR.
+	for _, k := range v.foreign(c.Key) {
+		err := command(ctx, c, func(ctx context.Context) error { return d.Preempt(ctx, c.Key, k, c.Type) })
+		if err == nil {
+			c.logf("defend %s: preempted foreign registration %v", name, k)
+			continue
+		}
+		if errors.Is(err, scsi.ErrReservationConflict) || preemptedUA(err) {
+			w, cerr := confirm(fmt.Sprintf("preempt %v", k), err)
+			if cerr != nil {
+				return cerr
+			}
+			if !w.registered(k) {
+				continue // the challenger withdrew by itself
+			}
+		}
+		return fmt.Errorf("defend %s: preempt %v: %w", name, k, err)
+	}
+
+	if !v.res.Present {
+		// Still registered, reservation gone (released, or the reserving
+		// nexus went away): re-reserve; RESERVE arbitrates any race.
+		c.logf("defend %s: no reservation while registered; reserving %v", name, c.Type)
+		err := command(ctx, c, func(ctx context.Context) error { return d.Reserve(ctx, c.Key, c.Type) })
+		if errors.Is(err, scsi.ErrReservationConflict) {
+			if _, cerr := confirm("reserve", err); cerr != nil {
+				return cerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("defend %s: reserve: %w", name, err)
+		}
+	}
+	return nil
+}
