@@ -1,0 +1,250 @@
+# Helpers for scenario scripts (tests/e2e/*.sh). Sourced by driver.sh inside the guest, in the
+# chroot into the host root (bash). Scenarios run with `set -eu`; any failing helper ends the
+# scenario with a non-zero status, which the host turns into a test failure.
+#
+# Nodes are numbered 1..FSG_NODES, LUNs 1..FSG_LUNS, paths 1..FSG_PATHS.
+#
+#   dev K L [P]          node K's /dev/sdX for LUN L (through path P, default 1), from sysfs
+#   devs K [P]           node K's devices of every LUN, comma-separated (for -d)
+#   key K                the reservation key used for node K (hex, no 0x)
+#   on_node K cmd...     run cmd with node K's private /run (unshare -m + bind mount)
+#   agent K args...      run $AGENT as node K; sets AGENT_RC, AGENT_OUT (stdout), AGENT_ERR
+#   expect_agent RC K args...   agent, and fail unless its exit status is RC
+#   keys L [K]           registered keys of LUN L (lower-case 0x..., one per line), read with
+#                        sg_persist -n -i -k through node K's path (default 1)
+#   holder L [K]         reservation key holding LUN L (0x...), empty if none
+#   restype L [K]        reservation type text of LUN L, empty if none
+#   show_pr L            print keys and reservation of LUN L
+#   assert_keys L K1 K2  the registered keys of LUN L are exactly those of nodes K1 K2 ... (any order)
+#   assert_holder L K    node K's key holds the reservation of LUN L ("none" for no reservation)
+#   assert_write_ok K L  dd oflag=direct of one block by node K to LUN L succeeds
+#   assert_write_fails K L   that write fails with a reservation conflict (EBADE)
+#   node_logout K [P]    end node K's session through path P (target side, see README)
+#   node_login K P       log node K in through portal path P (P=9 is the spare re-login portal)
+#   pr_dir_remove        rm -rf LIO's /etc/target/pr (REGISTER then answers NOT READY)
+#   step TEXT / say TEXT / pass TEXT / fail TEXT
+
+FSG_RUN=/tmp/fsg-run
+FSG_TOOLS=/tmp/fsg-tools
+FSG_TIQN=iqn.2003-01.org.linux-iscsi.fsg:target
+FSG_IIQN=iqn.2003-01.org.linux-iscsi.fsg
+FSG_TPG=/sys/kernel/config/target/iscsi/$FSG_TIQN/tpgt_1
+
+step() { printf '\n== %s\n' "$*"; }
+say() { printf '   %s\n' "$*"; }
+pass() { printf '   ok: %s\n' "$*"; }
+fail() {
+	printf '   FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+_num() { case "$1" in '' | *[!0-9]*) fail "not a number: '$1'" ;; esac; }
+
+# _session K P: sysfs directory of node K's session through path P (portal 127.0.P-1.K; P=9:
+# the spare portal 127.0.9.K).
+_session() {
+	local k=$1 p=$2 s n addr want
+	if [ "$p" = 9 ]; then want=127.0.9.$k; else want=127.0.$((p - 1)).$k; fi
+	for s in /sys/class/iscsi_session/session*; do
+		[ -e "$s/initiatorname" ] || continue
+		[ "$(cat "$s/initiatorname")" = "$FSG_IIQN:node$k" ] || continue
+		n=${s##*/session}
+		addr=$(cat "/sys/class/iscsi_connection/connection$n:0/persistent_address" 2>/dev/null || true)
+		[ "$addr" = "$want" ] || continue
+		echo "$s"
+		return 0
+	done
+	return 1
+}
+
+dev() {
+	local k=$1 l=$2 p=${3:-${FSG_PATH_OF_NODE[$1]:-1}} s b
+	_num "$k"
+	_num "$l"
+	_num "$p"
+	s=$(_session "$k" "$p") || fail "no iSCSI session for node $k path $p"
+	for b in "$s"/device/target*/*:*:*:"$((l - 1))"/block/*; do
+		[ -e "$b" ] || continue
+		echo "/dev/${b##*/}"
+		return 0
+	done
+	fail "no disk for node $k LUN $l path $p"
+}
+
+devs() {
+	local k=$1 l out=""
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		out="$out${out:+,}$(dev "$k" "$l" "${2:-${FSG_PATH_OF_NODE[$1]:-1}}")"
+	done
+	echo "$out"
+}
+
+key() {
+	_num "$1"
+	printf 'fe5c%04x\n' "$1"
+}
+
+# Per-node /run: every node gets /tmp/fsg-nodes/nodeK bind-mounted on /run in a private mount
+# namespace, so agents' state files (cluster.key, cluster.dev) never mix nor touch the host.
+on_node() {
+	local k=$1
+	_num "$k"
+	shift
+	mkdir -p "/tmp/fsg-nodes/node$k"
+	unshare -m --propagation private -- /bin/sh -c 'mount --bind "$1" /run && shift && exec "$@"' \
+		fsg-node "/tmp/fsg-nodes/node$k" "$@"
+}
+
+AGENT_RC=0
+AGENT_OUT=""
+AGENT_ERR=""
+agent() {
+	local k=$1
+	shift
+	local o e
+	o=$(mktemp) e=$(mktemp)
+	printf '   $ [node%s] %s %s\n' "$k" "${AGENT##*/}" "$*"
+	AGENT_RC=0
+	on_node "$k" "$AGENT" "$@" >"$o" 2>"$e" || AGENT_RC=$?
+	AGENT_OUT=$(cat "$o")
+	AGENT_ERR=$(cat "$e")
+	rm -f "$o" "$e"
+	[ -z "$AGENT_OUT" ] || printf '%s\n' "$AGENT_OUT" | sed 's/^/     > /'
+	if [ -n "$AGENT_ERR" ] && [ "${FSG_SHOW_STDERR:-1}" = 1 ]; then
+		printf '%s\n' "$AGENT_ERR" | sed 's/^/     2> /'
+	fi
+	printf '     (exit %s)\n' "$AGENT_RC"
+}
+
+expect_agent() {
+	local want=$1
+	shift
+	agent "$@"
+	[ "$AGENT_RC" = "$want" ] || fail "agent on node $1 exited $AGENT_RC, want $want"
+}
+
+# sg_persist through node K's path; a TEST UNIT READY first consumes a pending UNIT ATTENTION
+# (after a preempt, the fenced nexus gets one), and one retry covers a late one.
+_pr_in() {
+	local l=$1 k=$2 what=$3 d
+	d=$(dev "$k" "$l")
+	sg_turs "$d" >/dev/null 2>&1 || true
+	sg_persist -n -i "$what" -d "$d" 2>/dev/null || {
+		sg_turs "$d" >/dev/null 2>&1 || true
+		sg_persist -n -i "$what" -d "$d"
+	}
+}
+
+keys() {
+	local out
+	out=$(_pr_in "$1" "${2:-${FSG_WITNESS:-1}}" -k) || fail "sg_persist read keys LUN $1"
+	printf '%s\n' "$out" | awk '$1 ~ /^0x[0-9a-fA-F]+$/ {print tolower($1)}'
+}
+
+holder() {
+	local out
+	out=$(_pr_in "$1" "${2:-${FSG_WITNESS:-1}}" -r) || fail "sg_persist read reservation LUN $1"
+	printf '%s\n' "$out" | sed -n 's/^ *Key=\(0x[0-9a-fA-F]*\).*/\1/p' | tr 'A-F' 'a-f'
+}
+
+restype() {
+	local out
+	out=$(_pr_in "$1" "${2:-${FSG_WITNESS:-1}}" -r) || fail "sg_persist read reservation LUN $1"
+	printf '%s\n' "$out" | sed -n 's/.*type: *//p'
+}
+
+show_pr() {
+	local l=$1 k h
+	k=$(keys "$l" | tr '\n' ' ')
+	h=$(holder "$l")
+	say "LUN $l: registered keys: ${k:-(none)}"
+	if [ -n "$h" ]; then
+		say "LUN $l: reservation: held by $h, $(restype "$l")"
+	else
+		say "LUN $l: reservation: none"
+	fi
+}
+
+_hexkey() { printf '0x%s\n' "$(key "$1" | sed 's/^0*//')"; }
+
+assert_keys() {
+	local l=$1 k want got
+	shift
+	want=$(for k in "$@"; do _hexkey "$k"; done | sort)
+	got=$(keys "$l" | sort)
+	[ "$want" = "$got" ] ||
+		fail "LUN $l keys are [$(echo $got)], want [$(echo $want)]"
+	pass "LUN $l keys are exactly [$(echo $want)]"
+}
+
+assert_holder() {
+	local l=$1 k=$2 got
+	got=$(holder "$l")
+	if [ "$k" = none ]; then
+		[ -z "$got" ] || fail "LUN $l reserved by $got, want no reservation"
+		pass "LUN $l has no reservation"
+		return
+	fi
+	[ "$got" = "$(_hexkey "$k")" ] || fail "LUN $l reservation holder is '${got:-none}', want $(_hexkey "$k")"
+	pass "LUN $l reservation held by node $k's key $(_hexkey "$k")"
+}
+
+# One 4 KiB block at a node-specific offset, bypassing the page cache.
+_write() {
+	local k=$1 l=$2 d
+	d=$(dev "$k" "$l")
+	dd if=/dev/zero of="$d" bs=4096 count=1 seek="$((k * 8))" oflag=direct conv=notrunc status=none 2>&1
+}
+
+assert_write_ok() {
+	local out
+	out=$(_write "$1" "$2") || fail "node $1 cannot write LUN $2 ($(dev "$1" "$2")): $out"
+	pass "node $1 writes LUN $2 ($(dev "$1" "$2"))"
+}
+
+assert_write_fails() {
+	local out
+	if out=$(_write "$1" "$2"); then
+		fail "node $1 could still write LUN $2 ($(dev "$1" "$2"))"
+	fi
+	case "$out" in
+	*"Invalid exchange"*) pass "node $1 write to LUN $2 refused: reservation conflict (dd: Invalid exchange)" ;;
+	*) fail "node $1 write to LUN $2 failed, but not with a reservation conflict: $out" ;;
+	esac
+}
+
+# Session control. iscsistart has no logout; a session is ended from the target side by
+# closing its connection (LIO: disabling the TPG would end every node's sessions), see README.
+node_login() {
+	local k=$1 p=$2 a
+	_num "$k"
+	_num "$p"
+	if [ "$p" = 9 ]; then a=127.0.9.$k; else a=127.0.$((p - 1)).$k; fi
+	"$FSG_TOOLS/bin/iscsistart" -i "$FSG_IIQN:node$k" -t "$FSG_TIQN" -g 1 -a "$a" -p 3260 >/dev/null 2>&1 ||
+		fail "iscsistart node $k portal $a"
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if _session "$k" "$p" >/dev/null; then
+			local s n
+			s=$(_session "$k" "$p")
+			n=$(ls -d "$s"/device/target*/*:*:*:*/block/* 2>/dev/null | wc -l)
+			[ "$n" -ge "$FSG_LUNS" ] && return 0
+		fi
+		sleep 0.1
+	done
+	fail "node $k path $p: disks did not appear after login"
+}
+
+pr_dir_remove() {
+	rm -rf /tmp/fsg-etc-target/pr
+}
+
+pr_dir_restore() {
+	mkdir -p /tmp/fsg-etc-target/pr
+}
+
+# isid K P: the ISID LIO sees for node K's session through path P (from READ FULL STATUS's
+# TransportID is not exposed by sg_persist text; LIO's configfs lists sessions instead).
+lio_sessions() {
+	cat "$FSG_TPG/dynamic_sessions" 2>/dev/null || true
+}
