@@ -1,0 +1,80 @@
+package sim
+
+// Quirks selects documented target deviations from SPC-4 (spec §6.15). The
+// zero value is the strict SPC-4 behaviour; QuirkLIO and QuirkTGT bundle the
+// deviations of the two open-source targets. The conformance suite reads the
+// same bits to know which answer to expect from a target.
+type Quirks uint32
+
+// Individual deviations. Each names the target(s) that show it.
+const (
+	// QuirkNotReadyUnregistered: RESERVE, RELEASE and CLEAR from an
+	// unregistered nexus while no reservation exists answer NOT READY 08/00
+	// instead of RESERVATION CONFLICT (LIO).
+	QuirkNotReadyUnregistered Quirks = 1 << iota
+	// QuirkReleaseNonHolderAnyKey: RELEASE from a registered non-holder is
+	// GOOD even with a wrong RK; the key is checked only for the holder (LIO, tgt).
+	QuirkReleaseNonHolderAnyKey
+	// QuirkReleaseWrongTypeConflict: RELEASE by the holder with the wrong
+	// type answers RESERVATION CONFLICT instead of 26/04 (LIO).
+	QuirkReleaseWrongTypeConflict
+	// QuirkScopeParamList: SCOPE ≠ 0 answers 26/00 instead of 24/00 (LIO).
+	QuirkScopeParamList
+	// QuirkNoGenerationOnUnregister: unregistering does not bump PRGENERATION (LIO).
+	QuirkNoGenerationOnUnregister
+	// QuirkGenerationOnNoopRegister: REGISTER(-AND-IGNORE) with SARK 0 from
+	// an unregistered nexus bumps PRGENERATION (tgt).
+	QuirkGenerationOnNoopRegister
+	// QuirkNoPreemptAndAbort: PREEMPT AND ABORT is not implemented, 24/00 (tgt).
+	QuirkNoPreemptAndAbort
+	// QuirkUAPreemptedAsReservations: preempted registrants get UA 2A/03
+	// instead of 2A/05 (tgt).
+	QuirkUAPreemptedAsReservations
+	// QuirkNoCapabilityBits: REPORT CAPABILITIES sets no capability bit and
+	// ALLOW COMMANDS 0, but TMV with all six types (tgt).
+	QuirkNoCapabilityBits
+	// QuirkNoReadFullStatus: READ FULL STATUS answers 24/00 (tgt).
+	QuirkNoReadFullStatus
+	// QuirkParamLenInvalidCDB: a PR OUT parameter list length ≠ 24 answers
+	// 24/00 instead of 1A/00 (tgt).
+	QuirkParamLenInvalidCDB
+	// QuirkRejectOptionalBits: APTPL, ALL_TG_PT and SPEC_I_PT = 1 answer
+	// 24/00 (tgt, which advertises no PTPL_C/ATP_C/SIP_C).
+	QuirkRejectOptionalBits
+	// QuirkPreemptZeroNoReservation: PREEMPT with SARK 0 and no reservation
+	// is a GOOD no-op instead of 26/00 (tgt).
+	QuirkPreemptZeroNoReservation
+	// QuirkReleaseUAInverted: RELEASE sends 2A/04 for WE/EA and none for
+	// RO/AR types, the inverse of SPC-4 (tgt).
+	QuirkReleaseUAInverted
+	// QuirkMinAllocation: PR IN with an allocation length below 8 (6 for
+	// REPORT CAPABILITIES) answers 24/00 instead of transferring less (LIO, tgt).
+	QuirkMinAllocation
+	// QuirkTruncatedAdditionalLength: READ KEYS and READ FULL STATUS report
+	// an ADDITIONAL LENGTH cut to what fit in the allocation (older LIO).
+	QuirkTruncatedAdditionalLength
+	// QuirkAPTPLDirMissing: every successful registration change answers
+	// NOT READY 08/00 although it took effect, as LIO does when it cannot
+	// write its APTPL file (/etc/target/pr missing; real-storage-vm.md).
+	QuirkAPTPLDirMissing
+)
+
+// Target profiles.
+const (
+	// QuirkNone is strict SPC-4 (the simulator default).
+	QuirkNone Quirks = 0
+	// QuirkLIO is the Linux kernel target (current releases) with its APTPL
+	// directory present; add QuirkAPTPLDirMissing to model a missing one.
+	QuirkLIO = QuirkNotReadyUnregistered | QuirkReleaseNonHolderAnyKey |
+		QuirkReleaseWrongTypeConflict | QuirkScopeParamList |
+		QuirkNoGenerationOnUnregister | QuirkMinAllocation
+	// QuirkTGT is the user-space SCSI target framework (tgtd).
+	QuirkTGT = QuirkReleaseNonHolderAnyKey | QuirkGenerationOnNoopRegister |
+		QuirkNoPreemptAndAbort | QuirkUAPreemptedAsReservations |
+		QuirkNoCapabilityBits | QuirkNoReadFullStatus | QuirkParamLenInvalidCDB |
+		QuirkRejectOptionalBits | QuirkPreemptZeroNoReservation |
+		QuirkReleaseUAInverted | QuirkMinAllocation
+)
+
+// Has reports whether every bit of x is set in q.
+func (q Quirks) Has(x Quirks) bool { return q&x == x }

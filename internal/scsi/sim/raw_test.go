@@ -1,0 +1,103 @@
+package sim
+
+import (
+	"context"
+	"encoding/binary"
+	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// Raw CDB helpers: written from spec §2-§4 independently of the scsi
+// package builders, so these tests pin the simulator's decoding on its own.
+
+func run(t *testing.T, tr scsi.Transport, cmd *scsi.Command) *scsi.Result {
+	t.Helper()
+	r, err := tr.Execute(context.Background(), cmd)
+	if err != nil {
+		t.Fatalf("Execute(% x): %v", cmd.CDB, err)
+	}
+	return r
+}
+
+func prOutCmd(sa, scopeType byte, rk, sark uint64, flags byte) *scsi.Command {
+	p := make([]byte, 24)
+	binary.BigEndian.PutUint64(p[0:], rk)
+	binary.BigEndian.PutUint64(p[8:], sark)
+	p[20] = flags
+	return &scsi.Command{CDB: []byte{0x5F, sa, scopeType, 0, 0, 0, 0, 0, 24, 0}, Direction: scsi.DirToDevice, DataOut: p}
+}
+
+func prOut(t *testing.T, tr scsi.Transport, sa, typ byte, rk, sark uint64) *scsi.Result {
+	t.Helper()
+	return run(t, tr, prOutCmd(sa, typ, rk, sark, 0))
+}
+
+func prInCmd(sa byte, alloc int) *scsi.Command {
+	return &scsi.Command{CDB: []byte{0x5E, sa, 0, 0, 0, 0, 0, byte(alloc >> 8), byte(alloc), 0}, Direction: scsi.DirFromDevice, DataInLen: alloc}
+}
+
+func tur(t *testing.T, tr scsi.Transport) *scsi.Result {
+	t.Helper()
+	return run(t, tr, &scsi.Command{CDB: make([]byte, 6), Direction: scsi.DirNone})
+}
+
+// outcome summarises a Result as "GOOD", "CONFLICT", "BUSY", "ABORTED" or
+// "CC k/asc/ascq" with hex values, for table-driven expectations.
+func outcome(r *scsi.Result) string {
+	switch r.Status {
+	case scsi.StatusGood:
+		return "GOOD"
+	case scsi.StatusReservationConflict:
+		return "CONFLICT"
+	case scsi.StatusBusy:
+		return "BUSY"
+	case scsi.StatusTaskAborted:
+		return "ABORTED"
+	case scsi.StatusCheckCondition:
+		s := r.Sense
+		if len(s) < 14 || s[0] != 0x70 {
+			return "CC malformed"
+		}
+		return ccString(s[2], s[12], s[13])
+	}
+	return "status?"
+}
+
+func ccString(key, asc, ascq byte) string {
+	const hex = "0123456789ABCDEF"
+	return "CC " + string(hex[key&0xF]) + "/" + string([]byte{hex[asc>>4], hex[asc&0xF]}) + "/" + string([]byte{hex[ascq>>4], hex[ascq&0xF]})
+}
+
+// keys reads READ KEYS through tr and returns generation and keys.
+func keys(t *testing.T, tr scsi.Transport) (uint32, []uint64) {
+	t.Helper()
+	r := run(t, tr, prInCmd(0, 8192))
+	if outcome(r) != "GOOD" {
+		t.Fatalf("READ KEYS: %s", outcome(r))
+	}
+	n := binary.BigEndian.Uint32(r.DataIn[4:8])
+	if int(n)+8 != len(r.DataIn)-r.Resid {
+		t.Fatalf("READ KEYS: additional length %d, transferred %d", n, len(r.DataIn)-r.Resid)
+	}
+	var ks []uint64
+	for i := 0; i < int(n)/8; i++ {
+		ks = append(ks, binary.BigEndian.Uint64(r.DataIn[8+8*i:]))
+	}
+	return binary.BigEndian.Uint32(r.DataIn[0:4]), ks
+}
+
+// drainUA sends TEST UNIT READY until GOOD and returns the UAs seen.
+func drainUA(t *testing.T, tr scsi.Transport) []string {
+	t.Helper()
+	var seen []string
+	for i := 0; i < 64; i++ {
+		r := tur(t, tr)
+		if r.Status == scsi.StatusGood {
+			return seen
+		}
+		seen = append(seen, outcome(r))
+	}
+	t.Fatal("TEST UNIT READY never became GOOD")
+	return nil
+}

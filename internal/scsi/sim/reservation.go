@@ -1,0 +1,176 @@
+package sim
+
+import "github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+
+// reserve executes RESERVE (spec §6.6): no generation change, no UA.
+func (lu *LU) reserve(nexus string, req prOutRequest) answer {
+	if _, a := lu.keyCheck(nexus, req.rk, true); a != nil {
+		return *a
+	}
+	if a := lu.typeScopeCheck(req); a != nil {
+		return *a
+	}
+	if lu.res == nil {
+		lu.res = &reservation{typ: req.typ, scope: req.scope}
+		if !req.typ.AllRegistrants() {
+			lu.res.holder = nexus
+		}
+		return good(nil)
+	}
+	if lu.isHolder(nexus) && lu.res.typ == req.typ && lu.res.scope == req.scope {
+		return good(nil)
+	}
+	return conflict()
+}
+
+// release executes RELEASE (spec §6.7): no generation change.
+func (lu *LU) release(nexus string, req prOutRequest) answer {
+	r := lu.registration(nexus)
+	if r != nil && r.key != req.rk && !lu.isHolder(nexus) && lu.quirks.Has(QuirkReleaseNonHolderAnyKey) {
+		return good(nil) // LIO and tgt look at the holder before the key
+	}
+	if _, a := lu.keyCheck(nexus, req.rk, true); a != nil {
+		return *a
+	}
+	if a := lu.typeScopeCheck(req); a != nil {
+		return *a
+	}
+	if !lu.isHolder(nexus) { // also: no reservation
+		return good(nil)
+	}
+	if lu.res.typ != req.typ || lu.res.scope != req.scope {
+		if lu.quirks.Has(QuirkReleaseWrongTypeConflict) {
+			return conflict()
+		}
+		return checkCondition(scsi.SenseIllegalRequest, 0x26, 0x04)
+	}
+	t := lu.res.typ
+	lu.res = nil
+	notify := t.RegistrantsOnly() || t.AllRegistrants()
+	if lu.quirks.Has(QuirkReleaseUAInverted) {
+		notify = !notify
+	}
+	if notify {
+		for _, o := range lu.regs {
+			if o.nexus != nexus {
+				lu.queueUA(o.nexus, 0x2A, 0x04)
+			}
+		}
+	}
+	return good(nil)
+}
+
+// clearAll executes CLEAR (spec §6.8): everything goes, generation +1 once,
+// UA 2A/03 to every other previously registered nexus.
+func (lu *LU) clearAll(nexus string, req prOutRequest) answer {
+	if _, a := lu.keyCheck(nexus, req.rk, true); a != nil {
+		return *a
+	}
+	for _, o := range lu.regs {
+		if o.nexus != nexus {
+			lu.queueUA(o.nexus, 0x2A, 0x03)
+		}
+	}
+	lu.regs, lu.res = nil, nil
+	lu.generation++
+	return good(nil)
+}
+
+// preempt executes PREEMPT and PREEMPT AND ABORT (spec §6.9, table row by row).
+func (lu *LU) preempt(nexus string, req prOutRequest) answer {
+	if _, a := lu.keyCheck(nexus, req.rk, false); a != nil {
+		return *a
+	}
+	if a := lu.typeScopeCheck(req); a != nil {
+		return *a
+	}
+	withKey := func(k scsi.Key, except string) []*registration {
+		var out []*registration
+		for _, r := range lu.regs {
+			if r.key == k && r.nexus != except {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	var victims []*registration
+	switch {
+	case req.sark == 0 && lu.res != nil && lu.res.typ.AllRegistrants():
+		// AR, SARK 0: everyone else goes; the sender holds the new reservation.
+		for _, r := range lu.regs {
+			if r.nexus != nexus {
+				victims = append(victims, r)
+			}
+		}
+		lu.res = &reservation{typ: req.typ, scope: req.scope, holder: nexus}
+		if req.typ.AllRegistrants() {
+			lu.res.holder = ""
+		}
+	case req.sark == 0:
+		if lu.res == nil && lu.quirks.Has(QuirkPreemptZeroNoReservation) {
+			return good(nil)
+		}
+		return invalidParamField(8)
+	case lu.res != nil && !lu.res.typ.AllRegistrants() && lu.holderKey() == req.sark:
+		// Preempt of the holder's key (also self-preempt by the holder): the
+		// sender takes over, its own registration stays.
+		victims = withKey(req.sark, nexus)
+		old := *lu.res
+		lu.res = &reservation{typ: req.typ, scope: req.scope, holder: nexus}
+		if req.typ.AllRegistrants() {
+			lu.res.holder = ""
+		}
+		if old.typ != req.typ || old.scope != req.scope {
+			lu.removeAll(victims)
+			for _, o := range lu.regs {
+				if o.nexus != nexus {
+					lu.queueUA(o.nexus, 0x2A, 0x04)
+				}
+			}
+		}
+	default:
+		// No reservation, an AR one, or a non-holder key: only registrations
+		// go (the sender's too when RK = SARK); the reservation stays.
+		victims = withKey(req.sark, "")
+		if len(victims) == 0 {
+			return conflict()
+		}
+	}
+	lu.removeAll(victims)
+	if lu.res != nil && lu.res.typ.AllRegistrants() && len(lu.regs) == 0 {
+		lu.res = nil
+	}
+	if lu.res != nil && !lu.res.typ.AllRegistrants() && lu.registration(lu.res.holder) == nil {
+		lu.res = nil // can not happen per §6.9, kept as an invariant
+	}
+	ascq := uint8(0x05)
+	if lu.quirks.Has(QuirkUAPreemptedAsReservations) {
+		ascq = 0x03
+	}
+	for _, v := range victims {
+		if v.nexus == nexus {
+			continue
+		}
+		lu.queueUA(v.nexus, 0x2A, ascq)
+		if req.sa == saPreemptAndAbort {
+			lu.nexusLocked(v.nexus).epoch++ // abort its queued tasks
+		}
+	}
+	lu.generation++
+	return good(nil)
+}
+
+// holderKey is the key of the single holder of a non-AR reservation.
+func (lu *LU) holderKey() scsi.Key {
+	if r := lu.registration(lu.res.holder); r != nil {
+		return r.key
+	}
+	return 0
+}
+
+// removeAll removes the given registrations (idempotent).
+func (lu *LU) removeAll(rs []*registration) {
+	for _, r := range rs {
+		lu.removeRegistration(r)
+	}
+}
