@@ -24,39 +24,29 @@ func ReadBlock(ctx context.Context, t scsi.Transport, lba uint32) error {
 	return blockIO(ctx, t, "read", &scsi.Command{CDB: cdb, Direction: scsi.DirFromDevice, DataInLen: BlockSize})
 }
 
+// blockIO executes cmd, retrying unit attentions, and classifies the
+// answer with scsi.Classify (spec §5.9).
 func blockIO(ctx context.Context, t scsi.Transport, op string, cmd *scsi.Command) error {
 	for try := 0; ; try++ {
 		r, err := t.Execute(ctx, cmd)
 		if err != nil {
 			return &scsi.Error{Op: op, Errno: err, Class: scsi.ErrTransport}
 		}
-		e := &scsi.Error{Op: op, Status: r.Status}
-		switch r.Status {
-		case scsi.StatusGood:
+		e := scsi.Classify(r)
+		if e == nil {
 			return nil
-		case scsi.StatusReservationConflict:
-			e.Class = scsi.ErrReservationConflict
-		case scsi.StatusTaskAborted:
-			e.Class = scsi.ErrAborted
-		case scsi.StatusBusy, scsi.StatusTaskSetFull:
-			e.Class = scsi.ErrBusy
-		case scsi.StatusCheckCondition:
-			s := r.Sense // the simulator's own fixed-format sense
-			e.Sense = &scsi.Sense{ResponseCode: s[0], Key: s[2] & 0x0F, ASC: s[12], ASCQ: s[13]}
-			switch e.Sense.Key {
-			case scsi.SenseUnitAttention:
-				if try < 16 {
-					continue
-				}
-				e.Class = scsi.ErrUnitAttention
-			case scsi.SenseNotReady:
-				e.Class = scsi.ErrNotReady
-			default:
-				e.Class = scsi.ErrIllegalRequest
-			}
-		default:
-			e.Class = scsi.ErrTransport
 		}
+		if e.Class == scsi.ErrUnitAttention && try < 16 {
+			continue
+		}
+		e.Op = op
 		return e
 	}
+}
+
+// Device returns a scsi.Device on a new connection over nexus, with the
+// default DeviceOptions: the builders, parsers and retry policy of package
+// scsi on top of the simulated target.
+func (lu *LU) Device(nexus string) scsi.Device {
+	return scsi.NewDevice(nexus, lu.Connect(nexus), scsi.DeviceOptions{})
 }

@@ -19,7 +19,9 @@ const (
 	// use it with Opcodes 0x5E and 0x5F to model a LU without PR.
 	FaultPRUnsupported
 	// FaultTruncate executes the command, then cuts the data-in phase to
-	// Bytes bytes while reporting a residual of 0 (a lying transport).
+	// Bytes bytes. The residual reports the short transfer unless LieResid
+	// is set, in which case it is 0 and the tail of DataIn is zero-filled:
+	// a lying HBA or transport (spec §9.1).
 	FaultTruncate
 )
 
@@ -32,6 +34,8 @@ type Fault struct {
 	Opcodes []byte
 	// Bytes is the transferred length for FaultTruncate.
 	Bytes int
+	// LieResid makes FaultTruncate report a residual of 0.
+	LieResid bool
 }
 
 // Inject programs f on nexus. Faults apply in injection order: a command

@@ -82,10 +82,14 @@ func TestFaults(t *testing.T) {
 		lu := NewLU()
 		a := lu.Connect("a")
 		prOut(t, a, regIgn, 0, 0, 5)
-		lu.Inject("a", Fault{Kind: FaultTruncate, Count: 1, Bytes: 10})
+		lu.Inject("a", Fault{Kind: FaultTruncate, Count: 1, Bytes: 10, LieResid: true})
 		r := run(t, a, prInCmd(0, 64))
 		if r.Resid != 0 || r.DataIn[7] != 8 || r.DataIn[10] != 0 || r.DataIn[15] != 0 {
 			t.Errorf("resid %d data % x", r.Resid, r.DataIn[:16])
+		}
+		lu.Inject("a", Fault{Kind: FaultTruncate, Count: 1, Bytes: 10})
+		if r := run(t, a, prInCmd(0, 64)); r.Resid != 54 {
+			t.Errorf("honest truncation: resid %d, want 54", r.Resid)
 		}
 	})
 	t.Run("busy", func(t *testing.T) {

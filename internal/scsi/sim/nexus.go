@@ -117,14 +117,17 @@ func (p *port) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, er
 
 // fitDataIn builds the Result: min(allocation, available) bytes transferred
 // and the residual reported (spec §2.7, §6.2 step 6), or a truncated transfer
-// with a lying zero residual when a FaultTruncate applies.
+// when a FaultTruncate applies.
 func fitDataIn(cmd *scsi.Command, a answer, f *Fault) *scsi.Result {
 	r := &scsi.Result{Status: a.status, Sense: a.sense, DataIn: make([]byte, cmd.DataInLen)}
 	n := copy(r.DataIn, a.data)
 	r.Resid = cmd.DataInLen - n
 	if f != nil && f.Kind == FaultTruncate && n > f.Bytes {
 		clear(r.DataIn[f.Bytes:])
-		r.Resid = 0
+		r.Resid = cmd.DataInLen - f.Bytes
+		if f.LieResid {
+			r.Resid = 0
+		}
 	}
 	return r
 }
