@@ -159,12 +159,11 @@ func ordered(ctx context.Context, c *Config) []scsi.Device {
 		es[i] = ent{id: "~" + d.Name(), d: d} // "~" sorts names after serials
 		var page []byte
 		err := command(ctx, c, func(ctx context.Context) (err error) {
-			page, err = d.InquiryVPD(ctx, 0x80)
+			page, err = d.InquiryVPD(ctx, scsi.VPDUnitSerialNumber)
 			return err
 		})
-		if err == nil && len(page) > 4 && page[1] == 0x80 {
-			n := min(int(page[3]), len(page)-4)
-			if s := strings.TrimSpace(string(page[4 : 4+n])); s != "" {
+		if err == nil {
+			if s, err := scsi.ParseUnitSerialNumber(page); err == nil && s != "" {
 				es[i].id = s + "\x00" + d.Name()
 			}
 		}

@@ -1,0 +1,145 @@
+package arbitrate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+)
+
+const (
+	key1 = scsi.Key(0x7e0001) // node1
+	key2 = scsi.Key(0x7e0002) // node2
+	key3 = scsi.Key(0x7e0003) // a third party
+)
+
+// clock is a fake clock: Sleep advances Now and then runs hook, which lets
+// a test act "during" the sleep (freeze a node, run the other node).
+type clock struct {
+	mu     sync.Mutex
+	t      time.Time
+	sleeps []time.Duration
+	hook   func(n int, d time.Duration)
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.sleeps = append(c.sleeps, d)
+	n, hook := len(c.sleeps), c.hook
+	c.mu.Unlock()
+	if hook != nil {
+		hook(n, d)
+	}
+	return ctx.Err()
+}
+
+func (c *clock) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sleeps)
+}
+
+// profile is one simulated target flavour under test.
+type profile struct {
+	name   string
+	quirks sim.Quirks
+}
+
+var profiles = []profile{{"spc4", sim.QuirkNone}, {"lio", sim.QuirkLIO}}
+
+// newLUs returns n LUs with distinct serials ("lu-a", "lu-b", ...).
+func newLUs(q sim.Quirks, n int) []*sim.LU {
+	lus := make([]*sim.LU, n)
+	for i := range lus {
+		lus[i] = sim.NewLU(sim.WithQuirks(q), sim.WithSerial(fmt.Sprintf("lu-%c", 'a'+i)))
+	}
+	return lus
+}
+
+// node is one cluster node: one nexus (named after the node) per LU. Its
+// device names are its own (node2 sees the LUs in reverse order under other
+// names, as hosts often do) so the serial-number ordering is exercised.
+type node struct {
+	name string
+	devs []scsi.Device
+	clk  *clock
+}
+
+func newNode(name string, reverse bool, lus []*sim.LU) *node {
+	n := &node{name: name, clk: newClock()}
+	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+	for i, lu := range lus {
+		dev := fmt.Sprintf("/dev/sd%c", 'b'+i)
+		if reverse {
+			dev = fmt.Sprintf("/dev/sd%c", 'b'+len(lus)-1-i)
+		}
+		n.devs = append(n.devs, scsi.NewDevice(dev, lu.Connect(name), scsi.DeviceOptions{Timeout: time.Second, Sleep: noSleep}))
+	}
+	if reverse {
+		slices.Reverse(n.devs)
+	}
+	return n
+}
+
+func (n *node) cfg(t *testing.T, key scsi.Key, typ scsi.ReservationType) Config {
+	c := Defaults(n.devs, key)
+	c.Type = typ
+	c.Now, c.Sleep = n.clk.Now, n.clk.Sleep
+	c.Logf = func(format string, args ...any) { t.Logf(n.name+": "+format, args...) }
+	return c
+}
+
+// keysOn returns the registered keys of lu, in registration order.
+func keysOn(lu *sim.LU) []scsi.Key {
+	var ks []scsi.Key
+	for _, r := range lu.Registrations() {
+		ks = append(ks, r.Key)
+	}
+	return ks
+}
+
+// mustAcquire acquires or fails the test.
+func mustAcquire(t *testing.T, cfg Config) Result {
+	t.Helper()
+	r, err := Acquire(context.Background(), cfg)
+	if err != nil || r.Outcome != Acquired {
+		t.Fatalf("Acquire = %v, %v; want acquired", r.Outcome, err)
+	}
+	return r
+}
+
+// checkOwner asserts that exactly owner may write to every LU and that only
+// owner's key is registered.
+func checkOwner(t *testing.T, lus []*sim.LU, typ scsi.ReservationType, owner string, ownerKey scsi.Key, others ...string) {
+	t.Helper()
+	for i, lu := range lus {
+		if !lu.MayWrite(owner) {
+			t.Errorf("LU %d: %s may not write", i, owner)
+		}
+		for _, o := range others {
+			if lu.MayWrite(o) {
+				t.Errorf("LU %d: %s may write, but %s owns the LU", i, o, owner)
+			}
+		}
+		if got := keysOn(lu); !slices.Equal(got, []scsi.Key{ownerKey}) {
+			t.Errorf("LU %d: registered keys %v, want only %v", i, got, ownerKey)
+		}
+		if rs := lu.ReservationState(); !rs.Present || rs.Type != typ {
+			t.Errorf("LU %d: reservation %+v, want %v", i, rs, typ)
+		}
+	}
+}

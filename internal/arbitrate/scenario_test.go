@@ -1,0 +1,224 @@
+package arbitrate
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+)
+
+var scenarioTypes = []scsi.ReservationType{
+	scsi.TypeWriteExclusiveAllRegistrants,  // the default
+	scsi.TypeWriteExclusiveRegistrantsOnly, // fence_scsi's type
+	scsi.TypeWriteExclusive,                // holder-only, single path
+}
+
+// forEach runs f for every target profile and reservation type.
+func forEach(t *testing.T, f func(t *testing.T, q sim.Quirks, typ scsi.ReservationType)) {
+	for _, p := range profiles {
+		for _, typ := range scenarioTypes {
+			t.Run(p.name+"/"+typ.String(), func(t *testing.T) { f(t, p.quirks, typ) })
+		}
+	}
+}
+
+// TestInconvenientCase is seed 000's "inconvenient case" in memory: node1
+// acquires and defends two LUNs; it freezes (its nexuses paused, its
+// defender asleep) for longer than the wait window; node2 acquires; node1
+// resumes, its writes are refused and its defender reports the loss in the
+// first cycle after it wakes up.
+func TestInconvenientCase(t *testing.T) {
+	forEach(t, func(t *testing.T, q sim.Quirks, typ scsi.ReservationType) {
+		lus := newLUs(q, 2)
+		n1, n2 := newNode("node1", false, lus), newNode("node2", true, lus)
+		mustAcquire(t, n1.cfg(t, key1, typ))
+		checkOwner(t, lus, typ, "node1", key1, "node2")
+
+		var r2 Result
+		var err2 error
+		n1.clk.hook = func(n int, d time.Duration) {
+			if n != 2 { // node1 defends for two cycles, then freezes in its second sleep
+				return
+			}
+			var resume []func()
+			for _, lu := range lus {
+				resume = append(resume, lu.Pause("node1"))
+			}
+			r2, err2 = Acquire(context.Background(), n2.cfg(t, key2, typ))
+			for _, f := range resume {
+				f()
+			}
+		}
+		err := Defend(context.Background(), n1.cfg(t, key1, typ), false)
+		if err2 != nil || r2.Outcome != Acquired || !r2.Waited {
+			t.Fatalf("node2 Acquire = %+v, %v; want acquired after waiting", r2, err2)
+		}
+		if got := r2.Devices[0]; got.Name != "/dev/sdc" || !slices.Equal(got.Owners, []scsi.Key{key1}) || got.Action != "preempted" {
+			t.Errorf("node2 first device = %+v; want /dev/sdc (serial lu-a) preempted from %v", got, key1)
+		}
+		if !errors.Is(err, ErrLost) {
+			t.Fatalf("node1 Defend = %v; want ErrLost", err)
+		}
+		if n := n1.clk.count(); n != 2 {
+			t.Errorf("node1 Defend slept %d times; want the loss found in the first cycle after resuming", n)
+		}
+		checkOwner(t, lus, typ, "node2", key2, "node1")
+		if err := Defend(context.Background(), n2.cfg(t, key2, typ), true); err != nil {
+			t.Errorf("node2 Defend(once) after node1 woke up = %v; want held", err)
+		}
+	})
+}
+
+// TestLiveDefenderWins: while node1's defender runs, node2's Acquire sees
+// the renewal during its wait, returns OwnerAlive (exit 3) and disturbs
+// nothing; node1 never loses write access.
+func TestLiveDefenderWins(t *testing.T) {
+	forEach(t, func(t *testing.T, q sim.Quirks, typ scsi.ReservationType) {
+		lus := newLUs(q, 2)
+		n1, n2 := newNode("node1", false, lus), newNode("node2", true, lus)
+		mustAcquire(t, n1.cfg(t, key1, typ))
+		var defendErr error
+		n2.clk.hook = func(int, time.Duration) {
+			for _, lu := range lus {
+				if !lu.MayWrite("node1") {
+					t.Errorf("node1 lost write access during node2's wait")
+				}
+			}
+			defendErr = Defend(context.Background(), n1.cfg(t, key1, typ), true)
+		}
+		if code := RunAcquire(context.Background(), n2.cfg(t, key2, typ), nil); code != ExitOwnerAlive {
+			t.Errorf("node2 RunAcquire = %d; want %d", code, ExitOwnerAlive)
+		}
+		if defendErr != nil {
+			t.Errorf("node1 Defend(once) during the wait = %v", defendErr)
+		}
+		checkOwner(t, lus, typ, "node1", key1, "node2")
+	})
+}
+
+// TestRenewalAloneIsSeen: an owner that only renews (same-key REGISTER, no
+// preempt of the challenger) is seen alive through PRgeneration, and the
+// challenger withdraws its own fresh registration.
+func TestRenewalAloneIsSeen(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) {
+			lus := newLUs(p.quirks, 1)
+			n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
+			mustAcquire(t, n1.cfg(t, key1, DefaultType))
+			n2.clk.hook = func(int, time.Duration) {
+				if err := n1.devs[0].Register(context.Background(), key1, key1, scsi.RegisterOptions{}); err != nil {
+					t.Errorf("renewal: %v", err)
+				}
+			}
+			r, err := Acquire(context.Background(), n2.cfg(t, key2, DefaultType))
+			if err != nil || r.Outcome != OwnerAlive {
+				t.Fatalf("Acquire = %v, %v; want owner alive", r.Outcome, err)
+			}
+			checkOwner(t, lus, DefaultType, "node1", key1, "node2")
+		})
+	}
+}
+
+// TestReleaseAndHandOver: a released set is taken at once, without waiting,
+// and the old owner's late release or defend does not disturb the new owner.
+func TestReleaseAndHandOver(t *testing.T) {
+	forEach(t, func(t *testing.T, q sim.Quirks, typ scsi.ReservationType) {
+		lus := newLUs(q, 2)
+		n1, n2 := newNode("node1", false, lus), newNode("node2", true, lus)
+		mustAcquire(t, n1.cfg(t, key1, typ))
+		if code := RunRelease(context.Background(), n1.cfg(t, key1, typ), nil); code != ExitOK {
+			t.Fatalf("node1 RunRelease = %d", code)
+		}
+		for i, lu := range lus {
+			if ks, rs := keysOn(lu), lu.ReservationState(); len(ks) != 0 || rs.Present {
+				t.Fatalf("LU %d after release: keys %v, reservation %+v; want clean", i, ks, rs)
+			}
+		}
+		r := mustAcquire(t, n2.cfg(t, key2, typ))
+		if r.Waited || n2.clk.count() != 0 {
+			t.Errorf("node2 waited on released LUs")
+		}
+		// A late release or defend by the old owner must not disturb node2.
+		if err := Release(context.Background(), n1.cfg(t, key1, typ)); err != nil {
+			t.Errorf("second release by node1 = %v", err)
+		}
+		if err := Defend(context.Background(), n1.cfg(t, key1, typ), true); !errors.Is(err, ErrLost) {
+			t.Errorf("node1 Defend(once) after hand-over = %v; want ErrLost", err)
+		}
+		checkOwner(t, lus, typ, "node2", key2, "node1")
+	})
+}
+
+// TestAcquireWithoutPR: a LUN that does not implement persistent
+// reservations fails clearly, and the other LUN is left as it was.
+func TestAcquireWithoutPR(t *testing.T) {
+	lus := newLUs(sim.QuirkLIO, 2)
+	for _, op := range []byte{0x5E, 0x5F} {
+		lus[1].Inject("node1", sim.Fault{Kind: sim.FaultPRUnsupported, Count: -1, Opcodes: []byte{op}})
+	}
+	n1 := newNode("node1", false, lus)
+	code := RunAcquire(context.Background(), n1.cfg(t, key1, DefaultType), t.Logf)
+	r, err := Acquire(context.Background(), n1.cfg(t, key1, DefaultType))
+	if code != ExitFailed || !errors.Is(err, ErrNoPR) || !strings.Contains(err.Error(), "/dev/sdc") || r.Outcome != Failed {
+		t.Fatalf("Acquire = %d, %v, %v; want exit 1 and ErrNoPR naming /dev/sdc", code, r.Outcome, err)
+	}
+	if ks := keysOn(lus[0]); len(ks) != 0 {
+		t.Errorf("LU a keeps registrations %v after the failed acquire", ks)
+	}
+}
+
+// TestPartialTakeRolledBack: node1 is dead; node2 preempts it on the first
+// LU but its PREEMPT AND ABORT on the second LU fails. node2 rolls back the
+// first LU (no access, no registration); node1 stays fenced there.
+func TestPartialTakeRolledBack(t *testing.T) {
+	forEach(t, func(t *testing.T, q sim.Quirks, typ scsi.ReservationType) {
+		lus := newLUs(q, 2)
+		n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
+		mustAcquire(t, n1.cfg(t, key1, typ))
+		n2.clk.hook = func(int, time.Duration) {
+			lus[1].Inject("node2", sim.Fault{Kind: sim.FaultTimeoutBefore, Count: 1, Opcodes: []byte{0x5F}})
+		}
+		r, err := Acquire(context.Background(), n2.cfg(t, key2, typ))
+		if err == nil || r.Outcome != Failed || !strings.Contains(err.Error(), "/dev/sdc") {
+			t.Fatalf("Acquire = %v, %v; want a failure naming /dev/sdc", r.Outcome, err)
+		}
+		if ks, rs := keysOn(lus[0]), lus[0].ReservationState(); len(ks) != 0 || rs.Present {
+			t.Errorf("LU a after rollback: keys %v, reservation %+v; want empty (node1 fenced, node2 withdrawn)", ks, rs)
+		}
+		if ks := keysOn(lus[1]); !slices.Equal(ks, []scsi.Key{key1}) {
+			t.Errorf("LU b after rollback: keys %v; want node1's untouched", ks)
+		}
+		if lus[1].MayWrite("node2") || !lus[1].MayWrite("node1") {
+			t.Errorf("LU b: node1 must keep, node2 must not get write access")
+		}
+		// LU a is left unreserved, but node1's key is gone there: if node1
+		// was only frozen, its defender reports the loss.
+		if err := Defend(context.Background(), n1.cfg(t, key1, typ), true); !errors.Is(err, ErrLost) {
+			t.Errorf("node1 Defend(once) after the partial take = %v; want ErrLost", err)
+		}
+	})
+}
+
+// TestPreemptAndAbortFallback: on a target without PREEMPT AND ABORT
+// (tgt) the take fails unless PreemptFallback is set.
+func TestPreemptAndAbortFallback(t *testing.T) {
+	for _, fallback := range []bool{false, true} {
+		lus := newLUs(sim.QuirkTGT, 1)
+		n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
+		mustAcquire(t, n1.cfg(t, key1, DefaultType))
+		c := n2.cfg(t, key2, DefaultType)
+		c.PreemptFallback = fallback
+		r, err := Acquire(context.Background(), c)
+		if got := r.Outcome == Acquired; got != fallback {
+			t.Errorf("fallback %v: Acquire = %v, %v", fallback, r.Outcome, err)
+		}
+		if fallback {
+			checkOwner(t, lus, DefaultType, "node2", key2, "node1")
+		}
+	}
+}
