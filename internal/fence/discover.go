@@ -1,0 +1,63 @@
+package fence
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+)
+
+// DefaultVgsPath is the vgs binary of Debian's fence_scsi build.
+const DefaultVgsPath = "/sbin/vgs"
+
+// ErrSharedDevices is fence_scsi's error when vgs fails.
+var ErrSharedDevices = errors.New("Failed: Cannot get shared devices")
+
+// vgsArgs is fence_scsi HEAD's vgs command line, as an argument vector.
+var vgsArgs = []string{
+	"--noheadings",
+	"--separator", ":",
+	"--sort", "pv_uuid",
+	"--options", "vg_attr,pv_name",
+	"--config", `global { locking_type = 0 } devices { preferred_names = [ "^/dev/dm" ] }`,
+}
+
+// DiscoverDevices finds the physical volumes of shared volume groups when
+// no devices are configured (fence_scsi HEAD's get_shared_devices): a PV is
+// kept when the 6th vg_attr character is 'c' (clvmd) or 's' (lvmlockd).
+// logf may be nil.
+func DiscoverDevices(ctx context.Context, vgsPath string, logf func(level, format string, args ...any)) ([]string, error) {
+	if vgsPath == "" {
+		vgsPath = DefaultVgsPath
+	}
+	res, err := keys.RunCommand(ctx, logf, vgsPath, vgsArgs...)
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, ErrSharedDevices
+	}
+	var devs []string
+	for _, line := range strings.Split(res.Stdout, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		// fence_scsi raises an exception on a line that is not "attr:pv"; skip it instead.
+		attr, pv, ok := strings.Cut(line, ":")
+		if !ok || strings.Contains(pv, ":") || len(attr) < 6 || pv == "" {
+			if logf != nil {
+				logf("DEBUG", "vgs: ignoring line %q\n", line)
+			}
+			continue
+		}
+		if attr[5] == 'c' || attr[5] == 's' {
+			devs = append(devs, pv)
+		}
+	}
+	if len(devs) == 0 {
+		return nil, ErrNoDevices
+	}
+	return devs, nil
+}

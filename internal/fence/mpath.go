@@ -1,0 +1,60 @@
+package fence
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// multipathPaths returns the path devices (/dev/sdX) to register through
+// when dev resolves to a device-mapper node and the method is "multi", or
+// nil to register through dev itself (fence_scsi's register_dev, §5.3).
+func (o Options) multipathPaths(dev string) ([]string, error) {
+	if o.MpathRegisterMethod != "multi" {
+		return nil, nil
+	}
+	real, err := o.Realpath(dev)
+	if err != nil {
+		return nil, nil
+	}
+	name, ok := strings.CutPrefix(real, "/dev/")
+	if !ok || !strings.HasPrefix(name, "dm") {
+		return nil, nil
+	}
+	return o.dmSlaves(name, 0)
+}
+
+// dmSlaves lists /sys/block/<name>/slaves, following the first slave down
+// while it is itself a dm device (kpartx partition on multipath), as
+// fence_scsi's get_mpath_slaves. Entries are sorted so that "the first
+// path", the only one that gets the self-preempt, is stable.
+func (o Options) dmSlaves(name string, depth int) ([]string, error) {
+	if depth > 8 || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("Failed: cannot find the paths of device-mapper device %q", "/dev/"+name)
+	}
+	dir := filepath.Join(o.SysfsRoot, "block", name, "slaves")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("Failed: cannot find the paths of device-mapper device %q: %v", "/dev/"+name, err)
+	}
+	var slaves []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			slaves = append(slaves, e.Name())
+		}
+	}
+	sort.Strings(slaves)
+	if len(slaves) == 0 {
+		return nil, fmt.Errorf("Failed: device-mapper device %q has no paths", "/dev/"+name)
+	}
+	if strings.HasPrefix(slaves[0], "dm-") {
+		return o.dmSlaves(slaves[0], depth+1)
+	}
+	paths := make([]string, len(slaves))
+	for i, s := range slaves {
+		paths[i] = "/dev/" + s
+	}
+	return paths, nil
+}

@@ -1,0 +1,166 @@
+package fence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// nexus is one opened device path.
+type nexus struct {
+	path string
+	dev  scsi.Device
+}
+
+// target is one configured device, opened and validated.
+type target struct {
+	nexus
+	// keys is the READ KEYS answer of the validation pass.
+	keys *scsi.KeyList
+	// paths are the multipath path devices registrations go through; nil
+	// means register through the configured path itself.
+	paths []nexus
+}
+
+func (t *target) close() {
+	if t.dev != nil {
+		t.dev.Close()
+	}
+	for _, p := range t.paths {
+		p.dev.Close()
+	}
+}
+
+// forEach runs fn(i) for i in [0, n) on at most par goroutines.
+func forEach(n, par int, fn func(i int)) {
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// firstError returns the first non-nil error in configured order, which is
+// the one fence_scsi's sequential loop would have stopped at.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare checks every device (exists, is a block device), opens it, reads
+// its keys and, with fanout, resolves and checks its multipath paths — all
+// before any PR OUT is sent, so a bad device leaves the others untouched.
+// On error nothing stays open.
+func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout bool) ([]*target, error) {
+	if len(devices) == 0 {
+		return nil, ErrNoDevices
+	}
+	if r.o.Open == nil {
+		return nil, errors.New("fence: Options.Open is not set")
+	}
+	targets := make([]*target, len(devices))
+	errs := make([]error, len(devices))
+	forEach(len(devices), r.o.Parallelism, func(i int) {
+		targets[i], errs[i] = r.prepareOne(ctx, devices[i], readOnly, fanout)
+	})
+	if err := firstError(errs); err != nil {
+		for _, t := range targets {
+			if t != nil {
+				t.close()
+			}
+		}
+		return nil, r.ctxErr(ctx, err)
+	}
+	return targets, nil
+}
+
+func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout bool) (*target, error) {
+	if err := checkBlockDevice(r.o.Stat, path); err != nil {
+		return nil, err
+	}
+	t := &target{}
+	var err error
+	if t.nexus, err = r.open(path, readOnly); err != nil {
+		return nil, err
+	}
+	if t.keys, err = r.readKeys(ctx, t.dev); err != nil {
+		t.close()
+		return nil, err
+	}
+	if !fanout {
+		return t, nil
+	}
+	paths, err := r.o.multipathPaths(path)
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	for _, p := range paths {
+		n, err := r.open(p, readOnly)
+		if err == nil {
+			t.paths = append(t.paths, n)
+			_, err = r.readKeys(ctx, n.dev)
+		}
+		if err != nil {
+			t.close()
+			return nil, err
+		}
+	}
+	if len(paths) > 0 {
+		r.debug("%s is a multipath device; registering through %v\n", path, paths)
+	}
+	return t, nil
+}
+
+func (r *runner) open(path string, readOnly bool) (nexus, error) {
+	dev, err := r.o.Open(path, readOnly)
+	if err != nil {
+		if errors.Is(err, scsi.ErrNotSupported) {
+			return nexus{}, fmt.Errorf("Failed: device %q does not support persistent reservations: %w", path, err)
+		}
+		return nexus{}, fmt.Errorf("Cannot get registration keys on device %q: %w", path, err)
+	}
+	return nexus{path: path, dev: dev}, nil
+}
+
+// readKeys is fence_scsi's get_registration_keys: a failure is fatal.
+func (r *runner) readKeys(ctx context.Context, dev scsi.Device) (*scsi.KeyList, error) {
+	kl, err := dev.ReadKeys(ctx)
+	if err != nil {
+		r.debug("read keys on %s: %v\n", dev.Name(), err)
+		if errors.Is(err, scsi.ErrNotSupported) {
+			return nil, fmt.Errorf("Failed: device %q does not support persistent reservations: %w", dev.Name(), err)
+		}
+		return nil, fmt.Errorf("Cannot get registration keys on device %q: %w", dev.Name(), err)
+	}
+	r.debug("registration keys on %s: %v\n", dev.Name(), kl.Keys)
+	return kl, nil
+}
+
+// readReservation is fence_scsi's get_reservation_key with fail=True.
+func (r *runner) readReservation(ctx context.Context, dev scsi.Device) (*scsi.Reservation, error) {
+	res, err := dev.ReadReservation(ctx)
+	if err != nil {
+		r.debug("read reservation on %s: %v\n", dev.Name(), err)
+		return nil, fmt.Errorf("Cannot get reservation key on device %q: %w", dev.Name(), err)
+	}
+	if res.Present {
+		r.debug("reservation on %s: key %v type %v\n", dev.Name(), res.Key, res.Type)
+	} else {
+		r.debug("no reservation on %s\n", dev.Name())
+	}
+	return res, nil
+}

@@ -1,0 +1,117 @@
+package fence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// typeWERO is the reservation type fence_scsi uses: Write Exclusive – Registrants Only.
+const typeWERO = scsi.TypeWriteExclusiveRegistrantsOnly
+
+// ErrNoDevices is fence_scsi's error for an empty device list.
+var ErrNoDevices = errors.New("Failed: No devices found")
+
+type runner struct{ o Options }
+
+func (r *runner) debug(format string, args ...any) { r.o.Logf("DEBUG", format, args...) }
+
+// timeoutError is the context ending during an action.
+type timeoutError struct{ cause error }
+
+func (e timeoutError) Error() string        { return ErrTimeout.Error() }
+func (e timeoutError) Is(target error) bool { return target == ErrTimeout }
+func (e timeoutError) Unwrap() error        { return e.cause }
+
+// ctxErr replaces err by a timeout error when the context has ended: the
+// device errors are then only consequences.
+func (r *runner) ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return timeoutError{cause: ctx.Err()}
+	}
+	return err
+}
+
+// prOut logs the result of a PR OUT. Its result is not trusted either way:
+// the caller verifies by reading back, as fence_scsi does. Only a device
+// without PR support stops the sequence.
+func (r *runner) prOut(op string, dev scsi.Device, args string, err error) error {
+	if err == nil {
+		r.debug("%s on %s (%s): ok\n", op, dev.Name(), args)
+		return nil
+	}
+	switch {
+	case errors.Is(err, scsi.ErrNotSupported):
+		return fmt.Errorf("Failed: device %q does not support persistent reservations: %w", dev.Name(), err)
+	case errors.Is(err, scsi.ErrOutcomeUnknown):
+		r.debug("%s on %s (%s): outcome unknown, verifying by reading back: %v\n", op, dev.Name(), args, err)
+	case errors.Is(err, scsi.ErrReservationConflict):
+		r.debug("%s on %s (%s): reservation conflict: %v\n", op, dev.Name(), args, err)
+	default:
+		r.debug("%s on %s (%s): %v\n", op, dev.Name(), args, err)
+	}
+	return nil
+}
+
+func (r *runner) registerAndIgnore(ctx context.Context, dev scsi.Device, key scsi.Key) error {
+	err := dev.RegisterAndIgnore(ctx, key, scsi.RegisterOptions{APTPL: r.o.APTPL})
+	return r.prOut("register-and-ignore", dev, fmt.Sprintf("key %s, aptpl %t", keys.Format(key), r.o.APTPL), err)
+}
+
+// register is fence_scsi HEAD's register_dev: through every multipath path
+// when t has paths (only the first one self-preempts, PR #594), else
+// through the configured path.
+func (r *runner) register(ctx context.Context, t *target, key scsi.Key) error {
+	if t.paths == nil {
+		return r.registerNexus(ctx, t.dev, key, true)
+	}
+	for i, p := range t.paths {
+		if err := r.registerNexus(ctx, p.dev, key, i == 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerNexus registers key through one I_T nexus. If the key was
+// already registered (possibly through a stale nexus, e.g. an old iSCSI
+// ISID), it self-preempts (PREEMPT type 5, RK = SARK = key) to purge the
+// stale registrations, then registers again unless it holds the
+// reservation, because a self-preempt by a non-holder also removes the
+// sender's registration (scsi-pr-spec.md §6.9).
+//
+// Deliberate difference: fence_scsi stops after a failed REGISTER AND
+// IGNORE or PREEMPT. An error does not prove the command did not execute
+// (LIO answers NOT READY after registering when it cannot save APTPL
+// state), and the following commands are harmless when it did not, so we
+// go on and let the read-back decide.
+func (r *runner) registerNexus(ctx context.Context, dev scsi.Device, key scsi.Key, selfPreempt bool) error {
+	kl, err := r.readKeys(ctx, dev)
+	if err != nil {
+		return err
+	}
+	if err := r.registerAndIgnore(ctx, dev, key); err != nil {
+		return err
+	}
+	if !kl.Contains(key) {
+		return nil
+	}
+	if selfPreempt {
+		err := dev.Preempt(ctx, key, key, typeWERO)
+		if err := r.prOut("preempt", dev, "self, key "+keys.Format(key), err); err != nil {
+			return err
+		}
+	}
+	// fence_scsi reads the reservation without failing here.
+	res, err := dev.ReadReservation(ctx)
+	if err != nil {
+		r.debug("read reservation on %s: %v\n", dev.Name(), err)
+	}
+	if err != nil || !res.Present || res.Key != key {
+		return r.registerAndIgnore(ctx, dev, key)
+	}
+	return nil
+}
