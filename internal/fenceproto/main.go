@@ -1,0 +1,254 @@
+// Package fenceproto is the fence-agent protocol front end of a
+// fence_scsi-compatible agent: stdin key=value lines or GNU-style command
+// line -> Options, the processing order of fence-agents' check_input and
+// fence_scsi's main, exit codes, and the exact stdout/stderr texts.
+// The storage side is behind the Backend interface.
+package fenceproto
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultVersion is printed by -V/--version: the fence-agents release whose
+// behaviour this agent follows (callers that parse the version see a
+// release that has every feature we implement).
+const DefaultVersion = "4.17.0"
+
+// Env is everything a run touches besides the Backend, so tests can
+// replace the clock, sleeping, syslog and files.
+type Env struct {
+	Args           []string // argv, including argv[0]
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+	// Sleep waits for d or until ctx is done.
+	Sleep    func(ctx context.Context, d time.Duration)
+	Syslog   SyslogFunc
+	OpenFile func(name string, flag int, perm os.FileMode) (io.WriteCloser, error)
+	Version  string
+}
+
+// Main runs the agent with the real clock, syslog and file system and
+// returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string, b Backend) int {
+	prog := "fence_scsi_go"
+	if len(args) > 0 {
+		prog = filepath.Base(args[0])
+	}
+	return Run(context.Background(), Env{
+		Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: env,
+		Now: time.Now, Sleep: sleepCtx, Syslog: newSyslog(prog),
+		OpenFile: func(name string, flag int, perm os.FileMode) (io.WriteCloser, error) {
+			return os.OpenFile(name, flag, perm)
+		},
+		Version: DefaultVersion,
+	}, b)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// run is the state of one agent run.
+type run struct {
+	env   Env
+	b     Backend
+	log   *Logger
+	start time.Time
+	prog  string
+	out   io.Writer
+	files []io.Closer
+}
+
+// Run executes one agent run (the 20 steps of compat §1.4) and returns the
+// exit code.
+func Run(ctx context.Context, env Env, b Backend) int {
+	r := &run{env: env, b: b, start: env.Now(), out: env.Stdout, prog: "fence_scsi_go"}
+	if len(env.Args) > 0 {
+		r.prog = filepath.Base(env.Args[0])
+	}
+	r.log = newLogger(env.Stderr, env.Now, env.Syslog)
+	defer func() {
+		for _, f := range r.files {
+			f.Close()
+		}
+	}()
+	code, err := r.main(ctx)
+	if err != nil {
+		return report(r.log, err)
+	}
+	return code
+}
+
+func (r *run) main(ctx context.Context) (int, error) {
+	// 1. Parse, fill in defaults.
+	var v values
+	var err error
+	if len(r.env.Args) > 1 {
+		v, err = parseArgs(r.env.Args[1:], r.log)
+	} else {
+		v, err = parseStdin(r.env.Stdin, r.log)
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, o := range Table {
+		if _, ok := v[o.Name]; !ok && o.HasDef {
+			v[o.Name] = o.Default
+		}
+	}
+	// 2. Lower-case the action; OCF's meta-data is metadata.
+	action := strings.ToLower(v[optAction])
+	if action == "meta-data" {
+		action = "metadata"
+	}
+	_, help := v[optHelp]
+	_, version := v[optVersion]
+	// 3 and 9. Help, metadata and version need nothing else.
+	switch {
+	case help:
+		io.WriteString(r.out, r.usage())
+		return exitOK, nil
+	case action == "metadata" || action == "manpage":
+		r.out.Write(r.metadataXML(action == "manpage"))
+		return exitOK, nil
+	case version:
+		io.WriteString(r.out, r.env.Version+"\n")
+		return exitOK, nil
+	}
+	// 4. Verbosity, then logging.
+	o := &Options{Raw: v, Log: r.log}
+	r.verbosity(o)
+	_, o.Quiet = v[optQuiet]
+	r.log.setup(o.Verbose, o.Quiet)
+	// 5. Action.
+	switch action {
+	case "on", "off", "status", "list", "list-status", "monitor", "validate-all":
+	case "enable":
+		action = "on"
+	case "disable":
+		action = "off"
+	default:
+		return 0, UsageErrorf("Failed: Unrecognised action '%s'", action)
+	}
+	o.Action = action
+	// 6. Types, then our up-front key check.
+	if err := fill(o, v); err != nil {
+		return 0, err
+	}
+	if k := v[optKey]; k != "" {
+		if o.Key, err = normaliseKey(k); err != nil {
+			return 0, err
+		}
+	}
+	// 7. Debug file.
+	if o.DebugFile != "" {
+		f, err := r.env.OpenFile(o.DebugFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			r.log.Errorf("Unable to create file %s", o.DebugFile)
+			return 0, UsageErrorf("Failed: Unable to create file %s", o.DebugFile)
+		}
+		r.files = append(r.files, f)
+		r.log.setFile(f)
+	}
+	// 8. Under Pacemaker timeouts are off unless disable_timeout says otherwise.
+	if _, ok := v[optDisableTimeout]; !ok && r.env.Getenv != nil && r.env.Getenv("PCMK_service") == "pacemaker-fenced" {
+		v[optDisableTimeout] = "1"
+	}
+	if parseBool(v[optDisableTimeout]) == "1" {
+		o.DisableTimeout = true
+		o.PowerTimeout, o.ShellTimeout, o.LoginTimeout = 0, 0, 0
+	}
+	// 10. Delay (off only).
+	if o.Action == "off" && v[optDelay] != "0" {
+		left := time.Duration(1+o.Delay)*time.Second - r.env.Now().Sub(r.start)
+		if left > 0 {
+			r.log.Infof("Delay %d second(s) before logging in to the fence device", int(left/time.Second))
+			r.env.Sleep(ctx, left)
+		}
+	}
+	// 11. Log file: stdout and our log lines go to the truncated file.
+	if o.Logfile != "" {
+		f, err := r.env.OpenFile(o.Logfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return 0, UsageErrorf("Failed: Unable to create file %s", o.Logfile)
+		}
+		r.files = append(r.files, f)
+		r.out = f
+		r.log.setStderr(f)
+	}
+	// 12. Monitor needs no node and no key.
+	if o.Action == "monitor" {
+		if err := r.b.Monitor(ctx, o); err != nil {
+			return 0, err
+		}
+		return exitOK, nil
+	}
+	return r.node(ctx, o, v)
+}
+
+// node runs steps 13-20: node name, key, devices, then the action.
+func (r *run) node(ctx context.Context, o *Options, v values) (int, error) {
+	validate := o.Action == "validate-all"
+	// 13. nodename wins over plug.
+	o.Plug = v[optPort]
+	if n := v[optNodename]; n != "" {
+		o.Plug = n
+	}
+	// 14.
+	if o.Plug == "" && o.Key == "" {
+		if !validate {
+			return 0, UsageErrorf("Failed: nodename or key is required")
+		}
+		failUsage(r.log, "Failed: nodename or key is required", false)
+	}
+	// 15. Derive the key.
+	if !validate && o.Key == "" {
+		k, err := r.b.DeriveKey(ctx, o, o.Plug)
+		if err != nil {
+			return 0, err
+		}
+		if k == "" || k == "0" {
+			return 0, UsageErrorf("Failed: key cannot be 0")
+		}
+		// 18 (strip leading zeros) is part of normalising.
+		if o.Key, err = normaliseKey(k); err != nil {
+			return 0, err
+		}
+	}
+	// 16.
+	if o.KeyValue != "id" && o.KeyValue != "hash" {
+		if !validate {
+			return 0, UsageErrorf("Failed: key-value has to be 'id' or 'hash'")
+		}
+		failUsage(r.log, "Failed: key-value has to be 'id' or 'hash'", false)
+	}
+	// 17.
+	if validate {
+		return exitOK, nil
+	}
+	// 19.
+	devs, err := r.b.Devices(ctx, o)
+	if err != nil {
+		return 0, err
+	}
+	if len(devs) == 0 {
+		return 0, UsageErrorf("Failed: No devices found")
+	}
+	// 20.
+	return r.fenceAction(ctx, o, devs)
+}
