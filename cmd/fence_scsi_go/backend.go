@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+)
+
+// backend implements fenceproto.Backend with the fence, keys and state
+// packages on top of the SG_IO layer.
+type backend struct {
+	store state.Store
+	open  func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error)
+}
+
+func newBackend() *backend {
+	return &backend{
+		store: state.Default,
+		open: func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error) {
+			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Logf: logf}})
+		},
+	}
+}
+
+// logf adapts the front end's logger to the "LEVEL", format, args form the
+// lower layers use.
+func logf(o *fenceproto.Options) func(level, format string, args ...any) {
+	return func(level, format string, args ...any) {
+		if o.Log == nil {
+			return
+		}
+		msg := fmt.Sprintf(format, args...)
+		switch level {
+		case "ERROR":
+			o.Log.Errorf("%s", msg)
+		case "WARNING":
+			o.Log.Warningf("%s", msg)
+		case "INFO":
+			o.Log.Infof("%s", msg)
+		default:
+			o.Log.Debugf("%s", msg)
+		}
+	}
+}
+
+func (b *backend) fenceOptions(o *fenceproto.Options) fence.Options {
+	lf := logf(o)
+	return fence.Options{
+		Open: func(path string, readOnly bool) (scsi.Device, error) {
+			return b.open(path, readOnly, func(format string, args ...any) { lf("DEBUG", format, args...) })
+		},
+		ReadOnly:            o.Readonly,
+		APTPL:               o.Aptpl,
+		MpathRegisterMethod: o.MpathRegisterMethod,
+		Store:               b.store,
+		Logf:                lf,
+	}
+}
+
+// compatError gives an error fence_scsi's presentation: "Failed to verify"
+// is a plain ERROR line, every other failure is a fatal usage error
+// followed by the -h hint, as fence_scsi's fail_usage prints it.
+func compatError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *fenceproto.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	var ve *fence.VerifyError
+	if errors.As(err, &ve) || errors.Is(err, keys.ErrCommandTimeout) {
+		return &fenceproto.Error{Msg: err.Error(), Err: err}
+	}
+	return &fenceproto.Error{Msg: err.Error(), Usage: true, Err: err}
+}
+
+func (b *backend) DeriveKey(ctx context.Context, o *fenceproto.Options, node string) (string, error) {
+	k, err := keys.Derive(ctx, o.CorosyncCmapPath, node, o.KeyValue)
+	if err != nil {
+		return "", compatError(err)
+	}
+	return keys.Format(k), nil
+}
+
+func (b *backend) Devices(ctx context.Context, o *fenceproto.Options) ([]string, error) {
+	if devs := fence.ParseDevices(o.Devices); len(devs) > 0 {
+		return devs, nil
+	}
+	devs, err := fence.DiscoverDevices(ctx, o.VgsPath, logf(o))
+	return devs, compatError(err)
+}
+
+func parseKey(s string) (scsi.Key, error) {
+	k, err := keys.Parse(s)
+	if err != nil {
+		return 0, &fenceproto.Error{Msg: err.Error(), Usage: true, Err: err}
+	}
+	return k, nil
+}
+
+func (b *backend) Status(ctx context.Context, o *fenceproto.Options, devices []string, key string, all bool) (bool, error) {
+	k, err := parseKey(key)
+	if err != nil {
+		return false, err
+	}
+	fo := b.fenceOptions(o)
+	if !all {
+		on, err := fence.Status(ctx, fo, devices, k)
+		return on, compatError(err)
+	}
+	// "on" asks whether the key is on every device (fence_scsi's get_status
+	// for the on action): each device is a status of its own.
+	for _, d := range devices {
+		on, err := fence.Status(ctx, fo, []string{d}, k)
+		if err != nil || !on {
+			return false, compatError(err)
+		}
+	}
+	return true, nil
+}
+
+func (b *backend) On(ctx context.Context, o *fenceproto.Options, devices []string, key string) error {
+	k, err := parseKey(key)
+	if err != nil {
+		return err
+	}
+	return compatError(fence.On(ctx, b.fenceOptions(o), devices, k))
+}
+
+func (b *backend) Off(ctx context.Context, o *fenceproto.Options, devices []string, victimKey string) error {
+	k, err := parseKey(victimKey)
+	if err != nil {
+		return err
+	}
+	// fenceproto has already seen the key on some device; if it vanished
+	// in between, fence.Off reports AlreadyOff, which is success too.
+	_, err = fence.Off(ctx, b.fenceOptions(o), devices, k)
+	return compatError(err)
+}
+
+// Monitor is fence_scsi's monitor (compat §6.4) without the sg_persist and
+// sg_turs checks: this agent runs no external SCSI tools.
+func (b *backend) Monitor(ctx context.Context, o *fenceproto.Options) error {
+	if len(fence.ParseDevices(o.Devices)) == 0 {
+		res, err := keys.RunCommand(ctx, logf(o), o.VgsPath, "--version")
+		if err != nil {
+			return compatError(err)
+		}
+		if res.ExitCode != 0 {
+			return &fenceproto.Error{Msg: "Unable to run " + o.VgsPath}
+		}
+	}
+	if _, err := b.store.ReadKey(); err != nil {
+		return compatError(err)
+	}
+	if _, err := b.store.ReadDevices(); err != nil {
+		return compatError(err)
+	}
+	return nil
+}
