@@ -102,10 +102,12 @@ while [ "$K" -le "$NODES" ]; do
 	done
 	K=$((K + 1))
 done
-# Spare portals for re-logins (new session of a node: 127.0.9.K).
+# Spare portals for re-logins (a node's new session after a logout: 127.0.9.K .. 127.0.11.K).
 K=1
 while [ "$K" -le "$NODES" ]; do
-	mkdir "$T/np/127.0.9.$K:3260" || fail "spare portal node $K"
+	for P in 9 10 11; do
+		mkdir "$T/np/127.0.$P.$K:3260" || fail "spare portal node $K"
+	done
 	K=$((K + 1))
 done
 for a in generate_node_acls=1 cache_dynamic_acls=1 demo_mode_write_protect=0 authentication=0; do

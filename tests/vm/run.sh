@@ -112,6 +112,7 @@ LOGLEVEL=3
 [ "$VERBOSE" = 1 ] && LOGLEVEL=6
 
 start=$(date +%s.%N)
+: >"$RUN/console.log"
 set +e
 timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -smp 2 -m 1536 -nographic -no-reboot \
 	-kernel "$FSG_VMLINUZ" -initrd "$FSG_INITRD" \

@@ -44,7 +44,7 @@ _num() { case "$1" in '' | *[!0-9]*) fail "not a number: '$1'" ;; esac; }
 # the spare portal 127.0.9.K).
 _session() {
 	local k=$1 p=$2 s n addr want
-	if [ "$p" = 9 ]; then want=127.0.9.$k; else want=127.0.$((p - 1)).$k; fi
+	if [ "$p" -ge 9 ]; then want=127.0.$p.$k; else want=127.0.$((p - 1)).$k; fi
 	for s in /sys/class/iscsi_session/session*; do
 		[ -e "$s/initiatorname" ] || continue
 		[ "$(cat "$s/initiatorname")" = "$FSG_IIQN:node$k" ] || continue
@@ -213,26 +213,56 @@ assert_write_fails() {
 	esac
 }
 
-# Session control. iscsistart has no logout; a session is ended from the target side by
-# closing its connection (LIO: disabling the TPG would end every node's sessions), see README.
+# Session control. iscsistart cannot log out and there is no iscsid in the guest, so a logout
+# is done from the target side: creating an explicit node ACL for the node's initiator name
+# (LIO converts the dynamic one) and removing it makes LIO close every session of that node.
+# The initiator's sessions stay behind in state FAILED (their I/O would block for
+# recovery_tmo); their disks are deleted so nothing touches them by accident. A new login must
+# use a portal the node has not used yet: node_login K 9 (then 10, 11) -> 127.0.9.K ...; the
+# kernel gives every new session a new ISID (0x00023d0000NN, NN = session number), so it is a
+# new I_T nexus, and registrations of the old nexus stay on the LUN (PR state is not tied to the
+# session). node_login sets the node's default path for dev/devs to the new one.
+node_logout() {
+	local k=$1 s a="$FSG_TPG/acls/$FSG_IIQN:node$1" d
+	_num "$k"
+	mkdir "$a" || fail "cannot create ACL for node $k"
+	rmdir "$a" || fail "cannot remove ACL for node $k"
+	for s in /sys/class/iscsi_session/session*; do
+		[ "$(cat "$s/initiatorname" 2>/dev/null)" = "$FSG_IIQN:node$k" ] || continue
+		for d in "$s"/device/target*/*:*:*:*; do
+			[ -e "$d/delete" ] && echo 1 >"$d/delete"
+		done
+	done
+	FSG_PATH_OF_NODE[k]=0 # no live path until node_login
+	pass "node $k logged out (target closed its sessions)"
+}
+
 node_login() {
-	local k=$1 p=$2 a
+	local k=$1 p=$2 a i s n
 	_num "$k"
 	_num "$p"
-	if [ "$p" = 9 ]; then a=127.0.9.$k; else a=127.0.$((p - 1)).$k; fi
+	case "$p" in 9 | 10 | 11) a=127.0.$p.$k ;; *) a=127.0.$((p - 1)).$k ;; esac
 	"$FSG_TOOLS/bin/iscsistart" -i "$FSG_IIQN:node$k" -t "$FSG_TIQN" -g 1 -a "$a" -p 3260 >/dev/null 2>&1 ||
 		fail "iscsistart node $k portal $a"
-	local i
 	for ((i = 0; i < 300; i++)); do
-		if _session "$k" "$p" >/dev/null; then
-			local s n
-			s=$(_session "$k" "$p")
+		if s=$(_session "$k" "$p"); then
 			n=$(ls -d "$s"/device/target*/*:*:*:*/block/* 2>/dev/null | wc -l)
-			[ "$n" -ge "$FSG_LUNS" ] && return 0
+			if [ "$n" -ge "$FSG_LUNS" ]; then
+				FSG_PATH_OF_NODE[k]=$p
+				pass "node $k logged in through $a (new session ${s##*/})"
+				return 0
+			fi
 		fi
 		sleep 0.1
 	done
 	fail "node $k path $p: disks did not appear after login"
+}
+
+# registrations L: "KEY ISID" per registration (READ FULL STATUS), e.g. "0xfe5c0001 0x00023d000003".
+registrations() {
+	local out
+	out=$(_pr_in "$1" "${2:-${FSG_WITNESS:-1}}" -s) || fail "sg_persist read full status LUN $1"
+	printf '%s\n' "$out" | awk '$1 ~ /^Key=/ {k=tolower(substr($1,5))} /port id:/ {n=split($NF,a,","); print k, a[n]}'
 }
 
 pr_dir_remove() {
@@ -243,8 +273,6 @@ pr_dir_restore() {
 	mkdir -p /tmp/fsg-etc-target/pr
 }
 
-# isid K P: the ISID LIO sees for node K's session through path P (from READ FULL STATUS's
-# TransportID is not exposed by sg_persist text; LIO's configfs lists sessions instead).
 lio_sessions() {
 	cat "$FSG_TPG/dynamic_sessions" 2>/dev/null || true
 }
