@@ -121,7 +121,7 @@ func TestPowerCycleAPTPL(t *testing.T) {
 		}
 	}
 	lu := NewLU(WithQuirks(QuirkTGT))
-	if got := outcome(run(t, lu.Connect("a"), prOutCmd(regIgn, 0, 0, 5, flagAPTPL))); got != "CC 5/26/00" {
+	if got := outcome(run(t, lu.Connect("a"), prOutCmd(regIgn, 0, 0, 5, flagAPTPL))); got != "CC 5/24/00" {
 		t.Errorf("tgt APTPL: %s", got)
 	}
 }
@@ -218,5 +218,26 @@ func TestConcurrentPROut(t *testing.T) {
 	}
 	if g := lu.Generation(); g != nodes*rounds {
 		t.Errorf("generation %d, want %d", g, nodes*rounds)
+	}
+}
+
+// TestPauseFreezesNode: a paused nexus' command waits until its context
+// ends (a frozen node), without executing and without blocking other nexuses.
+func TestPauseFreezesNode(t *testing.T) {
+	lu := NewLU()
+	resume := lu.Pause("a")
+	defer resume()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := lu.Connect("a").Execute(ctx, prOutCmd(regIgn, 0, 0, 5, 0))
+	if !errors.Is(err, context.DeadlineExceeded) || len(lu.Registrations()) != 0 || lu.Pending("a") != 0 {
+		t.Errorf("err %v, registrations %v, pending %d", err, lu.Registrations(), lu.Pending("a"))
+	}
+	if got := outcome(prOut(t, lu.Connect("b"), regIgn, 0, 0, 6)); got != "GOOD" {
+		t.Errorf("other nexus while a is paused: %s", got)
+	}
+	resume()
+	if got := outcome(prOut(t, lu.Connect("a"), regIgn, 0, 0, 5)); got != "GOOD" {
+		t.Errorf("after resume: %s", got)
 	}
 }

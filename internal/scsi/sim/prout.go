@@ -48,7 +48,7 @@ type prOutRequest struct {
 func (lu *LU) prOut(n *nexus, cmd *scsi.Command) (answer, error) {
 	cdb := cmd.CDB
 	plen := binary.BigEndian.Uint32(cdb[5:9])
-	if int(plen) > len(cmd.DataOut) {
+	if int(plen) != len(cmd.DataOut) { // SG_IO dxfer_len must equal it
 		return answer{}, fmt.Errorf("sim: PR OUT parameter list length %d with %d data-out bytes", plen, len(cmd.DataOut))
 	}
 	sa := cdb[1] & 0x1F
@@ -133,7 +133,9 @@ func (lu *LU) register(nexus string, req prOutRequest) answer {
 		return conflict()
 	}
 	if lu.quirks.Has(QuirkRejectOptionalBits) && (req.aptpl || req.allTgPt || req.specIPT) {
-		return invalidParamField(20)
+		a := checkCondition(scsi.SenseIllegalRequest, 0x24, 0x00) // tgt: 24/00 although the bits are in the parameter list
+		setFieldPointer(a.sense, false, 20)
+		return a
 	}
 	if req.specIPT { // SPEC_I_PT is not implemented (SIP_C = 0 in strict mode)
 		return invalidParamField(20)
