@@ -25,6 +25,9 @@ type fakeBackend struct {
 	setErr   error
 	monErr   error
 	opts     *Options // last options seen
+	// devsFromOptions answers Devices with o.Devices split on commas, as
+	// fence_scsi does without looking at the devices.
+	devsFromOptions bool
 }
 
 func (f *fakeBackend) record(format string, a ...any) {
@@ -42,6 +45,9 @@ func (f *fakeBackend) DeriveKey(_ context.Context, o *Options, node string) (str
 func (f *fakeBackend) Devices(_ context.Context, o *Options) ([]string, error) {
 	f.opts = o
 	f.record("devices %q", o.Devices)
+	if f.devsFromOptions {
+		return strings.Split(o.Devices, ","), nil
+	}
 	return f.devs, f.devErr
 }
 

@@ -44,6 +44,8 @@ func TestActions(t *testing.T) {
 			[]string{"derive real", `devices ""`, "status 6c9d0001 [/dev/sdb] all=false"}},
 		{"stdin ignored with args", []string{"-k", "1", "-o", "status"}, "action=off\n", []bool{true}, 0, "Status: ON\n",
 			[]string{`devices ""`, "status 1 [/dev/sdb] all=false"}},
+		{"plug separator repeats calls", []string{"-o", "status", "-n", "a:b", "--plug-separator=:"}, "", []bool{false, true}, 0, "Status: ON\n",
+			[]string{"derive a:b", `devices ""`, "status 6c9d0001 [/dev/sdb] all=false", "status 6c9d0001 [/dev/sdb] all=false"}},
 		{"validate-all touches nothing", []string{"-o", "validate-all", "-n", "x"}, "", nil, 0, "", nil},
 		{"monitor", []string{"-o", "monitor"}, "", nil, 0, "", []string{"monitor"}},
 		{"meta-data", nil, "action=meta-data\n", nil, 0, "<?xml", nil},
