@@ -72,6 +72,9 @@ func (d *device) prInGrowing(ctx context.Context, op string, sa PRInServiceActio
 		next := alloc
 		switch {
 		case cut:
+			// The target reported the full length, so it does not truncate
+			// ADDITIONAL LENGTH: a full buffer later needs no confirming.
+			confirmed = true
 			next = int(min(roundUp8(8+addlen), MaxPRInAlloc))
 		case !confirmed && len(data) == alloc && 8+addlen == uint64(alloc):
 			// Old LIO truncates ADDITIONAL LENGTH to the allocation: a

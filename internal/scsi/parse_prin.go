@@ -7,13 +7,16 @@ import "encoding/binary"
 // the allocation length of the CDB. A response the allocation cut short is
 // normal (Partial); one the transfer cut short is malformed.
 
+// clip bounds data by the allocation length; a negative alloc clips to nothing.
+func clip(data []byte, alloc int) []byte {
+	return data[:min(len(data), max(alloc, 0))]
+}
+
 // prInHeader checks the common 8-byte header (PRGENERATION, ADDITIONAL LENGTH)
 // and returns the payload that is present and whether the allocation length
 // cut it short.
 func prInHeader(what string, data []byte, alloc int) (gen uint32, addlen uint64, payload []byte, cut bool, err error) {
-	if alloc < len(data) {
-		data = data[:alloc]
-	}
+	data = clip(data, alloc)
 	if len(data) < 8 {
 		return 0, 0, nil, false, malformedf("%s response too short (%d bytes)", what, len(data))
 	}
@@ -56,9 +59,7 @@ func parseReadKeys(data []byte, alloc int) (*KeyList, uint64, error) {
 // spec §9.1): ADDITIONAL LENGTH 0 means no reservation, 16 or more needs at
 // least 22 valid bytes, anything else is malformed.
 func ParseReadReservation(data []byte, alloc int) (*Reservation, error) {
-	if alloc < len(data) {
-		data = data[:alloc]
-	}
+	data = clip(data, alloc)
 	if len(data) < 8 {
 		return nil, malformedf("READ RESERVATION response too short (%d bytes)", len(data))
 	}
@@ -81,9 +82,7 @@ func ParseReadReservation(data []byte, alloc int) (*Reservation, error) {
 // ParseReportCapabilities decodes a REPORT CAPABILITIES response (SPC-4
 // 6.15.4, spec §2.5); LENGTH must be 8 and at least 6 bytes must be valid.
 func ParseReportCapabilities(data []byte, alloc int) (*Capabilities, error) {
-	if alloc < len(data) {
-		data = data[:alloc]
-	}
+	data = clip(data, alloc)
 	if len(data) < 6 {
 		return nil, malformedf("REPORT CAPABILITIES response too short (%d bytes)", len(data))
 	}

@@ -47,3 +47,19 @@ func TestSGIOHdrLayout(t *testing.T) {
 		}
 	}
 }
+
+// Compile-time copies of the key checks, so that cross-compiling the tests
+// (GOARCH=arm64 go vet ./internal/scsi/) proves the layout without running
+// them: each array length is negative, a compile error, if a value is off.
+var (
+	_ [unsafe.Sizeof(sgIOHdr{}) - 88]byte
+	_ [88 - unsafe.Sizeof(sgIOHdr{})]byte
+	_ [unsafe.Offsetof(sgIOHdr{}.usrPtr) - 56]byte
+	_ [56 - unsafe.Offsetof(sgIOHdr{}.usrPtr)]byte
+	_ [unsafe.Offsetof(sgIOHdr{}.status) - 64]byte
+	_ [64 - unsafe.Offsetof(sgIOHdr{}.status)]byte
+	_ [unsafe.Offsetof(sgIOHdr{}.resid) - 72]byte
+	_ [72 - unsafe.Offsetof(sgIOHdr{}.resid)]byte
+	_ [unsafe.Offsetof(sgIOHdr{}.info) - 80]byte
+	_ [80 - unsafe.Offsetof(sgIOHdr{}.info)]byte
+)
