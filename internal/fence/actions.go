@@ -32,7 +32,7 @@ func On(ctx context.Context, o Options, devices []string, key scsi.Key) error {
 		return err
 	}
 	results := make([]deviceResult, len(targets))
-	forEach(len(targets), r.o.Parallelism, func(i int) {
+	r.forEachTarget(targets, func(i int) {
 		results[i] = r.onDevice(ctx, targets[i], key)
 	})
 	var verified []string
@@ -111,7 +111,7 @@ func Off(ctx context.Context, o Options, devices []string, victim scsi.Key) (Off
 		return PoweredOff, ErrSelfFence
 	}
 	results := make([]deviceResult, len(targets))
-	forEach(len(targets), r.o.Parallelism, func(i int) {
+	r.forEachTarget(targets, func(i int) {
 		results[i] = r.offDevice(ctx, targets[i], host, victim)
 	})
 	return PoweredOff, r.ctxErr(ctx, summarize(results))

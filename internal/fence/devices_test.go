@@ -3,10 +3,13 @@ package fence
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,5 +266,67 @@ func TestDiscoverDevices(t *testing.T) {
 	}
 	if _, err := DiscoverDevices(ctx, "/nonexistent/vgs", nil); !errors.Is(err, ErrSharedDevices) {
 		t.Fatalf("missing vgs: %v", err)
+	}
+}
+
+// slowDevice delays REGISTER AND IGNORE to widen any race between workers.
+type slowDevice struct{ scsi.Device }
+
+func (d slowDevice) RegisterAndIgnore(ctx context.Context, k scsi.Key, o scsi.RegisterOptions) error {
+	time.Sleep(20 * time.Millisecond)
+	return d.Device.RegisterAndIgnore(ctx, k, o)
+}
+
+func TestSameDeviceTwiceIsSequential(t *testing.T) {
+	s := newSAN("/dev/sdb")
+	s.lus["/dev/disk/by-id/wwn-1"] = s.lus["/dev/sdb"]
+	s.alias["/dev/disk/by-id/wwn-1"] = "/dev/sdb"
+	o := s.options(t, "n1")
+	open := o.Open
+	o.Open = func(p string, ro bool) (scsi.Device, error) {
+		d, err := open(p, ro)
+		return slowDevice{d}, err
+	}
+	o.Realpath = func(p string) (string, error) {
+		if a, ok := s.alias[p]; ok {
+			return a, nil
+		}
+		return p, nil
+	}
+	var mu sync.Mutex
+	var preempts []string
+	o.Logf = func(level, format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); strings.HasPrefix(msg, "preempt on ") {
+			mu.Lock()
+			preempts = append(preempts, msg)
+			mu.Unlock()
+		}
+	}
+	if err := On(ctx, o, []string{"/dev/disk/by-id/wwn-1", "/dev/sdb"}, key1); err != nil {
+		t.Fatal(err)
+	}
+	// As in fence_scsi's loop, the second name finds the key registered by
+	// the first and self-preempts.
+	if len(preempts) != 1 || !strings.HasPrefix(preempts[0], "preempt on /dev/sdb ") {
+		t.Fatalf("self-preempts: %q", preempts)
+	}
+	if got := s.regs("/dev/sdb"); got != "n1:/dev/sdb=6c9d0000" {
+		t.Fatalf("registrations %s", got)
+	}
+}
+
+func TestDefaultsUseTheRealSystem(t *testing.T) {
+	tests := []struct{ dev, want string }{
+		{"/nonexistent/sdz", `Failed: device "/nonexistent/sdz" does not exist`},
+		{os.Args[0], fmt.Sprintf("Failed: device %q is not a block device", os.Args[0])},
+	}
+	for _, tt := range tests {
+		_, err := Status(ctx, Options{}, []string{tt.dev}, key1)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Status(%s) = %v, want %q", tt.dev, err, tt.want)
+		}
+	}
+	if _, err := (Options{}).withDefaults().Open("/nonexistent/sdz", true); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("default Open: %v", err)
 	}
 }

@@ -26,11 +26,11 @@ import (
 // DefaultParallelism bounds the number of devices worked on at once.
 const DefaultParallelism = 16
 
-// Options configures an action. The zero value of every field but Open
-// selects fence_scsi's default.
+// Options configures an action. The zero value of every field selects
+// fence_scsi's default.
 type Options struct {
 	// Open opens one device path; readOnly asks for O_RDONLY (PR IN only).
-	// The agent passes scsi.Open; tests pass simulator devices.
+	// The default is scsi.Open; tests pass simulator devices.
 	Open func(path string, readOnly bool) (scsi.Device, error)
 	// ReadOnly opens devices read-only for Status (fence_scsi's readonly
 	// option). On and Off send PR OUT and always open read-write.
@@ -58,6 +58,11 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Open == nil {
+		o.Open = func(path string, readOnly bool) (scsi.Device, error) {
+			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly})
+		}
+	}
 	if o.MpathRegisterMethod == "" {
 		o.MpathRegisterMethod = "multi"
 	}

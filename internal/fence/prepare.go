@@ -49,6 +49,33 @@ func forEach(n, par int, fn func(i int)) {
 	wg.Wait()
 }
 
+// forEachTarget runs fn(i) for every target on the worker pool. Targets
+// that resolve to the same device node are done one after the other in
+// configured order, so two names of one device see the same sequence as in
+// fence_scsi's sequential loop.
+func (r *runner) forEachTarget(targets []*target, fn func(i int)) {
+	var groups [][]int
+	seen := map[string]int{}
+	for i, t := range targets {
+		real, err := r.o.Realpath(t.path)
+		if err != nil {
+			real = t.path
+		}
+		g, ok := seen[real]
+		if !ok {
+			g = len(groups)
+			seen[real] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	forEach(len(groups), r.o.Parallelism, func(g int) {
+		for _, i := range groups[g] {
+			fn(i)
+		}
+	})
+}
+
 // firstError returns the first non-nil error in configured order, which is
 // the one fence_scsi's sequential loop would have stopped at.
 func firstError(errs []error) error {
@@ -67,9 +94,6 @@ func firstError(errs []error) error {
 func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout bool) ([]*target, error) {
 	if len(devices) == 0 {
 		return nil, ErrNoDevices
-	}
-	if r.o.Open == nil {
-		return nil, errors.New("fence: Options.Open is not set")
 	}
 	targets := make([]*target, len(devices))
 	errs := make([]error, len(devices))
