@@ -1,17 +1,45 @@
 // Command fence_scsi_go is a fence_scsi-compatible I/O fencing agent that
 // drives SCSI-3 Persistent Reservations through a hand-written SG_IO layer.
 //
-// main only wires the parts together: argv[0] chooses the mode, the
-// fence-agent front end (internal/fenceproto) parses input and prints what
-// callers depend on, and backend adapts it to the PR logic (internal/fence).
+// main only wires the parts together: argv[0] chooses the mode (the agent,
+// or fence_scsi's watchdog check under the names fence_scsi_check and
+// fence_scsi_check_hardreboot), the fence-agent front end
+// (internal/fenceproto) parses input and prints what callers depend on, and
+// backend adapts it to the PR logic (internal/fence).
 package main
 
 import (
 	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
 
 func main() {
+	switch filepath.Base(os.Args[0]) {
+	case "fence_scsi_check":
+		os.Exit(runCheck(false))
+	case "fence_scsi_check_hardreboot":
+		os.Exit(runCheck(true))
+	}
 	os.Exit(fenceproto.Main(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, newBackend()))
+}
+
+func runCheck(hardReboot bool) int {
+	return check.Run(check.Env{
+		Args:       os.Args,
+		Stderr:     os.Stderr,
+		ConfigFile: check.ConfigFile,
+		Store:      state.Default,
+		Open: func(path string) (scsi.Device, error) {
+			return scsi.Open(path, scsi.OpenOptions{ReadOnly: true, Device: scsi.DeviceOptions{Timeout: check.CommandTimeout}})
+		},
+		Sleep:      time.Sleep,
+		Reboot:     check.RebootNow,
+		HardReboot: hardReboot,
+	})
 }

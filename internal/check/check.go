@@ -1,0 +1,176 @@
+// Package check is fence_scsi's watchdog mode (fence_scsi_check and
+// fence_scsi_check_hardreboot, compat §9): run by the watchdog daemon every
+// interval, it exits 0 while this node's key is registered on at least one
+// of the devices it unfenced, and 2 (or reboots at once, in the hardreboot
+// variant) when the key is gone, i.e. when another node fenced it.
+//
+// Differences from fence_scsi's Python check, on purpose: devices are
+// opened read-only (fence-agents #284: a read-write open triggers udev
+// change events), keys are compared as numbers, and a start costs a few
+// milliseconds of CPU instead of a Python interpreter (fence-agents #313).
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+)
+
+// ConfigFile is where fence_scsi's check reads its settings, on every distribution.
+const ConfigFile = "/etc/sysconfig/stonith"
+
+// CommandTimeout bounds each device read, as fence_scsi's check sets power_timeout=5.
+const CommandTimeout = 5 * time.Second
+
+// Exit codes of the check.
+const (
+	ExitOK       = 0 // key found, or node not configured
+	ExitError    = 1 // a device read timed out with retry=0 (fence_scsi's timeout handler)
+	ExitNotFound = 2 // key on no device
+)
+
+// Env is what one check run touches, so tests can replace each part.
+type Env struct {
+	Args       []string // argv: "repair N" is the watchdog's repair call
+	Stderr     io.Writer
+	ConfigFile string
+	Store      state.Store
+	// Open opens a device read-only.
+	Open  func(path string) (scsi.Device, error)
+	Sleep func(time.Duration)
+	// Reboot restarts the machine at once (hardreboot variant).
+	Reboot func() error
+	// HardReboot selects fence_scsi_check_hardreboot.
+	HardReboot bool
+}
+
+// settings are the lower-cased name=value pairs of the config file.
+type settings map[string]string
+
+// settingRE is fence_scsi's parser: `^\s*(\S*)\s*=\s*(\S*)\s*`, per line.
+var settingRE = regexp.MustCompile(`(?m)^\s*(\S*)\s*=\s*(\S*)`)
+
+func readSettings(path string) settings {
+	s := settings{"retry": "0", "retry-sleep": "1"}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s
+	}
+	for _, m := range settingRE.FindAllStringSubmatch(string(b), -1) {
+		s[strings.ToLower(m[1])] = strings.ToLower(m[2])
+	}
+	return s
+}
+
+type logger struct {
+	w     io.Writer
+	debug bool
+}
+
+// Python's default logging format, which fence_scsi's check uses.
+func (l logger) errorf(format string, a ...any) { fmt.Fprintf(l.w, "ERROR:root:"+format+"\n", a...) }
+func (l logger) debugf(format string, a ...any) {
+	if l.debug {
+		fmt.Fprintf(l.w, "DEBUG:root:"+format+"\n", a...)
+	}
+}
+
+// Run performs one check and returns the exit code.
+func Run(env Env) int {
+	if len(env.Args) >= 3 && env.Args[1] == "repair" {
+		// The watchdog asks for a repair with the failed test's exit code;
+		// returning it non-zero makes the watchdog reboot.
+		n, err := strconv.Atoi(env.Args[2])
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ERROR:root:repair: invalid exit code %q\n", env.Args[2])
+			return ExitError
+		}
+		return n
+	}
+	set := readSettings(env.ConfigFile)
+	log := logger{w: env.Stderr, debug: set["verbose"] == "yes"}
+	_, suppress := set["--suppress-errors"]
+
+	devs, err := env.Store.ReadDevices()
+	if err != nil && !suppress {
+		log.errorf("%s\n", err)
+	}
+	if len(devs) == 0 {
+		if !suppress {
+			log.errorf("No devices found")
+		}
+		return ExitOK
+	}
+	key, err := env.Store.ReadKey()
+	if err != nil {
+		var fe *state.FileError
+		if errors.As(err, &fe) {
+			log.errorf("%s\n", err)
+			log.errorf("Key not found")
+			return ExitOK
+		}
+		// A key file that holds no valid key can never match a device.
+		log.errorf("%s", err)
+		return notFound(env, log, "")
+	}
+	retry, _ := strconv.Atoi(set["retry"])
+	sleep, _ := strconv.ParseFloat(set["retry-sleep"], 64)
+	ks := keys.Format(key)
+	for _, dev := range devs {
+		for n := 0; n <= retry; n++ {
+			if n > 0 {
+				log.debugf("retry: %d of %d", n, retry)
+			}
+			found, timedOut := registered(env, log, dev, key)
+			if found {
+				log.debugf("key %s registered with device %s", ks, dev)
+				return ExitOK
+			}
+			if timedOut && retry == 0 {
+				log.errorf("Connection timed out")
+				return ExitError
+			}
+			log.debugf("key %s not registered with device %s", ks, dev)
+			if n < retry {
+				env.Sleep(time.Duration(sleep * float64(time.Second)))
+			}
+		}
+	}
+	return notFound(env, log, ks)
+}
+
+func notFound(env Env, log logger, key string) int {
+	log.debugf("key %s registered with any devices", key) // sic, fence_scsi's text
+	if env.HardReboot {
+		if err := env.Reboot(); err != nil {
+			log.errorf("reboot: %v", err)
+		}
+	}
+	return ExitNotFound
+}
+
+// registered reads the keys of dev once; a failure counts as "no keys".
+func registered(env Env, log logger, dev string, key scsi.Key) (found, timedOut bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), CommandTimeout)
+	defer cancel()
+	d, err := env.Open(dev)
+	if err == nil {
+		defer d.Close()
+		var kl *scsi.KeyList
+		if kl, err = d.ReadKeys(ctx); err == nil {
+			return kl.Contains(key), false
+		}
+	}
+	log.errorf("Cannot get registration keys on device \"%s\": %v\n", dev, err)
+	return false, errors.Is(err, scsi.ErrTimeout) || ctx.Err() != nil
+}
