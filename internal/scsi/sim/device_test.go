@@ -78,24 +78,29 @@ func TestDeviceFaults(t *testing.T) {
 }
 
 // TestDeviceManyKeys registers more nexuses than sg_persist's 8192-byte
-// allocation holds, so ReadKeys must re-read with the reported length.
+// allocation holds, so ReadKeys and ReadFullStatus must re-read with the
+// reported length; with old LIO's truncated ADDITIONAL LENGTH they must
+// still find every key (spec §9.2).
 func TestDeviceManyKeys(t *testing.T) {
 	ctx := context.Background()
-	lu := NewLU()
-	const n = 1100
-	for i := 0; i < n; i++ {
-		tr := lu.Connect(fmt.Sprintf("iqn.2026-01.test:n%d", i))
-		prOut(t, tr, regIgn, 0, 0, uint64(i+1))
-	}
-	kl, err := lu.Device("reader").ReadKeys(ctx)
-	if err != nil || len(kl.Keys) != n || kl.Partial || kl.Generation != n {
-		t.Fatalf("ReadKeys: %d keys, partial %v, generation %d, err %v", len(kl.Keys), kl.Partial, kl.Generation, err)
-	}
-	fs, err := lu.Device("reader").ReadFullStatus(ctx)
-	if err != nil || len(fs.Descriptors) != n {
-		t.Fatalf("ReadFullStatus: %v", err)
-	}
-	if got := string(fs.Descriptors[7].TransportID[4:]); got[:len("iqn.2026-01.test:n7")] != "iqn.2026-01.test:n7" {
-		t.Errorf("TransportID of descriptor 7: %q", got)
+	for _, q := range []Quirks{QuirkNone, QuirkTruncatedAdditionalLength} {
+		lu := NewLU(WithQuirks(q))
+		const n = 1100
+		for i := 0; i < n; i++ {
+			tr := lu.Connect(fmt.Sprintf("iqn.2026-01.test:n%d", i))
+			prOut(t, tr, regIgn, 0, 0, uint64(i+1))
+		}
+		kl, err := lu.Device("reader").ReadKeys(ctx)
+		if err != nil || len(kl.Keys) != n || kl.Partial || kl.Generation != n {
+			t.Fatalf("quirks %#x ReadKeys: %v", q, err)
+		}
+		fs, err := lu.Device("reader").ReadFullStatus(ctx)
+		if err != nil || len(fs.Descriptors) != n {
+			t.Fatalf("quirks %#x ReadFullStatus: %v", q, err)
+		}
+		want := "iqn.2026-01.test:n7\x00"
+		if got := string(fs.Descriptors[7].TransportID[4 : 4+len(want)]); got != want {
+			t.Errorf("TransportID of descriptor 7: %q", got)
+		}
 	}
 }

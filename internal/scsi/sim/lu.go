@@ -8,6 +8,21 @@
 // It is a fast test double for the fence logic; it is not proof that fencing
 // works on real storage — the conformance suite run against a real LIO target
 // is.
+//
+// Choices where SPC-4 leaves room or the simulator does less (strict mode):
+//   - REGISTER AND MOVE and REPLACE LOST RESERVATION answer 24/00 (spec §3.5);
+//     SPEC_I_PT=1 answers 26/00 (SIP_C is not advertised).
+//   - A REGISTER with SARK 0 from an unregistered nexus does not bump
+//     PRGENERATION (§6.4 calls SPC ambiguous; LIO does the same).
+//   - PR OUT CDB-level checks (service action, parameter list length,
+//     reserved bits) precede the key check, since the key lives in the
+//     parameter list; type and scope are checked after it (§6.2).
+//   - One target port (relative target port 1); ALL_TG_PT is recorded and
+//     reported but changes nothing else. No SPC-2 RESERVE(6)/(10).
+//   - The control mode page TAS bit is 1 (LIO's default): tasks aborted by
+//     PREEMPT AND ABORT complete with TASK ABORTED, no UA 2F/00 is queued.
+//   - A command queued on a paused nexus is checked against the access
+//     matrix when it starts, i.e. after the pause.
 package sim
 
 import (

@@ -55,12 +55,19 @@ func (lu *LU) prIn(cmd *scsi.Command) (answer, error) {
 }
 
 // prHeader returns PRGENERATION and ADDITIONAL LENGTH followed by body.
-// QuirkTruncatedAdditionalLength reports only what fits in alloc, in whole
-// units of unit bytes, as older LIO did.
-func (lu *LU) prHeader(body []byte, alloc, unit int) []byte {
+// With QuirkTruncatedAdditionalLength the length reports only the whole
+// units (bounds, cumulative end offsets in body) that fit in alloc, as
+// older LIO did.
+func (lu *LU) prHeader(body []byte, alloc int, bounds []int) []byte {
 	addLen := len(body)
-	if lu.quirks.Has(QuirkTruncatedAdditionalLength) && 8+addLen > alloc {
-		addLen = max(alloc-8, 0) / unit * unit
+	if lu.quirks.Has(QuirkTruncatedAdditionalLength) && bounds != nil && 8+addLen > alloc {
+		addLen = 0
+		for _, end := range bounds {
+			if 8+end > alloc {
+				break
+			}
+			addLen = end
+		}
 	}
 	d := make([]byte, 8, 8+len(body))
 	binary.BigEndian.PutUint32(d[0:4], lu.generation)
@@ -71,17 +78,19 @@ func (lu *LU) prHeader(body []byte, alloc, unit int) []byte {
 // readKeys builds the READ KEYS response: one key per registered nexus (§2.3).
 func (lu *LU) readKeys(alloc int) []byte {
 	body := make([]byte, 0, 8*len(lu.regs))
+	var bounds []int
 	for _, r := range lu.regs {
 		body = binary.BigEndian.AppendUint64(body, uint64(r.key))
+		bounds = append(bounds, len(body))
 	}
-	return lu.prHeader(body, alloc, 8)
+	return lu.prHeader(body, alloc, bounds)
 }
 
 // readReservation builds the READ RESERVATION response (§2.4); the key is 0
 // for the all-registrants types.
 func (lu *LU) readReservation() []byte {
 	if lu.res == nil {
-		return lu.prHeader(nil, 8, 1)
+		return lu.prHeader(nil, 8, nil)
 	}
 	body := make([]byte, 16)
 	if !lu.res.typ.AllRegistrants() {
@@ -90,7 +99,7 @@ func (lu *LU) readReservation() []byte {
 		}
 	}
 	body[13] = lu.res.scope<<4 | uint8(lu.res.typ)
-	return lu.prHeader(body, 24, 1)
+	return lu.prHeader(body, 24, nil)
 }
 
 // typeMask advertises all six types (libiscsi's 16-bit view, spec §2.5).
@@ -139,7 +148,7 @@ func (lu *LU) readFullStatus(alloc int) []byte {
 		binary.BigEndian.PutUint32(desc[20:24], uint32(len(tid)))
 		body = append(body, append(desc, tid...)...)
 	}
-	return lu.prHeader(body, alloc, 1)
+	return lu.prHeader(body, alloc, nil) // §6.15 lists the old-LIO cut for READ KEYS only
 }
 
 // iscsiTransportID encodes an iSCSI TransportID, format 00b: protocol 5,

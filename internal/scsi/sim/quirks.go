@@ -50,8 +50,8 @@ const (
 	// QuirkMinAllocation: PR IN with an allocation length below 8 (6 for
 	// REPORT CAPABILITIES) answers 24/00 instead of transferring less (LIO, tgt).
 	QuirkMinAllocation
-	// QuirkTruncatedAdditionalLength: READ KEYS and READ FULL STATUS report
-	// an ADDITIONAL LENGTH cut to what fit in the allocation (older LIO).
+	// QuirkTruncatedAdditionalLength: READ KEYS reports an ADDITIONAL
+	// LENGTH cut to the whole keys that fit in the allocation (older LIO).
 	QuirkTruncatedAdditionalLength
 	// QuirkAPTPLDirMissing: every successful registration change answers
 	// NOT READY 08/00 although it took effect, as LIO does when it cannot
