@@ -138,3 +138,14 @@ func TestCheckMethod(t *testing.T) {
 		}
 	}
 }
+
+func TestFromNames(t *testing.T) {
+	// Same example as fence_scsi's hash mode: mycluster + node2 = 6c9d7888.
+	k, err := FromNames("mycluster", "node2")
+	if err != nil || Format(k) != "6c9d7888" {
+		t.Fatalf("FromNames = %v, %v; want 6c9d7888", Format(k), err)
+	}
+	if _, err := FromNames("", "node2"); err == nil {
+		t.Fatal("empty cluster name accepted")
+	}
+}
