@@ -26,6 +26,9 @@ func main() {
 	case "fence_scsi_check_hardreboot":
 		os.Exit(runCheck(true))
 	}
+	if len(os.Args) > 1 && arbitrationCommands[os.Args[1]] {
+		os.Exit(runArbitration(os.Args, os.Stderr))
+	}
 	os.Exit(fenceproto.Main(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, newBackend()))
 }
 
