@@ -103,7 +103,7 @@ MODULES="crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_gene
 t10-pi crc32c_generic scsi_common scsi_mod sd_mod sg configfs target_core_mod iscsi_target_mod
 scsi_transport_iscsi libiscsi libiscsi_tcp iscsi_tcp
 virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio
-netfs fscache 9p dm-mod dm-multipath dm-round-robin"
+netfs fscache 9p dm-mod dm-multipath dm-round-robin inet_diag tcp_diag"
 
 HASH=$( { cat "$HERE/guest-init.sh"; echo "$MODULES"; sed -n '/^# BEGIN-INITRD-BUILD/,/^# END-INITRD-BUILD/p' "$0"; } | sha256sum | cut -c1-16)
 INITRD="$CACHE/initrd-$KVER-$HASH.gz"

@@ -121,12 +121,12 @@ timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -smp 2 -m 1536 -nographic -no-rebo
 	-virtfs "local,path=$RUN,mount_tag=fsgrun,security_model=none,multidevs=remap" \
 	-nic none </dev/null >"$RUN/console.log" 2>&1 &
 qpid=$!
-if [ "$VERBOSE" = 1 ]; then
-	tail -n +1 -f --pid=$qpid "$RUN/console.log" | tr -d '\r'
-else
-	tail -n +1 -f --pid=$qpid "$RUN/console.log" | tr -d '\r' |
-		awk '/^FSG-SCENARIO-START/ {on=1; fflush(); next} /^FSG-SCENARIO-END/ {on=0} on {print; fflush()}'
-fi
+# Stream the scenario's part of the console (all of it with --verbose) as it comes.
+tail -n +1 -f --pid=$qpid "$RUN/console.log" |
+	awk -v all="$VERBOSE" '{sub(/\r+$/, "")}
+		all == 1 {print; fflush(); next}
+		/^FSG-SCENARIO-START/ {on=1; next} /^FSG-SCENARIO-END/ {on=0} on {print; fflush()}'
+
 wait $qpid
 qrc=$?
 set -e

@@ -213,28 +213,41 @@ assert_write_fails() {
 	esac
 }
 
-# Session control. iscsistart cannot log out and there is no iscsid in the guest, so a logout
-# is done from the target side: creating an explicit node ACL for the node's initiator name
-# (LIO converts the dynamic one) and removing it makes LIO close every session of that node.
-# The initiator's sessions stay behind in state FAILED (their I/O would block for
-# recovery_tmo); their disks are deleted so nothing touches them by accident. A new login must
-# use a portal the node has not used yet: node_login K 9 (then 10, 11) -> 127.0.9.K ...; the
-# kernel gives every new session a new ISID (0x00023d0000NN, NN = session number), so it is a
-# new I_T nexus, and registrations of the old nexus stay on the LUN (PR state is not tied to the
-# session). node_login sets the node's default path for dev/devs to the new one.
+# Session control. iscsistart cannot log out and there is no iscsid in the guest, so
+# node_logout K [P] aborts the TCP connection of node K's session (through path P; default:
+# all its paths) with `ss -K` (sock_diag destroy, CONFIG_INET_DIAG_DESTROY). LIO sees the
+# connection reset and ends the session; the node's dynamic ACL stays cached
+# (cache_dynamic_acls=1), so its PR registrations stay, as after a real logout. (Removing the
+# node's ACL would also end the session, but LIO then drops the node's registrations too.)
+# The initiator keeps the dead session in state FAILED (its I/O would block for recovery_tmo);
+# its disks are deleted so nothing touches them by accident. A new login must use a portal the
+# node has not used yet: node_login K 9 (then 10, 11) -> 127.0.9.K ...; the kernel gives
+# every new session a new ISID (0x00023d0000NN, NN = session number), so it is a new I_T nexus.
+# node_login sets the node's default path for dev/devs to the new one.
 node_logout() {
-	local k=$1 s a="$FSG_TPG/acls/$FSG_IIQN:node$1" d
+	local k=$1 p=${2:-} s d n addr i
 	_num "$k"
-	mkdir "$a" || fail "cannot create ACL for node $k"
-	rmdir "$a" || fail "cannot remove ACL for node $k"
+	[ -z "$p" ] || _num "$p"
 	for s in /sys/class/iscsi_session/session*; do
 		[ "$(cat "$s/initiatorname" 2>/dev/null)" = "$FSG_IIQN:node$k" ] || continue
+		n=${s##*/session}
+		addr=$(cat "/sys/class/iscsi_connection/connection$n:0/persistent_address" 2>/dev/null || true)
+		if [ -n "$p" ]; then
+			case "$p" in 9 | 10 | 11) [ "$addr" = "127.0.$p.$k" ] || continue ;; *) [ "$addr" = "127.0.$((p - 1)).$k" ] || continue ;; esac
+		fi
+		[ "$(cat "$s/state")" = LOGGED_IN ] || continue
 		for d in "$s"/device/target*/*:*:*:*; do
 			[ -e "$d/delete" ] && echo 1 >"$d/delete"
 		done
+		ss -K -t state established dst "$addr" dport = :3260 >/dev/null || fail "ss -K failed"
+		for ((i = 0; i < 100; i++)); do
+			[ "$(cat "$s/state")" = LOGGED_IN ] || break
+			sleep 0.1
+		done
+		[ "$(cat "$s/state")" != LOGGED_IN ] || fail "node $k session ${s##*/} still logged in"
 	done
-	FSG_PATH_OF_NODE[k]=0 # no live path until node_login
-	pass "node $k logged out (target closed its sessions)"
+	FSG_PATH_OF_NODE[k]=0 # no live default path until node_login
+	pass "node $k logged out (TCP connection to $addr aborted; session ended)"
 }
 
 node_login() {

@@ -1,0 +1,258 @@
+// Package vm boots the real-storage test guest (a QEMU/TCG VM running Debian's kernel with
+// LIO exporting RAM disks over iSCSI on loopback, one iSCSI session per simulated node) and runs
+// a scenario script or a host binary in it. It wraps tests/vm/run.sh; see tests/vm/README.md.
+//
+// Tests skip, with a loud message, only when the machine cannot run the guest at all (not
+// Linux, not root, no QEMU and no way to prepare it) or under -short. Set FSG_VM_REQUIRED=1 to
+// turn those skips into failures (CI).
+package vm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Scenario describes one guest run.
+type Scenario struct {
+	Nodes int // simulated nodes, each its own I_T nexus (default 2)
+	LUNs  int // LUNs every node sees (default 1)
+	Paths int // sessions per node, for multipath (default 1)
+	// NoPR lists LUNs (1-based) exported with LIO's emulate_pr=0.
+	NoPR []int
+	// Script is a scenario shell script (path relative to the repository root or absolute),
+	// run inside the guest with the helpers of tests/vm/guest/lib.sh.
+	Script string
+	// Exec, if set instead of Script, is a host binary run in the guest (e.g. a `go test -c`
+	// binary) with FSG_NODEk_LUNl / FSG_NODEk_PATHp_LUNl naming the device paths.
+	Exec     string
+	ExecArgs []string
+	// Agent is the fence agent the script runs as $AGENT; default: $FSG_AGENT, else the
+	// repository's bin/fence_scsi_go if built, else Debian's /usr/sbin/fence_scsi.
+	Agent string
+	// Timeout bounds the whole guest run (default 7 minutes).
+	Timeout time.Duration
+}
+
+// Result is what a run produced.
+type Result struct {
+	Passed bool
+	Output string // the scenario's output (or the whole console with FSG_VM_VERBOSE=1)
+}
+
+// RepoRoot returns the repository root (the directory holding go.mod above this package).
+func RepoRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("vm: cannot locate source file")
+	}
+	dir := filepath.Dir(file)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("vm: no go.mod above " + filepath.Dir(file))
+		}
+		dir = parent
+	}
+}
+
+// DefaultAgent is the agent scenarios run when Scenario.Agent is empty.
+func DefaultAgent() string {
+	if a := os.Getenv("FSG_AGENT"); a != "" {
+		return a
+	}
+	if root, err := RepoRoot(); err == nil {
+		bin := filepath.Join(root, "bin", "fence_scsi_go")
+		if st, err := os.Stat(bin); err == nil && st.Mode().IsRegular() {
+			return bin
+		}
+	}
+	return "/usr/sbin/fence_scsi"
+}
+
+func skipOrFail(t testing.TB, msg string) {
+	t.Helper()
+	banner := "\n" + strings.Repeat("!", 78) + "\n!!! REAL-STORAGE VM TEST NOT RUN: " + msg +
+		"\n!!! Nothing was tested against real SCSI storage. Set FSG_VM_REQUIRED=1 to make this a failure.\n" +
+		strings.Repeat("!", 78)
+	if os.Getenv("FSG_VM_REQUIRED") == "1" {
+		t.Fatal(banner)
+	}
+	fmt.Fprintln(os.Stderr, banner)
+	t.Skip(banner)
+}
+
+var prepareOnce sync.Once
+var prepareErr error
+
+// Available reports why the guest cannot run here ("" when it can), running
+// tests/vm/prepare.sh once per process if the cache is missing and we are root.
+func Available() string {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		return "needs linux/amd64 (have " + runtime.GOOS + "/" + runtime.GOARCH + ")"
+	}
+	if os.Geteuid() != 0 {
+		return "needs root (9p export of / and preparing the VM)"
+	}
+	if _, err := os.Stat("/dev/null"); err != nil {
+		return "no /dev"
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return err.Error()
+	}
+	prepareOnce.Do(func() {
+		cache := os.Getenv("FSG_VM_CACHE")
+		if cache == "" {
+			cache = "/var/cache/fence_scsi_go-vm"
+		}
+		_, qerr := exec.LookPath("qemu-system-x86_64")
+		if _, err := os.Stat(filepath.Join(cache, "current.env")); err == nil && qerr == nil {
+			return
+		}
+		if _, err := exec.LookPath("apt-get"); err != nil {
+			prepareErr = errors.New("QEMU not installed and no apt-get to install it")
+			return
+		}
+		cmd := exec.Command(filepath.Join(root, "tests", "vm", "prepare.sh"))
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			prepareErr = fmt.Errorf("tests/vm/prepare.sh failed: %v", err)
+		}
+	})
+	if prepareErr != nil {
+		return prepareErr.Error()
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		return "qemu-system-x86_64 not found"
+	}
+	return ""
+}
+
+// Run boots the guest for sc and fails t unless the scenario passes. It skips loudly only when
+// the guest cannot run on this machine (see Available) or under -short.
+func Run(t testing.TB, sc Scenario) Result {
+	t.Helper()
+	if testing.Short() {
+		skipOrFail(t, "-short given (each guest boot takes 15-60 s)")
+	}
+	if why := Available(); why != "" {
+		skipOrFail(t, why)
+	}
+	res, err := run(sc, func(line string) { t.Log(line) })
+	if err != nil {
+		t.Fatalf("vm: %v", err)
+	}
+	if !res.Passed {
+		t.Fatalf("vm: scenario failed (the lines above are its output and the console tail; the full console log path is in them)")
+	}
+	return res
+}
+
+// Try is Run without failing t when the scenario fails: for scenarios expected to fail with
+// a given agent (a known bug the scenario reproduces). It still skips like Run.
+func Try(t testing.TB, sc Scenario) Result {
+	t.Helper()
+	if testing.Short() {
+		skipOrFail(t, "-short given (each guest boot takes 15-60 s)")
+	}
+	if why := Available(); why != "" {
+		skipOrFail(t, why)
+	}
+	res, err := run(sc, func(line string) { t.Log(line) })
+	if err != nil {
+		t.Fatalf("vm: %v", err)
+	}
+	return res
+}
+
+func run(sc Scenario, logf func(string)) (Result, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return Result{}, err
+	}
+	if sc.Nodes == 0 {
+		sc.Nodes = 2
+	}
+	if sc.LUNs == 0 {
+		sc.LUNs = 1
+	}
+	if sc.Paths == 0 {
+		sc.Paths = 1
+	}
+	if sc.Agent == "" {
+		sc.Agent = DefaultAgent()
+	}
+	if sc.Timeout == 0 {
+		sc.Timeout = 7 * time.Minute
+	}
+	args := []string{
+		"--nodes", strconv.Itoa(sc.Nodes), "--luns", strconv.Itoa(sc.LUNs),
+		"--paths", strconv.Itoa(sc.Paths), "--agent", sc.Agent,
+		"--timeout", strconv.Itoa(int(sc.Timeout.Seconds())),
+	}
+	if len(sc.NoPR) > 0 {
+		var s []string
+		for _, l := range sc.NoPR {
+			s = append(s, strconv.Itoa(l))
+		}
+		args = append(args, "--nopr", strings.Join(s, " "))
+	}
+	if os.Getenv("FSG_VM_VERBOSE") == "1" {
+		args = append(args, "--verbose")
+	}
+	switch {
+	case sc.Script != "" && sc.Exec != "":
+		return Result{}, errors.New("set Script or Exec, not both")
+	case sc.Script != "":
+		p := sc.Script
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		args = append(args, p)
+	case sc.Exec != "":
+		args = append(args, "--exec", sc.Exec)
+		args = append(args, sc.ExecArgs...)
+	default:
+		return Result{}, errors.New("no Script or Exec")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sc.Timeout+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "tests", "vm", "run.sh"), args...)
+	cmd.Dir = root
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	start := time.Now()
+	err = cmd.Run()
+	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		logf(line)
+	}
+	logf(fmt.Sprintf("vm: run.sh took %s", time.Since(start).Round(100*time.Millisecond)))
+	res := Result{Output: out.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		res.Passed = true
+	case errors.As(err, &ee) && ee.ExitCode() == 77:
+		return res, errors.New("run.sh: the VM cannot run here (exit 77); see the output above")
+	case errors.As(err, &ee):
+		// scenario failed; output already logged
+	default:
+		return res, err
+	}
+	return res, nil
+}
