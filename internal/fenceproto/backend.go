@@ -54,10 +54,18 @@ type Backend interface {
 	// is set (the check before and after "on"), else on at least one.
 	Status(ctx context.Context, o *Options, devices []string, key string, all bool) (bool, error)
 	// On registers key on every device and makes sure a reservation exists
-	// (the set step of "on"), writing the state files.
+	// (the set step of "on"), writing the state files. Verification
+	// failures return Failf("Failed to verify %d device(s)", n).
 	On(ctx context.Context, o *Options, devices []string, key string) error
-	// Off removes victimKey from every device (the set step of "off").
+	// Off removes victimKey from every device (the set step of "off"),
+	// preempting with the local key read from the key file; it returns
+	// UsageErrorf("Failed: keys cannot be same. You can not fence
+	// yourself.") when the two are equal. Off is only called when
+	// Status found victimKey on some device ("Already OFF" otherwise).
 	Off(ctx context.Context, o *Options, devices []string, victimKey string) error
-	// Monitor checks the agent can work on this node (compat §6.4).
+	// Monitor checks the agent can work on this node (compat §6.4): the
+	// key and dev files are readable. A missing file is a one-line
+	// error, e.g. `Failed: Cannot open file "/var/run/cluster.dev"`,
+	// where fence_scsi shows a traceback.
 	Monitor(ctx context.Context, o *Options) error
 }

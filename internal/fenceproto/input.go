@@ -213,18 +213,16 @@ func pyRepr(s string) string {
 
 // pyInt parses s as Python's int(str) does for ASCII input: surrounding
 // whitespace, an optional sign, digits with single underscores between them.
+// Values must fit in an int.
 func pyInt(s string) (int, bool) {
 	s = strings.TrimFunc(s, unicode.IsSpace)
 	body := strings.TrimLeft(s, "+-")
 	if len(s)-len(body) > 1 || body == "" || body[0] == '_' || body[len(body)-1] == '_' || strings.Contains(body, "__") {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(s, "+"), 10, 0)
+	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimPrefix(s, "+"), "_", ""), 10, 0)
 	if err != nil {
-		n, err = strconv.ParseInt(strings.ReplaceAll(strings.TrimPrefix(s, "+"), "_", ""), 10, 0)
-		if err != nil {
-			return 0, false
-		}
+		return 0, false
 	}
 	return int(n), true
 }

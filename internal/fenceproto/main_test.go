@@ -222,3 +222,31 @@ func TestBooleanFalseOnStdin(t *testing.T) {
 		t.Fatalf("booleans: %+v", r.b.opts)
 	}
 }
+
+func TestMainUsesBasename(t *testing.T) {
+	var out, errb strings.Builder
+	code := Main([]string{"/usr/local/sbin/fence_scsi_go", "-o", "metadata"}, strings.NewReader(""), &out, &errb, func(string) string { return "" }, nil)
+	if code != 0 || !strings.Contains(out.String(), `<resource-agent name="fence_scsi_go" `) || errb.Len() != 0 {
+		t.Fatalf("exit %d stderr %q stdout starts %.80q", code, errb.String(), out.String())
+	}
+}
+
+func TestShellMetacharactersAreData(t *testing.T) {
+	const evil = "/dev/sdb;reboot -f|$(id)`x`&&>/etc/passwd"
+	r := runAgent(t, nil, nil, "action=status\nkey=1\ndevices="+evil+"\nplug=n;rm -rf /\n")
+	if r.code != 0 || r.b.opts.Devices != evil || r.b.opts.Plug != "n;rm -rf /" {
+		t.Fatalf("exit %d options %+v", r.code, r.b.opts)
+	}
+}
+
+func TestDebugFileCannotBeCreated(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "missing", "debug")
+	r := runAgent(t, nil, nil, "", "-o", "status", "-k", "1", "-D", bad)
+	want := ts + "ERROR: Unable to create file " + bad + "\n" + ts + "ERROR: Failed: Unable to create file " + bad + "\n\n" + ts + "ERROR: Please use '-h' for usage\n\n"
+	if r.code != 1 || r.stderr != want || len(r.b.calls) != 0 {
+		t.Fatalf("exit %d stderr %q calls %q", r.code, r.stderr, r.b.calls)
+	}
+	if len(r.syslog) != 3 || r.syslog[0] != "ERROR Unable to create file "+bad {
+		t.Fatalf("syslog %q", r.syslog)
+	}
+}
