@@ -2,6 +2,7 @@ package scsi
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"reflect"
 	"testing"
@@ -317,6 +318,35 @@ func FuzzParseVPD(f *testing.F) {
 			if sn, err := ParseUnitSerialNumber(data); err != nil || len(sn) > len(p)-4 {
 				t.Fatal("serial number")
 			}
+		}
+	})
+}
+
+// FuzzDeviceReadKeys feeds arbitrary READ KEYS answers and residuals through
+// NewDevice: the re-read loop must stay within 3 reads and legal
+// allocation lengths, and never panic.
+func FuzzDeviceReadKeys(f *testing.F) {
+	f.Add(readKeysSample(7, keyHost, keyVictim), 0)
+	f.Add([]byte{0, 0, 0, 1, 0, 0, 0x3F, 0xF8}, 0)
+	f.Add([]byte{0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF}, -7)
+	f.Add([]byte{0, 0, 0, 1, 0, 1, 0, 0}, 8190)
+	f.Fuzz(func(t *testing.T, data []byte, resid int) {
+		tr := &fakeTransport{respond: func(_ int, cmd *Command) (*Result, error) {
+			r := reply(cmd, data)
+			r.Resid = resid
+			return r, nil
+		}}
+		kl, err := newTestDevice(tr, nil).ReadKeys(context.Background())
+		if tr.n() < 1 || tr.n() > prInMaxReads {
+			t.Fatalf("%d reads", tr.n())
+		}
+		for _, c := range tr.calls {
+			if c.dataInLen < 8 || c.dataInLen > MaxPRInAlloc || int(binary.BigEndian.Uint16(c.cdb[7:9])) != c.dataInLen {
+				t.Fatalf("allocation %d / CDB % x", c.dataInLen, c.cdb)
+			}
+		}
+		if err == nil && 8+8*len(kl.Keys) > tr.calls[tr.n()-1].dataInLen {
+			t.Fatal("more keys than the buffer holds")
 		}
 	})
 }
