@@ -43,7 +43,7 @@ type Options struct {
 	MpathRegisterMethod string
 	// Parallelism bounds the devices worked on concurrently (default DefaultParallelism).
 	Parallelism int
-	// Store holds the key and dev files (default state.Default).
+	// Store holds the key and dev files (an empty path means state.Default's).
 	Store state.Store
 	// Logf receives fence_scsi-style log lines; level is "DEBUG", "INFO",
 	// "WARNING" or "ERROR". May be nil.
@@ -69,8 +69,11 @@ func (o Options) withDefaults() Options {
 	if o.Parallelism <= 0 {
 		o.Parallelism = DefaultParallelism
 	}
-	if o.Store == (state.Store{}) {
-		o.Store = state.Default
+	if o.Store.KeyFile == "" {
+		o.Store.KeyFile = state.Default.KeyFile
+	}
+	if o.Store.DevFile == "" {
+		o.Store.DevFile = state.Default.DevFile
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, string, ...any) {}
