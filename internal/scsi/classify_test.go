@@ -2,6 +2,7 @@ package scsi
 
 import (
 	"errors"
+	"syscall"
 	"testing"
 )
 
@@ -95,6 +96,10 @@ func TestErrorMessage(t *testing.T) {
 			"preempt-and-abort /dev/sdb: reservation conflict"},
 		{&Error{Op: "read-keys", Device: "/dev/sdb", Class: ErrIllegalRequest, Sense: &Sense{Key: 5, ASC: 0x24}},
 			"read-keys /dev/sdb: illegal request (sense key ILLEGAL REQUEST, asc/ascq 24/00 invalid field in cdb)"},
+		{&Error{Op: "preempt-and-abort", Device: "/dev/sdb", Class: ErrTimeout, HostStatus: DIDTimeOut, OutcomeUnknown: true, Detail: "timeout (host_status 0x03)"},
+			"preempt-and-abort /dev/sdb: timeout (host_status 0x03) (outcome unknown: re-read the state)"},
+		{&Error{Op: "open", Device: "/dev/sdx", Class: ErrTransport, Errno: syscall.ENOENT},
+			"open /dev/sdx: transport failure: no such file or directory"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

@@ -86,6 +86,9 @@ func (e *Error) Error() string {
 	if e.Errno != nil && e.Detail == "" {
 		msg = fmt.Sprintf("%s: %v", msg, e.Errno)
 	}
+	if e.OutcomeUnknown {
+		msg += " (outcome unknown: re-read the state)"
+	}
 	if e.Device == "" {
 		return fmt.Sprintf("%s: %s", e.Op, msg)
 	}

@@ -3,6 +3,8 @@ package scsi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -175,5 +177,23 @@ func TestContextErrors(t *testing.T) {
 	}
 	if f.n() != 2 {
 		t.Errorf("%d sent, want 2", f.n())
+	}
+}
+
+// TestDebugLog checks the Logf hook sees the CDB sent and the retry.
+func TestDebugLog(t *testing.T) {
+	var lines []string
+	f := &fakeTransport{respond: seq(ua, good)}
+	d := NewDevice("/dev/sdz", f, DeviceOptions{Logf: func(format string, args ...any) {
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}})
+	if err := d.TestUnitReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{"test-unit-ready /dev/sdz: attempt 1 cdb [00 00 00 00 00 00]", "retrying", "attempt 2"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("log lacks %q:\n%s", want, all)
+		}
 	}
 }
