@@ -43,11 +43,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(str
 	}
 	return Run(context.Background(), Env{
 		Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: env,
-		Now: time.Now, Sleep: sleepCtx, Syslog: newSyslog(prog),
-		OpenFile: func(name string, flag int, perm os.FileMode) (io.WriteCloser, error) {
-			return os.OpenFile(name, flag, perm)
-		},
-		Version: DefaultVersion,
+		Syslog: newSyslog(prog),
 	}, b)
 }
 
@@ -75,8 +71,26 @@ type run struct {
 }
 
 // Run executes one agent run (the 20 steps of compat §1.4) and returns the
-// exit code.
+// exit code. Nil clock, sleep, file and version fields of env get the real
+// ones; a nil Syslog means no syslog copy.
 func Run(ctx context.Context, env Env, b Backend) int {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Sleep == nil {
+		env.Sleep = sleepCtx
+	}
+	if env.OpenFile == nil {
+		env.OpenFile = func(name string, flag int, perm os.FileMode) (io.WriteCloser, error) {
+			return os.OpenFile(name, flag, perm)
+		}
+	}
+	if env.Version == "" {
+		env.Version = DefaultVersion
+	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
 	r := &run{env: env, b: b, start: env.Now(), out: env.Stdout, prog: "fence_scsi_go"}
 	if len(env.Args) > 0 {
 		r.prog = filepath.Base(env.Args[0])
