@@ -131,7 +131,9 @@ func (d *device) exec(ctx context.Context, op string, cmd *Command) ([]byte, err
 			if e == nil {
 				return d.validData(op, cmd, res)
 			}
-			e.OutcomeUnknown = prOut && outcomeUnknownClass(e.Class)
+			// A deferred error belongs to an earlier command: this one did not run.
+			deferred := e.Sense != nil && e.Sense.Deferred
+			e.OutcomeUnknown = prOut && outcomeUnknownClass(e.Class) && !deferred
 		}
 		e.Op, e.Device = op, d.name
 		e.OutcomeUnknown = e.OutcomeUnknown && prOut

@@ -50,6 +50,8 @@ func readReservation(ctx context.Context, d Device) error {
 func TestRetryPolicy(t *testing.T) {
 	deferred := checkCondition(SenseHardwareError, 0x44, 0x00)
 	deferred.Sense[0] = 0x71
+	deferredAborted := checkCondition(SenseAbortedCommand, 0x47, 0x00)
+	deferredAborted.Sense[0] = 0x71
 	tests := []struct {
 		name      string
 		op        func(context.Context, Device) error
@@ -67,6 +69,7 @@ func TestRetryPolicy(t *testing.T) {
 		{"UA retries can be disabled", readReservation, repeat(ua, 20), DeviceOptions{MaxUARetries: -1}, ErrUnitAttention, false, 1, 0, 0},
 		{"2A/05 on PR OUT is retried (not executed)", preemptAndAbort, []*Result{checkCondition(6, 0x2A, 0x05), good}, DeviceOptions{}, nil, false, 2, 0, 0},
 		{"deferred error retried at once", readReservation, []*Result{deferred, good}, DeviceOptions{}, nil, false, 2, 0, 0},
+		{"deferred ABORTED COMMAND on PR OUT is re-sent (this one did not run)", preemptAndAbort, []*Result{deferredAborted, good}, DeviceOptions{}, nil, false, 2, 0, 0},
 		{"conflict never retried", preemptAndAbort, []*Result{conflict, good}, DeviceOptions{}, ErrReservationConflict, false, 1, 0, 0},
 		{"BUSY backs off then succeeds", preemptAndAbort, append(repeat(busy, 5), good), DeviceOptions{}, nil, false, 6, 5, 50 * time.Millisecond},
 		{"TASK SET FULL budget", readReservation, repeat(&Result{Status: StatusTaskSetFull}, 50), DeviceOptions{MaxBusyRetries: 4}, ErrBusy, false, 5, 4, 50 * time.Millisecond},
