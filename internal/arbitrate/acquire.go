@@ -230,6 +230,9 @@ func preemptOwner(ctx context.Context, c *Config, d scsi.Device, owner scsi.Key)
 // all-registrants reservation goes with its last registrant. A preempted
 // owner is not restored; it stays fenced.
 func rollback(ctx context.Context, c *Config, ts []*target) {
+	// Roll back even when ctx was cancelled (SIGTERM from the cluster
+	// manager): each command stays bounded by the command timeout.
+	ctx = context.WithoutCancel(ctx)
 	for _, t := range ts {
 		if !t.registered || t.wasHolder {
 			continue

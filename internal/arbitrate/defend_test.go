@@ -1,6 +1,7 @@
 package arbitrate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -12,11 +13,11 @@ import (
 )
 
 // held sets up node1 owning n LUs.
-func held(t *testing.T, q sim.Quirks, n int) ([]*sim.LU, *node) {
+func held(t *testing.T, q sim.Quirks, n int, typ scsi.ReservationType) ([]*sim.LU, *node) {
 	t.Helper()
 	lus := newLUs(q, n)
 	n1 := newNode("node1", false, lus)
-	mustAcquire(t, n1.cfg(t, key1, DefaultType))
+	mustAcquire(t, n1.cfg(t, key1, typ))
 	return lus, n1
 }
 
@@ -25,6 +26,7 @@ func TestDefendDecisions(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
+		typ     scsi.ReservationType // 0: DefaultType
 		disturb func(t *testing.T, lus []*sim.LU, n1 *node)
 		wantErr error // nil: held
 		check   func(t *testing.T, lus []*sim.LU)
@@ -107,6 +109,22 @@ func TestDefendDecisions(t *testing.T) {
 		},
 		wantErr: ErrLost,
 	}, {
+		name: "WE-RO reservation of our type held by a foreign key is loss",
+		typ:  scsi.TypeWriteExclusiveRegistrantsOnly,
+		disturb: func(t *testing.T, lus []*sim.LU, n1 *node) {
+			d := scsi.NewDevice("x", lus[0].Connect("node3"), scsi.DeviceOptions{})
+			if err := n1.devs[0].Release(ctx, key1, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.RegisterAndIgnore(ctx, key3, scsi.RegisterOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Reserve(ctx, key3, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
+				t.Fatal(err)
+			}
+		},
+		wantErr: ErrLost,
+	}, {
 		name: "transport timeout is a failed cycle, not loss",
 		disturb: func(_ *testing.T, lus []*sim.LU, _ *node) {
 			lus[1].Inject("node1", sim.Fault{Kind: sim.FaultTimeoutBefore, Count: 1, Opcodes: []byte{0x5F}})
@@ -116,10 +134,11 @@ func TestDefendDecisions(t *testing.T) {
 	for _, p := range profiles {
 		for _, tc := range tests {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
-				lus, n1 := held(t, p.quirks, 2)
+				typ := cmp.Or(tc.typ, DefaultType)
+				lus, n1 := held(t, p.quirks, 2, typ)
 				gen := lus[0].Generation()
 				tc.disturb(t, lus, n1)
-				err := Defend(ctx, n1.cfg(t, key1, DefaultType), true)
+				err := Defend(ctx, n1.cfg(t, key1, typ), true)
 				switch {
 				case tc.wantErr == nil && err != nil:
 					t.Fatalf("Defend(once) = %v; want held", err)
@@ -150,7 +169,7 @@ var errFailedCycle = errors.New("failed cycle")
 // TestDefendMisses: transient failures are tolerated Misses times in a row;
 // a success resets the count; Misses+1 consecutive failures give up.
 func TestDefendMisses(t *testing.T) {
-	lus, n1 := held(t, sim.QuirkLIO, 1)
+	lus, n1 := held(t, sim.QuirkLIO, 1, DefaultType)
 	// Cycle 1 ok, 2 fails, 3 ok, 4 and 5 fail -> give up in cycle 5 (M=1).
 	failIn := map[int]bool{2: true, 4: true, 5: true}
 	n1.clk.hook = func(n int, d time.Duration) {
@@ -175,7 +194,7 @@ func TestDefendMisses(t *testing.T) {
 
 // TestDefendCancel: cancelling the context stops the defender cleanly.
 func TestDefendCancel(t *testing.T) {
-	_, n1 := held(t, sim.QuirkLIO, 2)
+	_, n1 := held(t, sim.QuirkLIO, 2, DefaultType)
 	ctx, cancel := context.WithCancel(context.Background())
 	n1.clk.hook = func(n int, _ time.Duration) {
 		if n == 3 {

@@ -2,6 +2,7 @@ package arbitrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -27,6 +28,11 @@ type clock struct {
 	hook   func(n int, d time.Duration)
 }
 
+// maxSleeps bounds every fake-clock run; no test needs more cycles.
+const maxSleeps = 50
+
+var errTooManySleeps = errors.New("fake clock: too many sleeps")
+
 func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
 
 func (c *clock) Now() time.Time {
@@ -41,6 +47,9 @@ func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
 	c.sleeps = append(c.sleeps, d)
 	n, hook := len(c.sleeps), c.hook
 	c.mu.Unlock()
+	if n > maxSleeps { // a defender that never returns fails the test instead of hanging it
+		return errTooManySleeps
+	}
 	if hook != nil {
 		hook(n, d)
 	}

@@ -204,6 +204,20 @@ func TestPartialTakeRolledBack(t *testing.T) {
 	})
 }
 
+// TestAcquireCancelledDuringWait: SIGTERM during the wait window (the
+// cluster manager stopping the start) leaves no trace of the challenger.
+func TestAcquireCancelledDuringWait(t *testing.T) {
+	lus := newLUs(sim.QuirkLIO, 2)
+	n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
+	mustAcquire(t, n1.cfg(t, key1, DefaultType))
+	ctx, cancel := context.WithCancel(context.Background())
+	n2.clk.hook = func(int, time.Duration) { cancel() }
+	if code := RunAcquire(ctx, n2.cfg(t, key2, DefaultType), nil); code != ExitFailed {
+		t.Errorf("RunAcquire cancelled during the wait = %d; want 1", code)
+	}
+	checkOwner(t, lus, DefaultType, "node1", key1, "node2")
+}
+
 // TestPreemptAndAbortFallback: on a target without PREEMPT AND ABORT
 // (tgt) the take fails unless PreemptFallback is set.
 func TestPreemptAndAbortFallback(t *testing.T) {
