@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
@@ -16,12 +20,15 @@ import (
 // packages on top of the SG_IO layer.
 type backend struct {
 	store state.Store
+	sysfs string
+	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
 	open  func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error)
 }
 
 func newBackend() *backend {
 	return &backend{
 		store: state.Default,
+		sysfs: "/sys",
 		open: func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error) {
 			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Logf: logf}})
 		},
@@ -60,6 +67,7 @@ func (b *backend) fenceOptions(o *fenceproto.Options) fence.Options {
 		MpathRegisterMethod: o.MpathRegisterMethod,
 		Store:               b.store,
 		Logf:                lf,
+		Stat:                b.stat,
 	}
 }
 
@@ -82,7 +90,7 @@ func compatError(err error) error {
 }
 
 func (b *backend) DeriveKey(ctx context.Context, o *fenceproto.Options, node string) (string, error) {
-	k, err := keys.Derive(ctx, o.CorosyncCmapPath, node, o.KeyValue)
+	k, err := keys.Deriver{CmapctlPath: o.CorosyncCmapPath, Logf: logf(o)}.Derive(ctx, node, o.KeyValue)
 	if err != nil {
 		return "", compatError(err)
 	}
@@ -145,8 +153,11 @@ func (b *backend) Off(ctx context.Context, o *fenceproto.Options, devices []stri
 	return compatError(err)
 }
 
-// Monitor is fence_scsi's monitor (compat §6.4) without the sg_persist and
-// sg_turs checks: this agent runs no external SCSI tools.
+// Monitor is fence_scsi HEAD's monitor (compat §6.4) without the sg_persist
+// and sg_turs checks, since this agent runs no external SCSI tools: vgs must
+// run when no devices are configured, the key and dev files must be
+// readable, and every device this node unfenced must be in the SCSI state
+// "live" or "running".
 func (b *backend) Monitor(ctx context.Context, o *fenceproto.Options) error {
 	if len(fence.ParseDevices(o.Devices)) == 0 {
 		res, err := keys.RunCommand(ctx, logf(o), o.VgsPath, "--version")
@@ -160,8 +171,29 @@ func (b *backend) Monitor(ctx context.Context, o *fenceproto.Options) error {
 	if _, err := b.store.ReadKey(); err != nil {
 		return compatError(err)
 	}
-	if _, err := b.store.ReadDevices(); err != nil {
+	devs, err := b.store.ReadDevices()
+	if err != nil {
 		return compatError(err)
 	}
+	for _, dev := range devs {
+		if st, ok := b.deviceState(dev); ok && st != "live" && st != "running" {
+			return &fenceproto.Error{Msg: "Failed: Unable to access " + dev}
+		}
+	}
 	return nil
+}
+
+// deviceState reads /sys/block/<dev>/device/state for a device path (after
+// resolving symlinks); ok is false when there is no such file (dm nodes),
+// which fence_scsi ignores.
+func (b *backend) deviceState(dev string) (state string, ok bool) {
+	real, err := filepath.EvalSymlinks(dev)
+	if err != nil {
+		real = dev
+	}
+	data, err := os.ReadFile(filepath.Join(b.sysfs, "block", filepath.Base(real), "device", "state"))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(data)), true
 }

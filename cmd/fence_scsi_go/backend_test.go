@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+)
+
+// blockInfo makes any path look like a block device to the agent.
+type blockInfo struct{ name string }
+
+func (b blockInfo) Name() string       { return b.name }
+func (b blockInfo) Size() int64        { return 0 }
+func (b blockInfo) Mode() fs.FileMode  { return fs.ModeDevice }
+func (b blockInfo) ModTime() time.Time { return time.Time{} }
+func (b blockInfo) IsDir() bool        { return false }
+func (b blockInfo) Sys() any           { return nil }
+
+// cluster is N nodes, each with its own state files, sharing simulated LUNs.
+type cluster struct {
+	t    *testing.T
+	luns map[string]*sim.LU
+	dirs map[string]string
+}
+
+func newCluster(t *testing.T, luns ...string) *cluster {
+	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}}
+	for _, l := range luns {
+		c.luns[l] = sim.NewLU()
+	}
+	return c
+}
+
+func (c *cluster) backend(node string) *backend {
+	if c.dirs[node] == "" {
+		c.dirs[node] = c.t.TempDir()
+	}
+	dir := c.dirs[node]
+	return &backend{
+		store: state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
+		sysfs: filepath.Join(dir, "sys"),
+		stat: func(p string) (fs.FileInfo, error) {
+			if _, ok := c.luns[p]; !ok {
+				return nil, fs.ErrNotExist
+			}
+			return blockInfo{p}, nil
+		},
+		open: func(p string, _ bool, _ func(string, ...any)) (scsi.Device, error) {
+			return c.luns[p].Device(node), nil
+		},
+	}
+}
+
+// agent runs one agent invocation on node with stdin lines, as Pacemaker does.
+func (c *cluster) agent(node, stdin string) (int, string, string) {
+	var out, errb bytes.Buffer
+	rc := fenceproto.Main([]string{"fence_scsi_go"}, strings.NewReader(stdin), &out, &errb,
+		func(string) string { return "" }, c.backend(node))
+	return rc, out.String(), errb.String()
+}
+
+func TestAgentUnfenceFenceThroughStdin(t *testing.T) {
+	c := newCluster(t, "/dev/sdb", "/dev/sdc")
+	keys := map[string]string{"node1": "6c9d0000", "node2": "6c9d0001", "node3": "6c9d0002"}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		rc, out, errs := c.agent(n, "action=on\ndevices=/dev/sdb,/dev/sdc\nkey="+keys[n]+"\nnodeid=1\n")
+		if rc != 0 || out != "Success: Powered ON\n" {
+			t.Fatalf("%s on: rc=%d out=%q err=%q", n, rc, out, errs)
+		}
+	}
+	rc, out, _ := c.agent("node2", "action=status\ndevices=/dev/sdb /dev/sdc\nkey="+keys["node1"]+"\n")
+	if rc != 0 || out != "Status: ON\n" {
+		t.Fatalf("status before: rc=%d out=%q", rc, out)
+	}
+	rc, out, errs := c.agent("node2", "action=off\ndevices=/dev/sdb,/dev/sdc\nkey="+keys["node1"]+"\n")
+	if rc != 0 || out != "Success: Powered OFF\n" {
+		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
+	}
+	for name, lu := range c.luns {
+		if lu.MayWrite("node1") {
+			t.Errorf("%s: fenced node1 may still write", name)
+		}
+		if !lu.MayWrite("node2") || !lu.MayWrite("node3") {
+			t.Errorf("%s: survivors lost write access", name)
+		}
+	}
+	rc, out, _ = c.agent("node3", "action=status\ndevices=/dev/sdb,/dev/sdc\nkey="+keys["node1"]+"\n")
+	if rc != 2 || out != "Status: OFF\n" {
+		t.Fatalf("status after: rc=%d out=%q", rc, out)
+	}
+	rc, out, _ = c.agent("node3", "action=off\ndevices=/dev/sdb,/dev/sdc\nkey="+keys["node1"]+"\n")
+	if rc != 0 || out != "Success: Already OFF\n" {
+		t.Fatalf("off again: rc=%d out=%q", rc, out)
+	}
+	// Fencing yourself is refused and changes nothing.
+	rc, _, errs = c.agent("node3", "action=off\ndevices=/dev/sdb,/dev/sdc\nkey="+keys["node3"]+"\n")
+	if rc != 1 || !strings.Contains(errs, "Failed: keys cannot be same. You can not fence yourself.") || !c.luns["/dev/sdb"].MayWrite("node3") {
+		t.Fatalf("self-fence: rc=%d err=%q", rc, errs)
+	}
+}
+
+func TestAgentMonitor(t *testing.T) {
+	c := newCluster(t, "/dev/sdb")
+	rc, _, errs := c.agent("node1", "action=monitor\ndevices=/dev/sdb\n")
+	if rc != 1 || !strings.Contains(errs, `Failed: Cannot open file "`) {
+		t.Fatalf("monitor before unfencing: rc=%d err=%q", rc, errs)
+	}
+	if rc, _, errs := c.agent("node1", "action=on\ndevices=/dev/sdb\nkey=1\n"); rc != 0 {
+		t.Fatalf("on: %d %s", rc, errs)
+	}
+	if rc, _, errs := c.agent("node1", "action=monitor\ndevices=/dev/sdb\n"); rc != 0 {
+		t.Fatalf("monitor after unfencing: rc=%d err=%q", rc, errs)
+	}
+	// A device the kernel took offline fails the monitor (fence_scsi HEAD).
+	st := filepath.Join(c.dirs["node1"], "sys", "block", "sdb", "device")
+	os.MkdirAll(st, 0o755)
+	os.WriteFile(filepath.Join(st, "state"), []byte("offline\n"), 0o644)
+	rc, _, errs = c.agent("node1", "action=monitor\ndevices=/dev/sdb\n")
+	if rc != 1 || !strings.Contains(errs, "Failed: Unable to access /dev/sdb") {
+		t.Fatalf("monitor offline: rc=%d err=%q", rc, errs)
+	}
+}
