@@ -62,7 +62,10 @@ func Acquire(ctx context.Context, cfg Config) (Result, error) {
 	if err := c.Validate(); err != nil {
 		return Result{}, err
 	}
-	devs := ordered(ctx, c)
+	devs, err := ordered(ctx, c)
+	if err != nil {
+		return Result{}, err
+	}
 	r := Result{Devices: make([]DeviceResult, len(devs))}
 	ts := make([]*target, len(devs))
 	for i, d := range devs {
@@ -78,13 +81,16 @@ func Acquire(ctx context.Context, cfg Config) (Result, error) {
 		return r, err
 	}
 
-	// Register and snapshot. The baseline is taken after our own
-	// registration, which bumps PRgeneration itself.
-	foreign := false
+	// Register everywhere, then snapshot: the baseline must be taken after
+	// all our own registrations, which bump PRgeneration themselves (two
+	// devices may be two paths of one LU).
 	for _, t := range ts {
 		if err := t.register(ctx, c); err != nil {
 			return fail(err)
 		}
+	}
+	foreign := false
+	for _, t := range ts {
 		v, err := readViewRetry(ctx, c, t.d)
 		if err != nil {
 			return fail(fmt.Errorf("acquire %s: snapshot: %w", t.d.Name(), err))

@@ -37,7 +37,10 @@ func Defend(ctx context.Context, cfg Config, once bool) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	devs := ordered(ctx, c)
+	devs, err := ordered(ctx, c)
+	if err != nil {
+		return err
+	}
 	start := c.now()
 	misses := 0
 	for k := 1; ; k++ {

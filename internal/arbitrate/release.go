@@ -19,8 +19,12 @@ func Release(ctx context.Context, cfg Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	devs, err := ordered(ctx, c)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, d := range ordered(ctx, c) {
+	for _, d := range devs {
 		if err := releaseDevice(ctx, c, d); err != nil {
 			errs = append(errs, err)
 		}

@@ -148,15 +148,17 @@ func transient(err error) bool {
 // ordered returns the devices sorted by unit serial number (VPD 0x80), then
 // by name, so every node visits one LUN set in the same order even when its
 // paths are named differently: two racing attackers then collide on the
-// first device and one of them stops there.
-func ordered(ctx context.Context, c *Config) []scsi.Device {
+// first device and one of them stops there. Devices that report the same
+// serial are paths of one LU; with a holder-only type (WE, EA) only the
+// reserving path could write, so that configuration is refused.
+func ordered(ctx context.Context, c *Config) ([]scsi.Device, error) {
 	type ent struct {
-		id string
-		d  scsi.Device
+		serial, name string
+		d            scsi.Device
 	}
 	es := make([]ent, len(c.Devices))
 	for i, d := range c.Devices {
-		es[i] = ent{id: "~" + d.Name(), d: d} // "~" sorts names after serials
+		es[i] = ent{serial: "\xff", name: d.Name(), d: d} // unknown serials sort last
 		var page []byte
 		err := command(ctx, c, func(ctx context.Context) (err error) {
 			page, err = d.InquiryVPD(ctx, scsi.VPDUnitSerialNumber)
@@ -164,14 +166,23 @@ func ordered(ctx context.Context, c *Config) []scsi.Device {
 		})
 		if err == nil {
 			if s, err := scsi.ParseUnitSerialNumber(page); err == nil && s != "" {
-				es[i].id = s + "\x00" + d.Name()
+				es[i].serial = s
 			}
 		}
 	}
-	sort.SliceStable(es, func(i, j int) bool { return es[i].id < es[j].id })
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].serial != es[j].serial {
+			return es[i].serial < es[j].serial
+		}
+		return es[i].name < es[j].name
+	})
 	out := make([]scsi.Device, len(es))
 	for i, e := range es {
 		out[i] = e.d
+		if i > 0 && e.serial != "\xff" && e.serial == es[i-1].serial && !c.Type.AllRegistrants() && !c.Type.RegistrantsOnly() {
+			return nil, fmt.Errorf("%w: %s and %s are paths of one LU (serial %q): with type %v only the reserving path may write; use type 7 (WE-AR)",
+				ErrConfig, es[i-1].name, e.name, e.serial, c.Type)
+		}
 	}
-	return out
+	return out, nil
 }
