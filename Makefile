@@ -50,4 +50,4 @@ demo: vm-prepare
 
 e2e: vm-prepare
 	@if [ -d cmd/fence_scsi_go ]; then $(MAKE) --no-print-directory build; fi
-	FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 60m -v ./tests/e2e/
+	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 60m -v ./tests/e2e/

@@ -33,10 +33,23 @@ else
 	pass "key not registered and the agent reported failure"
 fi
 
-step "Restore /etc/target/pr; node 2 unfences and fences node 1"
+step "Restore /etc/target/pr; node 2 unfences"
 pr_dir_restore
 expect_agent 0 2 -o on -n node2 -k "$(key 2)" -d "$(devs 2)"
-expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(devs 2)"
-assert_keys 1 2
-assert_write_fails 1 1
-assert_write_ok 2 1
+assert_keys 1 1 2
+
+step "Remove /etc/target/pr again; node 2 fences node 1 (PREEMPT AND ABORT may answer NOT READY)"
+pr_dir_remove
+agent 2 -o off -n node1 -k "$(key 1)" -d "$(devs 2)"
+show_pr 1
+if keys 1 | grep -qx "0x$(key 1 | sed 's/^0*//')"; then
+	[ "$AGENT_RC" = 1 ] || fail "node 1 still registered, yet the agent exited $AGENT_RC"
+	pass "preempt did not happen and the agent reported failure"
+else
+	[ "$AGENT_RC" = 0 ] || fail "node 1's key is gone, yet the agent exited $AGENT_RC"
+	case "$AGENT_OUT" in *"Success: Powered OFF"*) ;; *) fail "no 'Success: Powered OFF'" ;; esac
+	assert_write_fails 1 1
+	assert_write_ok 2 1
+	pass "agent verified by reading back and reported OFF"
+fi
+pr_dir_restore

@@ -151,6 +151,9 @@ EOF
 	chmod 755 "$R/init"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp"
 	mv "$INITRD.tmp" "$INITRD"
+	# Older initramfs builds are stale now (QEMU reads the file at start, so running guests
+	# are not affected).
+	for f in "$CACHE"/initrd-*.gz; do [ "$f" = "$INITRD" ] || rm -f "$f"; done
 	rm -rf "$R"
 	trap - EXIT
 fi

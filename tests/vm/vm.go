@@ -2,9 +2,10 @@
 // LIO exporting RAM disks over iSCSI on loopback, one iSCSI session per simulated node) and runs
 // a scenario script or a host binary in it. It wraps tests/vm/run.sh; see tests/vm/README.md.
 //
-// Tests skip, with a loud message, only when the machine cannot run the guest at all (not
-// Linux, not root, no QEMU and no way to prepare it) or under -short. Set FSG_VM_REQUIRED=1 to
-// turn those skips into failures (CI).
+// Tests run only when FSG_E2E=1 (make e2e): the suite takes 10-20 minutes. Otherwise, and
+// when the machine cannot run the guest at all (not linux/amd64, not root, no QEMU and no way
+// to prepare it) or under -short, they skip with a loud banner. Set FSG_VM_REQUIRED=1 to turn
+// those skips into failures (CI).
 package vm
 
 import (
@@ -142,16 +143,27 @@ func Available() string {
 	return ""
 }
 
-// Run boots the guest for sc and fails t unless the scenario passes. It skips loudly only when
-// the guest cannot run on this machine (see Available) or under -short.
-func Run(t testing.TB, sc Scenario) Result {
+// gate skips (loudly) unless the real-storage tests were asked for and can run here.
+// They are asked for with FSG_E2E=1 (make e2e sets it): the suite boots a dozen guests and
+// takes 10-20 minutes under TCG, longer than go test's default timeout.
+func gate(t testing.TB) {
 	t.Helper()
+	if os.Getenv("FSG_E2E") != "1" {
+		skipOrFail(t, "not requested: run `make e2e` (or set FSG_E2E=1 and -timeout 60m)")
+	}
 	if testing.Short() {
 		skipOrFail(t, "-short given (each guest boot takes 15-60 s)")
 	}
 	if why := Available(); why != "" {
 		skipOrFail(t, why)
 	}
+}
+
+// Run boots the guest for sc and fails t unless the scenario passes. It skips loudly only when
+// the guest cannot run on this machine (see Available) or under -short.
+func Run(t testing.TB, sc Scenario) Result {
+	t.Helper()
+	gate(t)
 	res, err := run(sc, func(line string) { t.Log(line) })
 	if err != nil {
 		t.Fatalf("vm: %v", err)
@@ -166,12 +178,7 @@ func Run(t testing.TB, sc Scenario) Result {
 // a given agent (a known bug the scenario reproduces). It still skips like Run.
 func Try(t testing.TB, sc Scenario) Result {
 	t.Helper()
-	if testing.Short() {
-		skipOrFail(t, "-short given (each guest boot takes 15-60 s)")
-	}
-	if why := Available(); why != "" {
-		skipOrFail(t, why)
-	}
+	gate(t)
 	res, err := run(sc, func(line string) { t.Log(line) })
 	if err != nil {
 		t.Fatalf("vm: %v", err)
