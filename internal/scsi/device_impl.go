@@ -160,10 +160,8 @@ func (d *device) validData(op string, cmd *Command, res *Result) ([]byte, error)
 		}
 		return nil, nil
 	}
-	data := res.DataIn
-	if cmd.DataInLen < len(data) {
-		data = data[:cmd.DataInLen]
-	}
-	resid := min(max(res.Resid, 0), len(data))
-	return data[:len(data)-resid], nil
+	// Transferred = dxfer_len - resid, resid clamped to [0, dxfer_len]; and
+	// never more than the buffer the transport handed back.
+	n := cmd.DataInLen - min(max(res.Resid, 0), cmd.DataInLen)
+	return res.DataIn[:min(n, len(res.DataIn))], nil
 }

@@ -200,3 +200,44 @@ func TestDebugLog(t *testing.T) {
 		}
 	}
 }
+
+// TestValidDataLength: the parsers see dxfer_len minus the clamped residual.
+func TestValidDataLength(t *testing.T) {
+	held := unhex(t, "00 00 00 07 00 00 00 10 00 00 00 00 a1 b2 00 01 00 00 00 00 00 05 00 00")
+	tests := []struct {
+		name    string
+		resid   int
+		dataIn  int // length of the buffer returned; 0 = the full 24
+		present bool
+		err     error
+	}{
+		{"full transfer", 0, 0, true, nil},
+		{"negative resid clamps to 0", -100, 0, true, nil},
+		{"resid 2 leaves 22 bytes: enough", 2, 0, true, nil},
+		{"resid 3 leaves 21 bytes: malformed", 3, 0, false, ErrMalformed},
+		{"resid beyond dxfer_len: nothing transferred", 1000, 0, false, ErrMalformed},
+		{"short buffer from the transport", 0, 21, false, ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeTransport{respond: func(_ int, cmd *Command) (*Result, error) {
+				r := reply(cmd, held)
+				if tt.dataIn > 0 {
+					r.DataIn = r.DataIn[:tt.dataIn]
+				}
+				r.Resid = tt.resid
+				return r, nil
+			}}
+			r, err := newTestDevice(f, nil).ReadReservation(context.Background())
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("got %+v, %v; want %v", r, err, tt.err)
+				}
+				return
+			}
+			if err != nil || r.Present != tt.present || r.Key != keyHost {
+				t.Fatalf("got %+v, %v", r, err)
+			}
+		})
+	}
+}
