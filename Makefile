@@ -12,7 +12,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/fence_scsi_go
 
 # Every test: unit tests with the race detector (later: real storage, Pacemaker).
-test: unit
+test: unit pacemaker
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -51,3 +51,76 @@ demo: vm-prepare
 e2e: vm-prepare
 	@if [ -d cmd/fence_scsi_go ]; then $(MAKE) --no-print-directory build; fi
 	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 60m -v ./tests/e2e/
+
+# ---- Installation (issue 5; see docs/install.md) ----
+# make install [PREFIX=/usr] [DESTDIR=] [FORCE=1]
+#   $(PREFIX)/sbin/fence_scsi_go, the man page (if man/fence_scsi_go.8 exists) and the watchdog
+#   names $(PREFIX)/share/cluster/fence_scsi_check{,_hardreboot} (symlinks; the mode is chosen
+#   by argv[0]). A watchdog name that already exists and is not our symlink (e.g. fence-agents'
+#   Python script) is left alone unless FORCE=1.
+# make install-as-fence_scsi [FORCE=1]: also $(PREFIX)/sbin/fence_scsi -> fence_scsi_go (the
+#   name pcs `stonith update-scsi-devices` hard-codes). Refuses to replace an existing file
+#   unless FORCE=1; then a dpkg-owned file is diverted (dpkg-divert --rename, to NAME.distrib),
+#   anything else is kept as NAME.fsg-orig. make uninstall-as-fence_scsi undoes it.
+SBINDIR    ?= $(PREFIX)/sbin
+MAN8DIR    ?= $(PREFIX)/share/man/man8
+CLUSTERDIR ?= $(PREFIX)/share/cluster
+FORCE      ?= 0
+FSG_WATCHDOG_NAMES := fence_scsi_check fence_scsi_check_hardreboot
+
+# fsg_link TARGET LINK ONCONFLICT: LINK becomes a symlink to TARGET. If LINK exists and is not
+# that symlink: without FORCE=1, ONCONFLICT=skip only warns, ONCONFLICT=fail fails; with FORCE=1
+# the old file is diverted (dpkg-owned, DESTDIR empty) or renamed LINK.fsg-orig (never
+# overwriting an older backup).
+FSG_LINK_SH = fsg_link() { \
+	t=$$1; l=$$2; \
+	if [ -L "$$l" ] && [ "$$(readlink "$$l")" = "$$t" ]; then echo "  $$l -> $$t (already)"; return 0; fi; \
+	if [ -e "$$l" ] || [ -L "$$l" ]; then \
+	  if [ "$(FORCE)" != 1 ]; then \
+	    if [ "$$3" = skip ]; then echo "  NOTE: $$l exists and is not fence_scsi_go: left alone (FORCE=1 replaces it, see docs/install.md)"; return 0; fi; \
+	    echo "  REFUSED: $$l exists and is not fence_scsi_go; rerun with FORCE=1 to replace it (see docs/install.md)" >&2; return 1; \
+	  fi; \
+	  if [ -z "$(DESTDIR)" ] && command -v dpkg-divert >/dev/null 2>&1 && dpkg -S "$$l" >/dev/null 2>&1; then \
+	    dpkg-divert --local --rename --divert "$$l.distrib" --add "$$l" || return 1; \
+	  else \
+	    if [ -e "$$l.fsg-orig" ] || [ -L "$$l.fsg-orig" ]; then echo "  REFUSED: backup $$l.fsg-orig already exists" >&2; return 1; fi; \
+	    mv "$$l" "$$l.fsg-orig" && echo "  kept the old file as $$l.fsg-orig"; \
+	  fi; \
+	fi; \
+	ln -s "$$t" "$$l.fsg-new" && mv -f "$$l.fsg-new" "$$l" && echo "  $$l -> $$t"; \
+	}
+
+.PHONY: install install-as-fence_scsi uninstall-as-fence_scsi pacemaker
+install: build
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CLUSTERDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/.fence_scsi_go.new
+	mv -f $(DESTDIR)$(SBINDIR)/.fence_scsi_go.new $(DESTDIR)$(SBINDIR)/fence_scsi_go
+	@echo "  $(DESTDIR)$(SBINDIR)/fence_scsi_go"
+	@if [ -f man/fence_scsi_go.8 ]; then \
+	  install -d $(DESTDIR)$(MAN8DIR) && install -m 0644 man/fence_scsi_go.8 $(DESTDIR)$(MAN8DIR)/fence_scsi_go.8 && \
+	  echo "  $(DESTDIR)$(MAN8DIR)/fence_scsi_go.8"; \
+	else echo "  NOTE: man/fence_scsi_go.8 not found: no man page installed"; fi
+	@$(FSG_LINK_SH); for n in $(FSG_WATCHDOG_NAMES); do \
+	  fsg_link $(SBINDIR)/fence_scsi_go $(DESTDIR)$(CLUSTERDIR)/$$n skip || exit 1; done
+
+install-as-fence_scsi: install
+	@$(FSG_LINK_SH); fsg_link fence_scsi_go $(DESTDIR)$(SBINDIR)/fence_scsi fail
+	@$(FSG_LINK_SH); for n in $(FSG_WATCHDOG_NAMES); do \
+	  fsg_link $(SBINDIR)/fence_scsi_go $(DESTDIR)$(CLUSTERDIR)/$$n fail || exit 1; done
+
+# Undo install-as-fence_scsi: remove our symlinks where an old file was set aside, and bring the
+# old files back (dpkg-divert --remove --rename, or NAME.fsg-orig). The symlink fence_scsi is
+# always removed; the watchdog-name symlinks of a plain `make install` stay.
+uninstall-as-fence_scsi:
+	@for l in $(DESTDIR)$(SBINDIR)/fence_scsi $(addprefix $(DESTDIR)$(CLUSTERDIR)/,$(FSG_WATCHDOG_NAMES)); do \
+	  div=""; if [ -z "$(DESTDIR)" ] && command -v dpkg-divert >/dev/null 2>&1 && [ -n "$$(dpkg-divert --list "$$l")" ]; then div=1; fi; \
+	  if [ -L "$$l" ] && case "$$(readlink "$$l")" in *fence_scsi_go) true;; *) false;; esac && \
+	     { [ "$${l##*/}" = fence_scsi ] || [ -n "$$div" ] || [ -e "$$l.fsg-orig" ]; }; then rm -f "$$l"; echo "  removed $$l"; fi; \
+	  if [ -n "$$div" ]; then dpkg-divert --local --rename --remove "$$l" || exit 1; \
+	  elif [ -e "$$l.fsg-orig" ] && [ ! -e "$$l" ]; then mv "$$l.fsg-orig" "$$l" && echo "  restored $$l"; fi; \
+	done
+
+# The static Pacemaker/pcs compatibility suite (root; installs Debian packages if missing and
+# the freshly built agent as /usr/sbin/fence_scsi_go; skips loudly when not root).
+pacemaker: build
+	FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -tags pacemaker -count=1 -v ./tests/pacemaker/
