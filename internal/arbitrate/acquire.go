@@ -39,8 +39,9 @@ type Result struct {
 	Waited bool
 }
 
-// ErrNoPR is matched when a device does not implement persistent reservations.
-var ErrNoPR = errors.New("device does not support persistent reservations")
+// ErrNoPR is matched when a device does not implement persistent
+// reservations (ILLEGAL REQUEST 20/00, or SG_IO refused by the driver).
+var ErrNoPR = scsi.ErrNotSupported
 
 // target is Acquire's per-device working state.
 type target struct {
@@ -166,7 +167,7 @@ func describe(what string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, scsi.ErrNotSupported) || errors.Is(err, scsi.ErrIllegalRequest) && isInvalidOpcode(err):
+	case !errors.Is(err, ErrNoPR) && isInvalidOpcode(err):
 		return fmt.Errorf("%s: %w: %w", what, ErrNoPR, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)

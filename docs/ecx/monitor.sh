@@ -1,0 +1,37 @@
+#! /bin/sh
+# EXPRESSCLUSTER X custom monitor script (genw.sh of genw-scsipr-defend):
+# hold the shared disks for as long as the group is active. See
+# docs/arbitration.md.
+#
+# Asynchronous monitor (default, ONCE=0): `defend` runs until it has positive
+# evidence that another server took the disks, or cannot reach them for
+# MISSES+1 periods in a row; then it exits 1 and ECX runs the final action
+# ("Stop group"). ECX stopping the monitor (SIGTERM) exits 0.
+# Synchronous monitor (ONCE=1): each run is one defender cycle, exit 0 held,
+# 1 lost or failed; set the monitor interval to PERIOD and the retry count
+# to MISSES.
+#
+# Keep the settings below identical in start.sh, stop.sh and monitor.sh.
+
+DEVICES=/dev/sdc
+KEY=
+CLUSTER=cluster1
+TYPE=7
+PERIOD=3s
+MISSES=1
+TIMEOUT=2s
+FENCE=/usr/sbin/fence_scsi_go
+ONCE=0
+
+if [ -n "$KEY" ]; then
+	set -- --key="$KEY"
+else
+	set -- --node="$(hostname -s)" --cluster-name="$CLUSTER"
+fi
+if [ "$ONCE" = 1 ]; then
+	set -- "$@" --once --quiet
+fi
+
+# exec: ECX's signals reach fence_scsi_go itself.
+exec "$FENCE" defend --devices="$DEVICES" "$@" --type="$TYPE" \
+	--period="$PERIOD" --misses="$MISSES" --command-timeout="$TIMEOUT"
