@@ -159,6 +159,15 @@ func (t *target) register(ctx context.Context, c *Config) error {
 	if errors.Is(err, scsi.ErrReservationConflict) {
 		return fmt.Errorf("acquire %s: register: %w (an SPC-2 RESERVE is held on the LUN)", name, err)
 	}
+	if err != nil && transient(err) {
+		// Outcome unknown, or a target that answers NOT READY although the
+		// registration took effect (LIO without its APTPL directory): the
+		// postcondition decides (spec §9.5).
+		if v, rerr := readViewRetry(ctx, c, t.d); rerr == nil && v.registered(c.Key) {
+			c.logf("acquire %s: register answered %v, but %v is registered", name, err, c.Key)
+			return nil
+		}
+	}
 	return describe("acquire "+name+": register", err)
 }
 

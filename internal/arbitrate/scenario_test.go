@@ -204,6 +204,16 @@ func TestPartialTakeRolledBack(t *testing.T) {
 	})
 }
 
+// TestAcquireRegisterNotReady: LIO without its APTPL directory answers
+// NOT READY to a REGISTER that took effect; Acquire checks the
+// postcondition instead of failing.
+func TestAcquireRegisterNotReady(t *testing.T) {
+	lus := newLUs(sim.QuirkLIO|sim.QuirkAPTPLDirMissing, 2)
+	n1 := newNode("node1", false, lus)
+	mustAcquire(t, n1.cfg(t, key1, DefaultType))
+	checkOwner(t, lus, DefaultType, "node1", key1)
+}
+
 // TestAcquireCancelledDuringWait: SIGTERM during the wait window (the
 // cluster manager stopping the start) leaves no trace of the challenger.
 func TestAcquireCancelledDuringWait(t *testing.T) {
