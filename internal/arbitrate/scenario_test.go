@@ -39,8 +39,14 @@ func TestInconvenientCase(t *testing.T) {
 		mustAcquire(t, n1.cfg(t, key1, typ))
 		checkOwner(t, lus, typ, "node1", key1, "node2")
 
+		ctx := context.Background()
+		block := make([]byte, sim.BlockSize)
+		w1, w2 := lus[0].Connect("node1"), lus[0].Connect("node2") // the writers' paths
+		if err := sim.WriteBlock(ctx, w1, 0, block); err != nil {
+			t.Fatalf("node1 write while owning: %v", err)
+		}
 		var r2 Result
-		var err2 error
+		var err2, inflight error
 		n1.clk.hook = func(n int, d time.Duration) {
 			if n != 2 { // node1 defends for two cycles, then freezes in its second sleep
 				return
@@ -49,12 +55,22 @@ func TestInconvenientCase(t *testing.T) {
 			for _, lu := range lus {
 				resume = append(resume, lu.Pause("node1"))
 			}
-			r2, err2 = Acquire(context.Background(), n2.cfg(t, key2, typ))
+			// The frozen writer's last write is queued in the target.
+			done := make(chan error)
+			go func() { done <- sim.WriteBlock(ctx, w1, 1, block) }()
+			for i := 0; lus[0].Pending("node1") == 0; i++ {
+				if i > 1000 {
+					t.Fatal("node1's write never reached the paused nexus")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			r2, err2 = Acquire(ctx, n2.cfg(t, key2, typ))
 			for _, f := range resume {
 				f()
 			}
+			inflight = <-done
 		}
-		err := Defend(context.Background(), n1.cfg(t, key1, typ), false)
+		err := Defend(ctx, n1.cfg(t, key1, typ), false)
 		if err2 != nil || r2.Outcome != Acquired || !r2.Waited {
 			t.Fatalf("node2 Acquire = %+v, %v; want acquired after waiting", r2, err2)
 		}
@@ -67,8 +83,17 @@ func TestInconvenientCase(t *testing.T) {
 		if n := n1.clk.count(); n != 2 {
 			t.Errorf("node1 Defend slept %d times; want the loss found in the first cycle after resuming", n)
 		}
+		if !errors.Is(inflight, scsi.ErrAborted) {
+			t.Errorf("node1's write queued during the freeze = %v; want aborted by PREEMPT AND ABORT", inflight)
+		}
+		if err := sim.WriteBlock(ctx, w1, 2, block); !errors.Is(err, scsi.ErrReservationConflict) {
+			t.Errorf("node1 write after waking up = %v; want RESERVATION CONFLICT", err)
+		}
+		if err := sim.WriteBlock(ctx, w2, 2, block); err != nil {
+			t.Errorf("node2 write after the takeover = %v", err)
+		}
 		checkOwner(t, lus, typ, "node2", key2, "node1")
-		if err := Defend(context.Background(), n2.cfg(t, key2, typ), true); err != nil {
+		if err := Defend(ctx, n2.cfg(t, key2, typ), true); err != nil {
 			t.Errorf("node2 Defend(once) after node1 woke up = %v; want held", err)
 		}
 	})
