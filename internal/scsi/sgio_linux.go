@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // sgIO is the SG_IO ioctl request number, a plain number rather than an
@@ -57,17 +59,13 @@ type sgIOHdr struct {
 // (spec §5.12). Signals are blocked on the calling thread for the duration:
 // on /dev/sgN the wait is interruptible and Go's SA_RESTART handlers would
 // make the kernel re-send the CDB (spec §5.10).
-//
-// This uses package syscall rather than golang.org/x/sys/unix because x/sys
-// v0.49.0 needs a go 1.26 directive that go.mod does not have yet; the
-// calls are the same.
 func ioctlSGIO(fd uintptr, hdr *sgIOHdr) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if old, ok := blockSignals(); ok {
 		defer restoreSignals(old)
 	}
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, sgIO, uintptr(unsafe.Pointer(hdr)))
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, sgIO, uintptr(unsafe.Pointer(hdr)))
 	runtime.KeepAlive(hdr)
 	if errno != 0 {
 		return errno
@@ -75,21 +73,19 @@ func ioctlSGIO(fd uintptr, hdr *sgIOHdr) error {
 	return nil
 }
 
-// sigSetmask is rt_sigprocmask's SIG_SETMASK.
-const sigSetmask = 2
-
 // blockSignals blocks every signal on the current (locked) thread and
-// returns the previous mask; best effort (a 64-signal kernel sigset).
-func blockSignals() (old uint64, ok bool) {
-	all := ^uint64(0)
-	_, _, errno := syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, sigSetmask,
-		uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
-	return old, errno == 0
+// returns the previous mask; best effort.
+func blockSignals() (old unix.Sigset_t, ok bool) {
+	var all unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^all.Val[i]
+	}
+	return old, unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old) == nil
 }
 
 // restoreSignals reinstates the mask blockSignals returned.
-func restoreSignals(old uint64) {
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, sigSetmask, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+func restoreSignals(old unix.Sigset_t) {
+	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
 }
 
 // sgTransport sends commands with SG_IO on one open device node.
@@ -102,14 +98,14 @@ type sgTransport struct {
 // openTransport opens path the way sg_persist does (fence_scsi-compat §10):
 // O_RDWR|O_NONBLOCK, or O_RDONLY|O_NONBLOCK for read-only, never O_EXCL.
 func openTransport(path string, readOnly bool) (Transport, error) {
-	flags := syscall.O_RDWR | syscall.O_NONBLOCK | syscall.O_CLOEXEC
+	flags := unix.O_RDWR | unix.O_NONBLOCK | unix.O_CLOEXEC
 	if readOnly {
-		flags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
+		flags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
 	}
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		e := &Error{Op: "open", Device: path, Class: ErrTransport, Errno: err}
-		var errno syscall.Errno
+		var errno unix.Errno
 		if errors.As(err, &errno) {
 			e.Errno, e.Detail = errno, errno.Error()
 		}
