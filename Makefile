@@ -31,8 +31,9 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
 
-bench:
+bench: bench-check
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench-check: build ; tests/bench/check_cpu.sh
 
 clean:
 	rm -rf bin

@@ -1,0 +1,118 @@
+# Extra helpers for the fence_scsi parity scenarios (issue 6): tests/e2e/parity_*.sh.
+# Sourced inside the guest after tests/vm/guest/lib.sh (whose helpers it uses). parity_test.go
+# prepends this file to each scenario; run by hand (tests/vm/run.sh ... parity_X.sh) a scenario
+# finds it next to the agent (<repo>/bin/fence_scsi_go -> <repo>/tests/e2e/parity_lib.sh).
+#
+#   mpath_create K NAME [L]      dm-multipath device over node K's paths 1..FSG_PATHS to LUN L
+#                                (default 1); /dev/mapper/NAME -> ../dm-N made by hand (no udev);
+#                                sets MPATH_DEV (/dev/mapper/NAME) and MPATH_DM (/dev/dm-N)
+#   key_count L K [W]            how many registrations of node K's key LUN L shows (READ KEYS
+#                                through node W's path 1, default $FSG_WITNESS or 1)
+#   assert_key_count L K N       ... is exactly N
+#   assert_dev_write_ok DEV      one direct 4 KiB write to DEV succeeds
+#   assert_dev_write_fails DEV   it fails with a reservation conflict (EBADE)
+#   check_setup DIR              symlinks DIR/fence_scsi_check{,_hardreboot} -> $AGENT
+#   run_check K PROG [ARGS]      run PROG as node K (its /run); sets CHECK_RC, CHECK_ERR
+#   pr_caps L [K]                REPORT CAPABILITIES (sg_persist -n -i -c) of LUN L via node K
+#   ptpl_active L [K]            "1" if REPORT CAPABILITIES says PTPL_A (persist through power
+#                                loss active), "0" if not
+#   parity_marker TEXT           print "FSG-PARITY: TEXT" (lines parity_test.go looks for)
+
+parity_lib_loaded() { :; }
+
+parity_marker() { printf 'FSG-PARITY: %s\n' "$*"; }
+
+mpath_create() {
+	local k=$1 name=$2 l=${3:-1} p d mm sz table="" n=0 minor
+	for ((p = 1; p <= FSG_PATHS; p++)); do
+		d=$(dev "$k" "$l" "$p")
+		mm=$(cat "/sys/block/${d#/dev/}/dev")
+		sz=$(blockdev --getsz "$d")
+		table="$table $mm 1"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ] || fail "mpath_create needs --paths 2 or more (have $FSG_PATHS)"
+	# multipath: no features, no hardware handler, one priority group, round-robin over n paths.
+	DM_DISABLE_UDEV=1 dmsetup create "$name" --noudevsync \
+		--table "0 $sz multipath 0 0 1 1 round-robin 0 $n 1$table" ||
+		fail "dmsetup create $name"
+	minor=$(DM_DISABLE_UDEV=1 dmsetup info -c --noheadings -o minor "$name" | tr -d ' ')
+	_num "$minor"
+	MPATH_DM=/dev/dm-$minor
+	[ -b "$MPATH_DM" ] || fail "$MPATH_DM is not a block device"
+	mkdir -p /dev/mapper
+	ln -sfn "../dm-$minor" "/dev/mapper/$name"
+	MPATH_DEV=/dev/mapper/$name
+	say "$MPATH_DEV -> $(readlink -f "$MPATH_DEV"); paths: $(ls "/sys/block/dm-$minor/slaves" | tr '\n' ' ')"
+	say "table: $(DM_DISABLE_UDEV=1 dmsetup table "$name")"
+}
+
+key_count() {
+	local l=$1 k=$2 w=${3:-${FSG_WITNESS:-1}}
+	keys "$l" "$w" | grep -cx "$(_hexkey "$k")" || true
+}
+
+assert_key_count() {
+	local l=$1 k=$2 want=$3 got
+	got=$(key_count "$l" "$k")
+	[ "$got" = "$want" ] || fail "LUN $l shows node $k's key $got times, want $want"
+	pass "LUN $l shows node $k's key $(_hexkey "$k") exactly $want time(s)"
+}
+
+_dev_write() {
+	dd if=/dev/zero of="$1" bs=4096 count=1 seek=64 oflag=direct conv=notrunc status=none 2>&1
+}
+
+assert_dev_write_ok() {
+	local out
+	out=$(_dev_write "$1") || fail "cannot write $1: $out"
+	pass "write through $1 succeeds"
+}
+
+assert_dev_write_fails() {
+	local out
+	if out=$(_dev_write "$1"); then
+		fail "write through $1 still succeeds"
+	fi
+	case "$out" in
+	*"Invalid exchange"*) pass "write through $1 refused: reservation conflict (dd: Invalid exchange)" ;;
+	*) fail "write through $1 failed, but not with a reservation conflict: $out" ;;
+	esac
+}
+
+CHECK_DIR=""
+check_setup() {
+	CHECK_DIR=$1
+	mkdir -p "$CHECK_DIR"
+	ln -sfn "$AGENT" "$CHECK_DIR/fence_scsi_check"
+	ln -sfn "$AGENT" "$CHECK_DIR/fence_scsi_check_hardreboot"
+	say "$CHECK_DIR/fence_scsi_check{,_hardreboot} -> $AGENT"
+}
+
+CHECK_RC=0
+CHECK_ERR=""
+run_check() {
+	local k=$1 prog=$2 e
+	shift 2
+	e=$(mktemp)
+	printf '   $ [node%s] %s %s\n' "$k" "$prog" "$*"
+	CHECK_RC=0
+	on_node "$k" "$prog" "$@" 2>"$e" || CHECK_RC=$?
+	CHECK_ERR=$(cat "$e")
+	rm -f "$e"
+	[ -z "$CHECK_ERR" ] || printf '%s\n' "$CHECK_ERR" | sed 's/^/     2> /'
+	printf '     (exit %s)\n' "$CHECK_RC"
+}
+
+pr_caps() {
+	_pr_in "$1" "${2:-${FSG_WITNESS:-1}}" -c
+}
+
+ptpl_active() {
+	local out a
+	out=$(pr_caps "$1" "${2:-}") || fail "sg_persist report capabilities LUN $1"
+	# sg_persist prints "Persist Through Power Loss Active(PTPL_A): 0|1"
+	a=$(printf '%s\n' "$out" | sed -n 's/.*(PTPL_A): *\([01]\).*/\1/p')
+	[ -n "$a" ] || fail "no PTPL_A in REPORT CAPABILITIES: $out"
+	echo "$a"
+}
