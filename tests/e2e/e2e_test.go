@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
@@ -24,7 +25,7 @@ func TestDemo(t *testing.T) {
 func TestScenario1FenceOne(t *testing.T) {
 	for _, luns := range []int{1, 4} {
 		t.Run(map[int]string{1: "1LUN", 4: "4LUNs"}[luns], func(t *testing.T) {
-			vm.Run(t, vm.Scenario{Nodes: 3, LUNs: luns, Script: "tests/e2e/01_fence_one.sh"})
+			vm.Run(t, vm.Scenario{Nodes: 3, LUNs: luns, Script: "tests/e2e/01_fence_one.sh", Timeout: 15 * time.Minute})
 		})
 	}
 }

@@ -41,7 +41,8 @@ type Scenario struct {
 	// Agent is the fence agent the script runs as $AGENT; default: $FSG_AGENT, else the
 	// repository's bin/fence_scsi_go if built, else Debian's /usr/sbin/fence_scsi.
 	Agent string
-	// Timeout bounds the whole guest run (default 7 minutes).
+	// Timeout bounds the whole guest run (default 10 minutes: Debian's fence_scsi takes
+	// seconds per call under TCG, more while the host is busy compiling).
 	Timeout time.Duration
 }
 
@@ -204,7 +205,7 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 		sc.Agent = DefaultAgent()
 	}
 	if sc.Timeout == 0 {
-		sc.Timeout = 7 * time.Minute
+		sc.Timeout = 10 * time.Minute
 	}
 	args := []string{
 		"--nodes", strconv.Itoa(sc.Nodes), "--luns", strconv.Itoa(sc.LUNs),

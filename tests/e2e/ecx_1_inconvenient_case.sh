@@ -1,0 +1,196 @@
+# ECX scenario 1 (issue 7, "Tests on real storage" 1): seed 000's inconvenient case on two LUNs.
+# Node 1 acquires both LUNs, defends them and writes sequence-numbered blocks; both of its
+# processes are frozen (SIGSTOP of their process groups) as a delayed VM would be; node 2
+# acquires (exit 0, after its wait window) and writes its own blocks over the same LBAs; node 1
+# is resumed (SIGCONT). Node 1's writes must be refused by the target (EBADE), its defender must
+# exit 1 within about one period, and every block written after the takeover must be node 2's
+# (read back through node 2). Then node 2 `defend --once` -> 0 and `release` -> 0.
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_1_inconvenient_case.sh
+[ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
+FSG_WITNESS=2 # sg_persist through node 2's nexus: never consume node 1's unit attentions
+
+# ---- ECX helpers (self-contained: the guest only receives the scenario file) ----
+P=3 M=1 T=2 W=9 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1
+BASE=256        # first 4 KiB block of the sequence area (lib.sh's probes use blocks k*8)
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
+fge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; } # float a >= b
+# bg_node K LOG cmd...: cmd as node K (private /run), in its own session and process group
+# (setsid without fork: $! is the pgid), output to LOG. Sets BG_PID.
+bg_node() {
+	local k=$1 log=$2
+	shift 2
+	mkdir -p "/tmp/fsg-nodes/node$k"
+	setsid unshare -m --propagation private -- /bin/sh -c 'mount --bind "$1" /run && shift && exec "$@"' \
+		fsg-node "/tmp/fsg-nodes/node$k" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+}
+pgid_of() { awk '{print $5}' "/proc/$1/stat"; }
+pstate() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo gone; }
+# The writer: WHO DELAY DEV1 DEV2 ...; writes "WHO <seq>" into block BASE+seq of every device
+# (dd oflag=direct), one line per attempt: "<seq> <lun> <t_start> <t_end> ok|FAIL <error>".
+cat >/tmp/ecx-writer.sh <<'EOF'
+who=$1 delay=$2 base=$3 first=$4 last=$5
+shift 5
+seq=$first
+while [ "$seq" -le "$last" ]; do
+	l=0
+	for d in "$@"; do
+		l=$((l + 1))
+		t0=$(date +%s.%N)
+		if err=$(printf '%s %08d\n' "$who" "$seq" | dd of="$d" bs=4096 count=1 seek=$((base + seq)) \
+			conv=sync,notrunc oflag=direct status=none 2>&1); then
+			echo "$seq $l $t0 $(date +%s.%N) ok"
+		else
+			echo "$seq $l $t0 $(date +%s.%N) FAIL $(echo $err)"
+		fi
+	done
+	seq=$((seq + 1))
+	[ "$delay" = 0 ] || sleep "$delay"
+done
+EOF
+# ---------------------------------------------------------------------------------
+
+D1=$(devs 1) D2=$(devs 2)
+say "node 1 devices $D1; node 2 devices $D2; P=${P}s M=$M T=${T}s W=${W}s"
+
+step "Node 1 acquires LUNs 1 and 2 (nobody owns them: no wait)"
+t=$(now)
+expect_agent 0 1 acquire --devices="$D1" --key="$(key 1)"
+say "node 1 acquire took $(since "$t") s"
+for l in 1 2; do
+	assert_keys "$l" 1
+	case "$(restype "$l")" in *"all registrants"*) pass "LUN $l reserved: $(restype "$l")" ;; *) fail "LUN $l: reservation '$(restype "$l")', want WE-AR" ;; esac
+done
+
+step "Node 1 defends in the background and writes sequence-numbered blocks"
+bg_node 1 /tmp/ecx-defend1.log "$AGENT" defend --devices="$D1" --key="$(key 1)"
+DPID=$BG_PID
+bg_node 1 /tmp/ecx-writer1.log bash /tmp/ecx-writer.sh node1 0.2 "$BASE" 0 3000 $(echo "$D1" | tr , ' ')
+WPID=$BG_PID
+[ "$(pgid_of "$DPID")" = "$DPID" ] && [ "$(pgid_of "$WPID")" = "$WPID" ] || fail "setsid did not make process-group leaders"
+say "defender pid/pgid $DPID, writer pid/pgid $WPID"
+sleep 3
+for l in 1 2; do
+	n=$(awk -v l="$l" '$2 == l && $5 == "ok"' /tmp/ecx-writer1.log | wc -l)
+	[ "$n" -ge 2 ] || { cat /tmp/ecx-writer1.log; fail "node 1's writer: only $n successful writes to LUN $l after 3 s"; }
+	pass "node 1's writer wrote $n blocks to LUN $l"
+done
+! grep -q FAIL /tmp/ecx-writer1.log || { cat /tmp/ecx-writer1.log; fail "node 1's writer failed while it owned the LUNs"; }
+[ -d "/proc/$DPID" ] || { cat /tmp/ecx-defend1.log; fail "node 1's defender exited early"; }
+sed 's/^/     defend1> /' /tmp/ecx-defend1.log
+
+step "Node 1 is delayed: its defender and writer are frozen (SIGSTOP of both process groups)"
+kill -STOP -- "-$DPID" "-$WPID"
+T_FREEZE=$(now)
+for p in $DPID $WPID; do
+	for i in $(seq 50); do [ "$(pstate "$p")" = T ] && break; sleep 0.1; done
+	[ "$(pstate "$p")" = T ] || fail "pid $p not stopped (state $(pstate "$p"))"
+done
+sleep 0.5 # a dd in flight at the freeze completes (in the kernel) before its process stops
+LAST1=$(awk '{s=$1} END {print s+0}' /tmp/ecx-writer1.log)
+pass "node 1 frozen at $T_FREEZE; its writer's last logged sequence number is $LAST1"
+
+step "Node 2 acquires: node 1 does not renew, so node 2 must wait W=${W}s and then take over"
+t=$(now)
+expect_agent 0 2 acquire --devices="$D2" --key="$(key 2)"
+ACQ2=$(since "$t")
+T_TAKE=$(now)
+say "takeover complete at $T_TAKE"
+fge "$ACQ2" "$W" || fail "node 2's acquire took ${ACQ2}s, less than the wait window ${W}s"
+pass "node 2's acquire took ${ACQ2}s (>= W=${W}s)"
+case "$AGENT_ERR" in *"preempted owner"*) pass "node 2 reports the preemption" ;; *) fail "node 2's acquire does not report a preemption" ;; esac
+for l in 1 2; do
+	show_pr "$l"
+	assert_keys "$l" 2
+done
+
+step "Node 2 writes its own blocks over the same LBAs (0..$((LAST1 + 10)))"
+bash /tmp/ecx-writer.sh node2 0 "$BASE" 0 $((LAST1 + 10)) $(echo "$D2" | tr , ' ') >/tmp/ecx-writer2.log
+if grep FAIL /tmp/ecx-writer2.log; then fail "node 2's writes failed"; fi
+pass "node 2 wrote $(wc -l </tmp/ecx-writer2.log) blocks (sequence 0..$((LAST1 + 10)) on both LUNs)"
+
+step "Node 1 resumes (SIGCONT): its defender must exit 1 within about one period"
+# Watchdog: if the defender has not exited after P+T+20 s, kill it (exit 137 fails the test).
+setsid bash -c 'sleep "$1"; kill -KILL "$2"' wd $((P + T + 20)) "$DPID" 2>/dev/null &
+WD=$!
+T_RESUME=$(now)
+say "resuming node 1 at $T_RESUME"
+kill -CONT -- "-$DPID" "-$WPID"
+rc=0
+wait "$DPID" || rc=$?
+DET=$(since "$T_RESUME")
+kill -- "-$WD" 2>/dev/null || true
+sed 's/^/     defend1> /' /tmp/ecx-defend1.log
+[ "$rc" = 1 ] || fail "node 1's defender exited $rc, want 1"
+grep -q "LOST" /tmp/ecx-defend1.log || fail "node 1's defender does not say LOST"
+LIMIT=$((P + T + 2))
+fge "$LIMIT" "$DET" || fail "node 1's defender took ${DET}s after the resume to exit, more than P+T+2s=${LIMIT}s"
+pass "node 1's defender exited 1 (LOST) ${DET}s after the resume (limit P+T+2s=${LIMIT}s)"
+
+step "Node 1's writer, resumed, must be refused by the target"
+for i in $(seq 150); do
+	n1=$(awk -v t="$T_RESUME" '$3 > t && $2 == 1' /tmp/ecx-writer1.log | wc -l)
+	n2=$(awk -v t="$T_RESUME" '$3 > t && $2 == 2' /tmp/ecx-writer1.log | wc -l)
+	[ "$n1" -ge 3 ] && [ "$n2" -ge 3 ] && break
+	sleep 0.1
+done
+kill -KILL -- "-$WPID" 2>/dev/null || true
+wait "$WPID" 2>/dev/null || true
+say "writer log (seq lun t_start t_end result) of attempts that ended after the freeze:"
+awk -v t="$T_FREEZE" '$4 > t' /tmp/ecx-writer1.log | sed 's/^/     writer1> /'
+awk -v t="$T_RESUME" '$3 > t' /tmp/ecx-writer1.log >/tmp/ecx-after.log
+[ "$(wc -l </tmp/ecx-after.log)" -ge 6 ] || fail "node 1's writer made fewer than 3 attempts per LUN after the resume"
+if awk '$5 == "ok"' /tmp/ecx-after.log | grep .; then fail "node 1 wrote after the takeover"; fi
+grep -v "Invalid exchange" /tmp/ecx-after.log && fail "a write of node 1 failed, but not with a reservation conflict (EBADE)"
+pass "all $(wc -l </tmp/ecx-after.log) writes node 1 attempted after the resume were refused: reservation conflict (Invalid exchange)"
+for l in 1 2; do assert_write_fails 1 "$l"; done
+
+step "Read back the sequence area through node 2: every block written after the takeover is node 2's"
+MAXSEQ=$(awk '{s=$1} END {print s+0}' /tmp/ecx-writer1.log)
+[ "$MAXSEQ" -gt $((LAST1 + 10)) ] || MAXSEQ=$((LAST1 + 10))
+for l in 1 2; do
+	d=$(dev 2 "$l")
+	dd if="$d" of="/tmp/ecx-lun$l.img" bs=4096 skip="$BASE" count=$((MAXSEQ + 1)) iflag=direct status=none ||
+		fail "node 2 cannot read LUN $l"
+done
+python3 - "$LAST1" "$MAXSEQ" "$T_FREEZE" /tmp/ecx-writer1.log /tmp/ecx-lun1.img /tmp/ecx-lun2.img <<'EOF' || fail "content check"
+import sys
+last1, maxseq, tfreeze, wlog = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+imgs = sys.argv[5:]
+# node 1's attempts that started after the freeze (i.e. could only land after the takeover)
+late = set()
+for line in open(wlog):
+    f = line.split()
+    if float(f[2]) > tfreeze:
+        late.add((int(f[0]), int(f[1])))
+bad = 0
+for lun, img in enumerate(imgs, 1):
+    data = open(img, "rb").read()
+    n2 = 0
+    for s in range(maxseq + 1):
+        blk = data[s * 4096:(s + 1) * 4096].split(b"\n")[0].rstrip(b"\0").decode(errors="replace")
+        if s <= last1 + 10:
+            if blk != "node2 %08d" % s:
+                print("   LUN %d block %d: %r, want node 2's" % (lun, s, blk)); bad += 1
+            else:
+                n2 += 1
+        elif blk.startswith("node1") or (s, lun) in late and blk:
+            print("   LUN %d block %d: %r written after the takeover by node 1" % (lun, s, blk)); bad += 1
+    print("   LUN %d: blocks 0..%d all node 2's (%d blocks)" % (lun, last1 + 10, n2))
+    if maxseq > last1 + 10:
+        print("   LUN %d: blocks %d..%d (node 1's late attempts only) hold no node 1 data" % (lun, last1 + 11, maxseq))
+sys.exit(1 if bad else 0)
+EOF
+pass "no block of node 1 written after the takeover; node 2's blocks intact"
+
+step "Node 2 still holds the LUNs; defend --once -> 0; release -> 0"
+for l in 1 2; do assert_keys "$l" 2; assert_write_ok 2 "$l"; done
+expect_agent 0 2 defend --once --devices="$D2" --key="$(key 2)"
+expect_agent 0 2 release --devices="$D2" --key="$(key 2)"
+for l in 1 2; do
+	show_pr "$l"
+	assert_keys "$l"
+	assert_holder "$l" none
+done
+say "SUMMARY: node 2 acquire (takeover) ${ACQ2}s (W=${W}s); node 1 defender exit 1 ${DET}s after resume (P=${P}s T=${T}s)"

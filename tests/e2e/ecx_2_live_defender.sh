@@ -1,0 +1,110 @@
+# ECX scenario 2 (issue 7, "Tests on real storage" 2): a live defender wins. Node 1 acquires two
+# LUNs and defends them in the background while a probe writes both LUNs every 0.5 s; node 2's
+# `acquire` must exit 3 (owner alive) after at least its wait window, node 1 must never lose write
+# access (no failed probe), its key and reservation stay as they were, node 1's `defend --once`
+# says held (0), and SIGTERM stops node 1's defender with exit 0.
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_2_live_defender.sh
+[ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
+FSG_WITNESS=2
+
+# ---- ECX helpers (self-contained: the guest only receives the scenario file) ----
+P=3 M=1 T=2 W=9 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1
+BASE=256        # first 4 KiB block of the sequence area (lib.sh's probes use blocks k*8)
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
+fge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; } # float a >= b
+# bg_node K LOG cmd...: cmd as node K (private /run), in its own session and process group
+# (setsid without fork: $! is the pgid), output to LOG. Sets BG_PID.
+bg_node() {
+	local k=$1 log=$2
+	shift 2
+	mkdir -p "/tmp/fsg-nodes/node$k"
+	setsid unshare -m --propagation private -- /bin/sh -c 'mount --bind "$1" /run && shift && exec "$@"' \
+		fsg-node "/tmp/fsg-nodes/node$k" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+}
+pgid_of() { awk '{print $5}' "/proc/$1/stat"; }
+pstate() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo gone; }
+# The writer: WHO DELAY DEV1 DEV2 ...; writes "WHO <seq>" into block BASE+seq of every device
+# (dd oflag=direct), one line per attempt: "<seq> <lun> <t_start> <t_end> ok|FAIL <error>".
+cat >/tmp/ecx-writer.sh <<'EOF'
+who=$1 delay=$2 base=$3 first=$4 last=$5
+shift 5
+seq=$first
+while [ "$seq" -le "$last" ]; do
+	l=0
+	for d in "$@"; do
+		l=$((l + 1))
+		t0=$(date +%s.%N)
+		if err=$(printf '%s %08d\n' "$who" "$seq" | dd of="$d" bs=4096 count=1 seek=$((base + seq)) \
+			conv=sync,notrunc oflag=direct status=none 2>&1); then
+			echo "$seq $l $t0 $(date +%s.%N) ok"
+		else
+			echo "$seq $l $t0 $(date +%s.%N) FAIL $(echo $err)"
+		fi
+	done
+	seq=$((seq + 1))
+	[ "$delay" = 0 ] || sleep "$delay"
+done
+EOF
+# ---------------------------------------------------------------------------------
+
+D1=$(devs 1) D2=$(devs 2)
+say "node 1 devices $D1; node 2 devices $D2; P=${P}s M=$M T=${T}s W=${W}s"
+
+step "Node 1 acquires LUNs 1 and 2, defends them in the background, and probes its writes every 0.5 s"
+expect_agent 0 1 acquire --devices="$D1" --key="$(key 1)"
+bg_node 1 /tmp/ecx-defend1.log "$AGENT" defend --devices="$D1" --key="$(key 1)"
+DPID=$BG_PID
+bg_node 1 /tmp/ecx-probe1.log bash /tmp/ecx-writer.sh node1 0.5 "$BASE" 0 3000 $(echo "$D1" | tr , ' ')
+WPID=$BG_PID
+sleep 3
+for l in 1 2; do
+	n=$(awk -v l="$l" '$2 == l && $5 == "ok"' /tmp/ecx-probe1.log | wc -l)
+	[ "$n" -ge 1 ] || { cat /tmp/ecx-probe1.log; fail "node 1's probe: no successful write to LUN $l"; }
+	show_pr "$l"
+	assert_keys "$l" 1
+done
+GEN0=$(for l in 1 2; do _pr_in "$l" 2 -k | sed -n 's/.*PR generation=\(0x[0-9a-fA-F]*\).*/\1/p'; done | tr '\n' ' ')
+say "PR generations before node 2's attempt: $GEN0"
+
+step "Node 2 tries to acquire while node 1 is alive: exit 3 after at least W=${W}s"
+T_ATT=$(now)
+expect_agent 3 2 acquire --devices="$D2" --key="$(key 2)"
+ACQ2=$(since "$T_ATT")
+fge "$ACQ2" "$W" || fail "node 2's acquire gave up after ${ACQ2}s, less than the wait window ${W}s"
+pass "node 2's acquire exited 3 (owner alive) after ${ACQ2}s (>= W=${W}s)"
+case "$AGENT_ERR" in *"owner alive"*) pass "node 2 says the owner is alive" ;; *) fail "node 2 does not say 'owner alive'" ;; esac
+sleep 1.5 # one more probe round after node 2 gave up
+
+step "Node 1 never lost write access; its key and reservation are unchanged"
+kill -KILL -- "-$WPID" 2>/dev/null || true
+wait "$WPID" 2>/dev/null || true
+NP=$(wc -l </tmp/ecx-probe1.log)
+NW=$(awk -v t="$T_ATT" '$3 > t' /tmp/ecx-probe1.log | wc -l)
+if grep FAIL /tmp/ecx-probe1.log; then fail "node 1's probe failed (above)"; fi
+[ "$NW" -ge 4 ] || fail "only $NW probe writes during node 2's attempt"
+pass "all $NP probe writes of node 1 succeeded, $NW of them during and after node 2's attempt"
+for l in 1 2; do
+	show_pr "$l"
+	assert_keys "$l" 1
+	case "$(restype "$l")" in *"all registrants"*) pass "LUN $l still WE-AR" ;; *) fail "LUN $l reservation is '$(restype "$l")'" ;; esac
+	assert_write_ok 1 "$l"
+	assert_write_fails 2 "$l"
+done
+[ -d "/proc/$DPID" ] || { cat /tmp/ecx-defend1.log; fail "node 1's defender exited"; }
+sed 's/^/     defend1> /' /tmp/ecx-defend1.log
+expect_agent 0 1 defend --once --devices="$D1" --key="$(key 1)"
+
+step "SIGTERM stops node 1's defender with exit 0 (the cluster manager stopping the monitor)"
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+tail -n 2 /tmp/ecx-defend1.log | sed 's/^/     defend1> /'
+[ "$rc" = 0 ] || fail "node 1's defender exited $rc after SIGTERM, want 0"
+grep -q "defend: stopped" /tmp/ecx-defend1.log || fail "the defender does not say 'stopped'"
+pass "node 1's defender exited 0 on SIGTERM"
+for l in 1 2; do assert_keys "$l" 1; done
+expect_agent 0 1 release --devices="$D1" --key="$(key 1)"
+for l in 1 2; do assert_keys "$l"; assert_holder "$l" none; done
+say "SUMMARY: node 2 acquire gave up (exit 3) after ${ACQ2}s (W=${W}s); $NP/$NP probe writes of node 1 succeeded"

@@ -1,0 +1,151 @@
+# ECX scenario 3 (issue 7, "Tests on real storage" 3): release and clean hand-over, a LUN without
+# PR support, an unsafe wait. LUN 3 is exported with PR emulation off (run with --luns 3 --nopr 3).
+#  a) node 1 acquires and releases LUNs 1-2; node 2 then acquires them at once (no wait window);
+#     node 2 writes, node 1 is refused; a late `release` from node 1 leaves node 2's reservation.
+#  b) acquire over LUNs 1-3 fails with exit 1 and a clear message naming LUN 3's device, leaving
+#     no registration of ours on LUNs 1-2 (with node 2 holding them, and with them free).
+#  c) an unsafe --wait is refused with exit 1 before any PR command: PR generations unchanged.
+# Run with: tests/vm/run.sh --nodes 2 --luns 3 --nopr 3 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_3_release_nopr.sh
+[ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 3 ] || fail "needs --nodes 2 --luns 3 --nopr 3"
+[ "$(cat /sys/kernel/config/target/core/rd_mcp_0/lun3/attrib/emulate_pr)" = 0 ] || fail "LUN 3 has PR emulation on (--nopr 3)"
+FSG_WITNESS=2
+
+# ---- ECX helpers (self-contained: the guest only receives the scenario file) ----
+P=3 M=1 T=2 W=9 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1
+BASE=256        # first 4 KiB block of the sequence area (lib.sh's probes use blocks k*8)
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
+fge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; } # float a >= b
+# bg_node K LOG cmd...: cmd as node K (private /run), in its own session and process group
+# (setsid without fork: $! is the pgid), output to LOG. Sets BG_PID.
+bg_node() {
+	local k=$1 log=$2
+	shift 2
+	mkdir -p "/tmp/fsg-nodes/node$k"
+	setsid unshare -m --propagation private -- /bin/sh -c 'mount --bind "$1" /run && shift && exec "$@"' \
+		fsg-node "/tmp/fsg-nodes/node$k" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+}
+pgid_of() { awk '{print $5}' "/proc/$1/stat"; }
+pstate() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo gone; }
+# The writer: WHO DELAY DEV1 DEV2 ...; writes "WHO <seq>" into block BASE+seq of every device
+# (dd oflag=direct), one line per attempt: "<seq> <lun> <t_start> <t_end> ok|FAIL <error>".
+cat >/tmp/ecx-writer.sh <<'EOF'
+who=$1 delay=$2 base=$3 first=$4 last=$5
+shift 5
+seq=$first
+while [ "$seq" -le "$last" ]; do
+	l=0
+	for d in "$@"; do
+		l=$((l + 1))
+		t0=$(date +%s.%N)
+		if err=$(printf '%s %08d\n' "$who" "$seq" | dd of="$d" bs=4096 count=1 seek=$((base + seq)) \
+			conv=sync,notrunc oflag=direct status=none 2>&1); then
+			echo "$seq $l $t0 $(date +%s.%N) ok"
+		else
+			echo "$seq $l $t0 $(date +%s.%N) FAIL $(echo $err)"
+		fi
+	done
+	seq=$((seq + 1))
+	[ "$delay" = 0 ] || sleep "$delay"
+done
+EOF
+# ---------------------------------------------------------------------------------
+gen() { _pr_in "$1" "${2:-2}" -k | sed -n 's/.*PR generation=\(0x[0-9a-fA-F]*\).*/\1/p'; }
+wear() { case "$(restype "$1")" in *"all registrants"*) pass "LUN $1 reserved WE-AR" ;; *) fail "LUN $1 reservation is '$(restype "$1")', want WE-AR" ;; esac; }
+
+A1="$(dev 1 1),$(dev 1 2)" A2="$(dev 2 1),$(dev 2 2)"
+say "node 1 PR LUNs $A1, no-PR LUN $(dev 1 3); node 2 PR LUNs $A2; W=${W}s"
+
+step "a) Node 1 acquires LUNs 1-2 and releases them"
+expect_agent 0 1 acquire --devices="$A1" --key="$(key 1)"
+for l in 1 2; do assert_keys "$l" 1; wear "$l"; assert_write_ok 1 "$l"; done
+expect_agent 0 1 release --devices="$A1" --key="$(key 1)"
+for l in 1 2; do assert_keys "$l"; assert_holder "$l" none; done
+
+step "a) Node 2 acquires the free LUNs: quick, no wait window"
+t=$(now)
+expect_agent 0 2 acquire --devices="$A2" --key="$(key 2)"
+ACQ=$(since "$t")
+case "$AGENT_ERR" in *watching*) fail "node 2 waited although nobody owned the LUNs" ;; esac
+fge "$W" "$ACQ" || fail "node 2's acquire of free LUNs took ${ACQ}s (>= W=${W}s)"
+pass "node 2 acquired the free LUNs in ${ACQ}s without a wait window (W=${W}s)"
+for l in 1 2; do
+	assert_keys "$l" 2
+	wear "$l"
+	assert_write_ok 2 "$l"
+	assert_write_fails 1 "$l"
+done
+
+step "a) A late release from node 1 must leave node 2's reservation intact"
+G0="$(gen 1) $(gen 2)"
+expect_agent 0 1 release --devices="$A1" --key="$(key 1)"
+say "PR generations before/after node 1's late release: $G0 / $(gen 1) $(gen 2)"
+[ "$G0" = "$(gen 1) $(gen 2)" ] || fail "node 1's late release sent a PR OUT that changed the LUNs"
+for l in 1 2; do
+	show_pr "$l"
+	assert_keys "$l" 2
+	wear "$l"
+	assert_write_ok 2 "$l"
+	assert_write_fails 1 "$l"
+done
+expect_agent 0 2 defend --once --devices="$A2" --key="$(key 2)"
+
+step "b) What LUN 3 (emulate_pr=0) answers to PR IN"
+d3=$(dev 1 3)
+sg_turs "$d3" >/dev/null 2>&1 || true
+if sg_persist -n -i -k -d "$d3" >/tmp/prin.out 2>&1; then fail "PR IN succeeded on LUN 3"; fi
+say "sg_persist READ KEYS on LUN 3: $(tr '\n' ' ' </tmp/prin.out)"
+
+nopr_refused() { # $1: what the case is; agent result already in AGENT_*
+	case "$AGENT_ERR" in *"$d3"*) pass "$1: the error names $d3" ;; *) fail "$1: the error does not name $d3" ;; esac
+	case "$AGENT_ERR" in *[Nn]"ot support"* | *"no PR"* | *"persistent reservation"* | *"PR support"* | *"Persistent Reserv"*)
+		pass "$1: the error says the device has no PR support" ;;
+	*) fail "$1: the error does not say the device lacks PR support" ;; esac
+}
+
+step "b) Node 1 acquires LUNs 1-3 while node 2 holds LUNs 1-2: exit 1, node 2 undisturbed"
+G0="$(gen 1) $(gen 2)"
+t=$(now)
+expect_agent 1 1 acquire --devices="$A1,$d3" --key="$(key 1)"
+say "failed after $(since "$t")s; PR generations of LUNs 1-2 before/after: $G0 / $(gen 1) $(gen 2)"
+nopr_refused "with an owner"
+for l in 1 2; do
+	show_pr "$l"
+	assert_keys "$l" 2
+	wear "$l"
+	assert_write_ok 2 "$l"
+done
+
+step "b) Node 2 releases; node 1 acquires LUNs 1-3 again: exit 1, no registration left on LUNs 1-2"
+expect_agent 0 2 release --devices="$A2" --key="$(key 2)"
+t=$(now)
+expect_agent 1 1 acquire --devices="$A1,$d3" --key="$(key 1)"
+say "failed after $(since "$t")s"
+nopr_refused "free LUNs"
+for l in 1 2; do
+	show_pr "$l"
+	assert_keys "$l"
+	assert_holder "$l" none
+done
+
+step "c) An unsafe --wait is refused (exit 1) before any PR command"
+expect_agent 0 2 acquire --devices="$A2" --key="$(key 2)"
+G0="$(gen 1) $(gen 2)"
+say "PR generations of LUNs 1-2: $G0"
+for args in "--wait=8s" "--wait=5s" "--misses=2 --wait=9s" "--period=2s --command-timeout=2s"; do
+	# shellcheck disable=SC2086 # word splitting of $args is intended
+	expect_agent 1 1 acquire --devices="$A1" --key="$(key 1)" $args
+	case "$AGENT_ERR" in *"unsafe timing: wait"* | *"must exceed the command timeout"*) pass "acquire $args refused with a clear message" ;;
+	*) fail "acquire $args: no clear message about the timing" ;; esac
+	case "$AGENT_ERR" in *"acquire /dev"* | *watching*) fail "acquire $args touched a device" ;; esac
+done
+expect_agent 1 2 defend --once --devices="$A2" --key="$(key 2)" --wait=5s
+case "$AGENT_ERR" in *"unsafe timing: wait"*) pass "defend --wait=5s refused too" ;; *) fail "defend --wait=5s: no clear message" ;; esac
+G1="$(gen 1) $(gen 2)"
+[ "$G0" = "$G1" ] || fail "PR generations changed: $G0 -> $G1"
+pass "PR generations unchanged ($G1): no PR OUT was sent"
+for l in 1 2; do assert_keys "$l" 2; wear "$l"; done
+expect_agent 0 2 release --devices="$A2" --key="$(key 2)"
+for l in 1 2; do assert_keys "$l"; assert_holder "$l" none; done
+say "SUMMARY: clean hand-over acquire ${ACQ}s (no wait); no-PR LUN refused with exit 1; unsafe waits refused with exit 1"

@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
+)
+
+// TestPacemakerFenced (issue 5, section 2): a stand-alone pacemaker-fenced in the guest drives
+// fence_scsi_go on real LIO LUNs (tests/e2e/pacemaker_fenced.sh). Pacemaker runs agents only
+// from /usr/sbin, and the guest sees the host's root, so the host needs Debian's pacemaker and
+// the agent under test installed as /usr/sbin/fence_scsi_go; this test does both (root only)
+// before booting the guest. The agent is $FSG_AGENT if it is a fence_scsi_go, else the
+// repository's bin/fence_scsi_go (make e2e builds it).
+func TestPacemakerFenced(t *testing.T) {
+	if os.Getenv("FSG_E2E") == "1" && !testing.Short() && os.Geteuid() == 0 {
+		preparePacemakerHost(t)
+	}
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 8, Agent: "/usr/sbin/fence_scsi_go",
+		Script: "tests/e2e/pacemaker_fenced.sh", Timeout: 15 * time.Minute})
+}
+
+func preparePacemakerHost(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/usr/lib/pacemaker/pacemaker-fenced"); err != nil {
+		apt := func(args ...string) ([]byte, error) {
+			cmd := exec.Command("apt-get", args...)
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			return cmd.CombinedOutput()
+		}
+		if out, err := apt("install", "-y", "-q", "pacemaker", "pacemaker-cli-utils"); err != nil {
+			apt("update", "-q")
+			if out2, err2 := apt("install", "-y", "-q", "pacemaker", "pacemaker-cli-utils"); err2 != nil {
+				t.Fatalf("apt-get install pacemaker pacemaker-cli-utils: %v\n%s\n%s", err2, out, out2)
+			}
+		}
+	}
+	src := os.Getenv("FSG_AGENT")
+	if filepath.Base(src) != "fence_scsi_go" {
+		root, err := vm.RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = filepath.Join(root, "bin", "fence_scsi_go")
+	}
+	if src == "/usr/sbin/fence_scsi_go" {
+		return
+	}
+	if err := installFile(src, "/usr/sbin/fence_scsi_go"); err != nil {
+		t.Fatalf("installing %s as /usr/sbin/fence_scsi_go (make build first): %v", src, err)
+	}
+}
+
+// installFile copies src to dst, mode 0755, through a temporary file and a rename.
+func installFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fsg-install-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
