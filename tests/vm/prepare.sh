@@ -3,13 +3,13 @@
 #
 #   tests/vm/prepare.sh            (idempotent; second runs reuse the cache)
 #
-# Installs: qemu-system-x86 (no recommends), busybox-static, cpio, sg3-utils, fence-agents
-# (the reference fence_scsi), python3. Downloads (never installs) the Debian kernel package
-# that linux-image-amd64 depends on and open-iscsi (for iscsistart) plus the two libraries
-# iscsistart needs that a plain system lacks, unpacks them with dpkg-deb -x, and builds an
-# initramfs from tests/vm/guest-init.sh. Everything goes to $FSG_VM_CACHE
-# (default /var/cache/fence_scsi_go-vm), outside the repository. The initramfs is keyed on
-# the kernel version and a hash of the files it is built from.
+# Installs: qemu-system-x86 (no recommends), busybox-static, cpio, sg3-utils, fence-agents (the
+# reference fence_scsi), python3, iproute2 (ss -K), dmsetup. Downloads (never installs) the
+# Debian kernel package that linux-image-amd64 depends on and open-iscsi (for iscsistart) plus
+# the two libraries iscsistart needs that a plain system lacks, unpacks them with dpkg-deb -x,
+# and builds an initramfs from tests/vm/guest-init.sh. Everything goes to $FSG_VM_CACHE
+# (default /var/cache/fence_scsi_go-vm), outside the repository. The initramfs is keyed on the
+# kernel version and a hash of the files it is built from.
 #
 # Result: $FSG_VM_CACHE/current.env, read by tests/vm/run.sh.
 set -euo pipefail
@@ -24,7 +24,7 @@ die() { printf 'vm-prepare: ERROR: %s\n' "$*" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || die "not a Debian system (no dpkg-deb)"
 
 # 1. Debian packages installed on the host (the guest runs them through the 9p-shared root).
-PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux"
+PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux iproute2 dmsetup"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
