@@ -21,7 +21,7 @@ func TestPacemakerFenced(t *testing.T) {
 	if os.Getenv("FSG_E2E") == "1" && !testing.Short() && os.Geteuid() == 0 {
 		preparePacemakerHost(t)
 	}
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 8, Agent: "/usr/sbin/fence_scsi_go",
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Agent: "/usr/sbin/fence_scsi_go",
 		Script: "tests/e2e/pacemaker_fenced.sh", Timeout: 15 * time.Minute})
 }
 
