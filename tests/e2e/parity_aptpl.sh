@@ -28,9 +28,12 @@ if [ -n "$f" ]; then
 	say "LIO's APTPL file /etc/target/pr/$f:"
 	# LIO pads the file with NULs
 	tr -d '\0' <"/tmp/fsg-etc-target/pr/$f" | grep -E 'initiator_node|sa_res_key|res_holder|res_type' | sed 's/^/       /' | head -12
-	tr -d '\0' <"/tmp/fsg-etc-target/pr/$f" | grep -qiE 'sa_res_key=(0x)?0*fe5c0002' ||
-		fail "node 2's key is not in LIO's APTPL file"
-	pass "the registrations are in LIO's APTPL file"
+	# LIO writes the keys in decimal
+	for k in 1 2; do
+		tr -d '\0' <"/tmp/fsg-etc-target/pr/$f" | grep -qx "sa_res_key=$((16#$(key "$k")))" ||
+			fail "node $k's key $(key "$k") ($((16#$(key "$k")))) is not in LIO's APTPL file"
+	done
+	pass "both registrations are in LIO's APTPL file (keys in decimal)"
 else
 	fail "no APTPL file under /etc/target/pr after a registration with APTPL"
 fi

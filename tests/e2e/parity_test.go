@@ -116,3 +116,14 @@ func TestParityHardReboot(t *testing.T) {
 		t.Log("as expected: the guest rebooted (QEMU exited, -no-reboot) right after the hardreboot check ran")
 	}
 }
+
+// TestParityVGS: shared-VG discovery through the real vgs (lvm2 on the host, shared into the
+// guest) reading real LVM metadata on the LUNs; see parity_vgs.sh for what can and cannot be
+// made without lvmlockd/clvmd.
+func TestParityVGS(t *testing.T) {
+	res := vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Script: parityScript(t, "parity_vgs.sh")})
+	if strings.Contains(res.Output, "FSG-PARITY: VGS skipped") {
+		t.Skip("lvm2 is not installed on the host (apt-get install lvm2): real-LVM discovery not tested")
+	}
+	wantLines(t, res.Output, "FSG-PARITY: VGS local-only rc=1", "FSG-PARITY: VGS discovered 1")
+}
