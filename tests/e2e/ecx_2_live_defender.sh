@@ -59,6 +59,11 @@ DPID=$BG_PID
 bg_node 1 /tmp/ecx-probe1.log bash /tmp/ecx-writer.sh node1 0.5 "$BASE" 0 3000 $(echo "$D1" | tr , ' ')
 WPID=$BG_PID
 sleep 3
+for i in $(seq 600); do # at least one successful probe per LUN (up to 60 s on a slow host)
+	[ "$(awk '$5 == "ok" {print $2}' /tmp/ecx-probe1.log | sort -u | wc -l)" -ge 2 ] && break
+	grep -q FAIL /tmp/ecx-probe1.log && break
+	sleep 0.1
+done
 for l in 1 2; do
 	n=$(awk -v l="$l" '$2 == l && $5 == "ok"' /tmp/ecx-probe1.log | wc -l)
 	[ "$n" -ge 1 ] || { cat /tmp/ecx-probe1.log; fail "node 1's probe: no successful write to LUN $l"; }
@@ -75,7 +80,11 @@ ACQ2=$(since "$T_ATT")
 fge "$ACQ2" "$W" || fail "node 2's acquire gave up after ${ACQ2}s, less than the wait window ${W}s"
 pass "node 2's acquire exited 3 (owner alive) after ${ACQ2}s (>= W=${W}s)"
 case "$AGENT_ERR" in *"owner alive"*) pass "node 2 says the owner is alive" ;; *) fail "node 2 does not say 'owner alive'" ;; esac
-sleep 1.5 # one more probe round after node 2 gave up
+T_END=$(now)
+for i in $(seq 300); do # one more probe round on both LUNs after node 2 gave up (up to 30 s)
+	[ "$(awk -v t="$T_END" '$3 > t {print $2}' /tmp/ecx-probe1.log | sort -u | wc -l)" -ge 2 ] && break
+	sleep 0.1
+done
 
 step "Node 1 never lost write access; its key and reservation are unchanged"
 kill -KILL -- "-$WPID" 2>/dev/null || true
@@ -83,7 +92,7 @@ wait "$WPID" 2>/dev/null || true
 NP=$(wc -l </tmp/ecx-probe1.log)
 NW=$(awk -v t="$T_ATT" '$3 > t' /tmp/ecx-probe1.log | wc -l)
 if grep FAIL /tmp/ecx-probe1.log; then fail "node 1's probe failed (above)"; fi
-[ "$NW" -ge 4 ] || fail "only $NW probe writes during node 2's attempt"
+[ "$NW" -ge 2 ] || fail "only $NW probe writes during node 2's attempt"
 pass "all $NP probe writes of node 1 succeeded, $NW of them during and after node 2's attempt"
 for l in 1 2; do
 	show_pr "$l"

@@ -20,7 +20,7 @@ func ecxRun(t *testing.T, sc vm.Scenario) {
 	t.Helper()
 	if sc.Agent == "" {
 		sc.Agent = vm.DefaultAgent()
-		if isDebianFenceSCSI(sc.Agent) && os.Getenv("FSG_AGENT") == "" && !testing.Short() {
+		if isDebianFenceSCSI(sc.Agent) && os.Getenv("FSG_AGENT") == "" && os.Getenv("FSG_E2E") == "1" && !testing.Short() {
 			sc.Agent = ecxBuildAgent(t) // clean clone: bin/fence_scsi_go not built yet
 		}
 	}
