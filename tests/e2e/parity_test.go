@@ -5,6 +5,11 @@ package e2e
 // Each scenario script asserts on the device itself (sg_persist through another node's
 // nexus) and on real writes; parity_lib.sh holds the extra helpers and is prepended to the
 // script here, so the scenarios run with any agent.
+//
+// Each test runs a private copy of the agent (under /var/tmp, which the guest sees through its
+// 9p view of the host root; the guest's /tmp is its own): the guest maps the binary lazily over
+// 9p, and a rebuild of bin/fence_scsi_go by `make build` during a run made the agent die with
+// "fatal error: invalid runtime symbol table" in the guest.
 
 import (
 	"os"
@@ -38,6 +43,38 @@ func parityScript(t *testing.T, scenario string) string {
 	return p
 }
 
+// agentCopy returns a private copy of the agent under test, removed when t ends.
+func agentCopy(t *testing.T) string {
+	t.Helper()
+	src := vm.DefaultAgent()
+	if os.Getenv("FSG_E2E") != "1" {
+		return src // vm.Run/Try skip the test
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatalf("agent: %v", err)
+	}
+	dir, err := os.MkdirTemp("/var/tmp", "fsg-parity-agent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("agent under test: %s (copy of %s)", dst, src)
+	return dst
+}
+
+// scenario is a parity scenario run with a private copy of the agent.
+func scenario(t *testing.T, nodes, luns, paths int, script string) vm.Scenario {
+	return vm.Scenario{Nodes: nodes, LUNs: luns, Paths: paths, Script: parityScript(t, script), Agent: agentCopy(t)}
+}
+
 func wantLines(t *testing.T, out string, lines ...string) {
 	t.Helper()
 	for _, l := range lines {
@@ -48,7 +85,7 @@ func wantLines(t *testing.T, out string, lines ...string) {
 }
 
 func TestParityMultipath(t *testing.T) {
-	res := vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Paths: 2, Script: parityScript(t, "parity_multipath.sh")})
+	res := vm.Run(t, scenario(t, 2, 1, 2, "parity_multipath.sh"))
 	wantLines(t, res.Output, "FSG-PARITY: MPATH-KEYS-ON ", "FSG-PARITY: MPATH-KEYS-OFF 0xfe5c0002 \n",
 		"FSG-PARITY: MPATH-KEYS-SINGLE ")
 }
@@ -57,13 +94,13 @@ func TestParityCheck(t *testing.T) {
 	if isDebianFenceSCSI(vm.DefaultAgent()) {
 		t.Skip("the scenario asserts read-only opens, which Debian's fence_scsi check does not do (fence-agents #284)")
 	}
-	res := vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: parityScript(t, "parity_check.sh")})
+	res := vm.Run(t, scenario(t, 2, 1, 1, "parity_check.sh"))
 	wantLines(t, res.Output, "FSG-PARITY: CHECK unconfigured rc=0", "FSG-PARITY: CHECK registered rc=0",
 		"FSG-PARITY: CHECK fenced rc=2", "FSG-PARITY: CHECK node2 rc=0")
 }
 
 func TestParityAPTPLReadonly(t *testing.T) {
-	res := vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: parityScript(t, "parity_aptpl.sh")})
+	res := vm.Run(t, scenario(t, 2, 1, 1, "parity_aptpl.sh"))
 	wantLines(t, res.Output, "FSG-PARITY: APTPL without=0", "FSG-PARITY: APTPL with=1",
 		"FSG-PARITY: READONLY status-after-fence rc=2")
 }
@@ -80,7 +117,7 @@ var (
 // Restarting system"), no scenario output (the line printed if the check returned), no
 // panic, no timeout.
 func TestParityHardReboot(t *testing.T) {
-	res := vm.Try(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: parityScript(t, "parity_hardreboot.sh")})
+	res := vm.Try(t, scenario(t, 2, 1, 1, "parity_hardreboot.sh"))
 	out := res.Output
 	if m := runDir.FindStringSubmatch(out); m != nil {
 		// run.sh keeps the run directory of a run without a PASS; this one was expected.
@@ -121,7 +158,7 @@ func TestParityHardReboot(t *testing.T) {
 // guest) reading real LVM metadata on the LUNs; see parity_vgs.sh for what can and cannot be
 // made without lvmlockd/clvmd.
 func TestParityVGS(t *testing.T) {
-	res := vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Script: parityScript(t, "parity_vgs.sh")})
+	res := vm.Run(t, scenario(t, 2, 3, 1, "parity_vgs.sh"))
 	if strings.Contains(res.Output, "FSG-PARITY: VGS skipped") {
 		t.Skip("lvm2 is not installed on the host (apt-get install lvm2): real-LVM discovery not tested")
 	}
