@@ -39,20 +39,20 @@ clean:
 	rm -rf bin
 
 # Real storage (tests/vm, tests/e2e): a QEMU/TCG guest with LIO over iSCSI; see tests/vm/README.md.
-# AGENT is the fence agent the guest runs. Until cmd/fence_scsi_go exists this is Debian's
-# fence_scsi; switch with one line: AGENT ?= $(CURDIR)/$(BIN)
-AGENT ?= /usr/sbin/fence_scsi
+# AGENT is the fence agent the guest runs: the freshly built fence_scsi_go, or Debian's
+# reference agent with `make demo AGENT=/usr/sbin/fence_scsi` (same scenarios, same checks).
+AGENT ?= $(CURDIR)/$(BIN)
 
 .PHONY: vm-prepare demo e2e
 vm-prepare:
 	tests/vm/prepare.sh
 
 demo: vm-prepare
-	@if [ -d cmd/fence_scsi_go ]; then $(MAKE) --no-print-directory build; fi
+	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
 	@tests/vm/run.sh --nodes 2 --luns 1 --agent $(AGENT) tests/e2e/demo.sh
 
 e2e: vm-prepare
-	@if [ -d cmd/fence_scsi_go ]; then $(MAKE) --no-print-directory build; fi
+	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
 	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 60m -v ./tests/e2e/
 
 # ---- Installation (issue 5; see docs/install.md) ----

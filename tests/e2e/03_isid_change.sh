@@ -34,6 +34,8 @@ for ((l = 1; l <= FSG_LUNS; l++)); do
 	[ "$(echo "$now" | wc -w)" = 1 ] || fail "LUN $l: want exactly one registration of node 1's key, have ISIDs: $(echo $now)"
 	[ "$now" != "${OLD[$l]}" ] || fail "LUN $l: the remaining registration is the stale one (${OLD[$l]})"
 	pass "LUN $l: exactly one registration of node 1's key, the live one ($now)"
+	[ -n "$(holder "$l")" ] || fail "LUN $l: no reservation left"
+	pass "LUN $l: reservation held by $(holder "$l")"
 	assert_write_ok 1 "$l"
 	assert_write_ok 2 "$l"
 done
