@@ -22,3 +22,11 @@ func Open(path string, opt OpenOptions) (Device, error) {
 	}
 	return NewDevice(path, t, opt.Device), nil
 }
+
+// OpenTransport opens a device node like Open but returns the bare SG_IO
+// Transport (no retry policy, no parsing): for tests that must send exact
+// CDBs and see every status and unit attention, such as the conformance
+// suite's RawAccess against real storage (tests/lio).
+func OpenTransport(path string, readOnly bool) (Transport, error) {
+	return openTransport(path, readOnly)
+}
