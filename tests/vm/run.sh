@@ -121,14 +121,18 @@ timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -smp 2 -m 1536 -nographic -no-rebo
 	-virtfs "local,path=$RUN,mount_tag=fsgrun,security_model=none,multidevs=remap" \
 	-nic none </dev/null >"$RUN/console.log" 2>&1 &
 qpid=$!
-# Stream the scenario's part of the console (all of it with --verbose) as it comes.
+# Interrupted (Ctrl-C, go test's timeout): take the guest down with us.
+trap 'kill -TERM "$qpid" 2>/dev/null; echo "vm: interrupted; console log: $RUN/console.log" >&2; exit 1' INT TERM
+# Stream the scenario's part of the console (all of it with --verbose) as it comes. The
+# pipeline runs in the background so that the trap above can fire while we wait.
 tail -n +1 -f --pid=$qpid "$RUN/console.log" |
 	awk -v all="$VERBOSE" '{sub(/\r+$/, "")}
 		all == 1 {print; fflush(); next}
-		/^FSG-SCENARIO-START/ {on=1; next} /^FSG-SCENARIO-END/ {on=0} on {print; fflush()}'
-
+		/^FSG-SCENARIO-START/ {on=1; next} /^FSG-SCENARIO-END/ {on=0} on {print; fflush()}' &
+spid=$!
 wait $qpid
 qrc=$?
+wait $spid
 set -e
 secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 boot=$(tr -d '\r' <"$RUN/console.log" | sed -n 's/^FSG-BOOT: .* ready (uptime \(.*\)s)$/\1/p' | head -1)

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -241,6 +242,9 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "tests", "vm", "run.sh"), args...)
 	cmd.Dir = root
+	// On timeout, SIGTERM lets run.sh stop its QEMU; SIGKILL follows if it does not exit.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
