@@ -16,9 +16,8 @@ expect_agent 0 1 -o on -n node1 -k "$(key 1)" -d "$D1"
 expect_agent 0 2 -o on -n node2 -k "$(key 2)" -d "$D2"
 show_pr 1
 assert_keys 1 1 2
-assert_holder 1 1
+assert_holder 1 1 # of type Write Exclusive, registrants only:
 [ "$(restype 1)" = "Write Exclusive, registrants only" ] || fail "reservation type is '$(restype 1)'"
-pass "reservation type is Write Exclusive, registrants only"
 
 step "2. node1 writes (dd oflag=direct, straight to the LUN)"
 assert_write_ok 1 1

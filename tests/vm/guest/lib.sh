@@ -109,11 +109,17 @@ agent() {
 	AGENT_OUT=$(cat "$o")
 	AGENT_ERR=$(cat "$e")
 	rm -f "$o" "$e"
-	[ -z "$AGENT_OUT" ] || printf '%s\n' "$AGENT_OUT" | sed 's/^/     > /'
 	if [ -n "$AGENT_ERR" ] && [ "${FSG_SHOW_STDERR:-1}" = 1 ]; then
-		printf '%s\n' "$AGENT_ERR" | sed 's/^/     2> /'
+		printf '%s\n' "$AGENT_ERR" | sed '/^$/d; s/^/     2> /'
 	fi
-	printf '     (exit %s)\n' "$AGENT_RC"
+	case "$AGENT_OUT" in
+	'') printf '     (exit %s)\n' "$AGENT_RC" ;;
+	*$'\n'*)
+		printf '%s\n' "$AGENT_OUT" | sed 's/^/     > /'
+		printf '     (exit %s)\n' "$AGENT_RC"
+		;;
+	*) printf '     > %s   (exit %s)\n' "$AGENT_OUT" "$AGENT_RC" ;;
+	esac
 }
 
 expect_agent() {
@@ -156,12 +162,12 @@ restype() {
 show_pr() {
 	local l=$1 k h
 	k=$(keys "$l" | tr '\n' ' ')
+	k=${k% }
 	h=$(holder "$l")
-	say "LUN $l: registered keys: ${k:-(none)}"
 	if [ -n "$h" ]; then
-		say "LUN $l: reservation: held by $h, $(restype "$l")"
+		say "LUN $l: keys: ${k:-(none)} | reservation: $h, $(restype "$l")"
 	else
-		say "LUN $l: reservation: none"
+		say "LUN $l: keys: ${k:-(none)} | reservation: none"
 	fi
 }
 
