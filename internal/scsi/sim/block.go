@@ -42,7 +42,10 @@ func (lu *LU) execute(n *nexus, cmd *scsi.Command) (answer, error) {
 	if len(cmd.CDB) != shape.length {
 		return answer{}, fmt.Errorf("sim: opcode 0x%02x needs a %d-byte CDB, got %d", op, shape.length, len(cmd.CDB))
 	}
-	if cmd.Direction != shape.dir {
+	// A PR OUT with PARAMETER LIST LENGTH 0 has no data-out phase: SG_IO
+	// sends it as SG_DXFER_NONE, and the target answers 1A/00 (prOut).
+	noData := op == opPROut && cmd.Direction == scsi.DirNone && len(cmd.DataOut) == 0
+	if cmd.Direction != shape.dir && !noData {
 		return answer{}, fmt.Errorf("sim: opcode 0x%02x has data direction %d, got %d", op, shape.dir, cmd.Direction)
 	}
 	// §6.2 step 2: INQUIRY neither reports nor clears a unit attention.

@@ -101,3 +101,21 @@ func drainUA(t *testing.T, tr scsi.Transport) []string {
 	t.Fatal("TEST UNIT READY never became GOOD")
 	return nil
 }
+
+// TestPROutZeroParameterListLength: a PR OUT with PARAMETER LIST LENGTH 0
+// has no data-out phase (SG_IO sends it as SG_DXFER_NONE); the simulator
+// must answer 1A/00 like LIO does (seen by tests/lio's probe), not reject
+// the command as a host-side contract violation.
+func TestPROutZeroParameterListLength(t *testing.T) {
+	for _, q := range []Quirks{QuirkNone, QuirkLIO, QuirkTGT} {
+		tr := NewLU(WithQuirks(q)).Connect("iqn.test:a")
+		r := run(t, tr, &scsi.Command{CDB: []byte{0x5F, 0x06, 0, 0, 0, 0, 0, 0, 0, 0}, Direction: scsi.DirNone})
+		want := "CC 5/1A/00"
+		if q.Has(QuirkParamLenInvalidCDB) {
+			want = "CC 5/24/00"
+		}
+		if got := outcome(r); got != want {
+			t.Errorf("quirks %#x: PR OUT with parameter list length 0: %s, want %s", q, got, want)
+		}
+	}
+}
