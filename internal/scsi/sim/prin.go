@@ -59,8 +59,13 @@ func (lu *LU) prIn(cmd *scsi.Command) (answer, error) {
 // units (bounds, cumulative end offsets in body) that fit in alloc, as
 // older LIO did.
 func (lu *LU) prHeader(body []byte, alloc int, bounds []int) []byte {
+	return lu.prHeaderCut(body, alloc, bounds, lu.quirks.Has(QuirkTruncatedAdditionalLength))
+}
+
+// prHeaderCut is prHeader with the truncation chosen by the caller.
+func (lu *LU) prHeaderCut(body []byte, alloc int, bounds []int, cut bool) []byte {
 	addLen := len(body)
-	if lu.quirks.Has(QuirkTruncatedAdditionalLength) && bounds != nil && 8+addLen > alloc {
+	if cut && bounds != nil && 8+addLen > alloc {
 		addLen = 0
 		for _, end := range bounds {
 			if 8+end > alloc {
@@ -133,6 +138,7 @@ func (lu *LU) reportCapabilities() []byte {
 // registration; all nexuses reach the LU through relative target port 1.
 func (lu *LU) readFullStatus(alloc int) []byte {
 	var body []byte
+	var bounds []int
 	for _, r := range lu.regs {
 		tid := iscsiTransportID(r.nexus)
 		desc := make([]byte, 24, 24+len(tid))
@@ -147,8 +153,9 @@ func (lu *LU) readFullStatus(alloc int) []byte {
 		binary.BigEndian.PutUint16(desc[18:20], 1)
 		binary.BigEndian.PutUint32(desc[20:24], uint32(len(tid)))
 		body = append(body, append(desc, tid...)...)
+		bounds = append(bounds, len(body))
 	}
-	return lu.prHeader(body, alloc, nil) // §6.15 lists the old-LIO cut for READ KEYS only
+	return lu.prHeaderCut(body, alloc, bounds, lu.quirks.Has(QuirkTruncatedFullStatusLength))
 }
 
 // iscsiTransportID encodes an iSCSI TransportID, format 00b: protocol 5,

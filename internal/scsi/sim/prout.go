@@ -140,6 +140,9 @@ func (lu *LU) register(nexus string, req prOutRequest) answer {
 	if req.specIPT { // SPEC_I_PT is not implemented (SIP_C = 0 in strict mode)
 		return invalidParamField(20)
 	}
+	if r != nil && r.allTgPt && !req.allTgPt && lu.quirks.Has(QuirkAllTgPtSticky) {
+		return checkCondition(scsi.SenseIllegalRequest, 0x24, 0x00) // LIO: TCM_INVALID_CDB_FIELD, no field pointer
+	}
 	switch {
 	case r == nil && req.sark == 0: // no-op (§6.4 row 1)
 		if lu.quirks.Has(QuirkGenerationOnNoopRegister) {

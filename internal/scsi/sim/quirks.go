@@ -57,6 +57,17 @@ const (
 	// NOT READY 08/00 although it took effect, as LIO does when it cannot
 	// write its APTPL file (/etc/target/pr missing; real-storage-vm.md).
 	QuirkAPTPLDirMissing
+	// QuirkTruncatedFullStatusLength: READ FULL STATUS reports an ADDITIONAL
+	// LENGTH cut to the whole descriptors that fit in the allocation, like
+	// QuirkTruncatedAdditionalLength for READ KEYS (LIO, current releases
+	// too: Debian 12's 6.1 answers ADDITIONAL LENGTH 0 to allocation 8 and
+	// 16 with one registration; tests/lio, docs/conformance.md).
+	QuirkTruncatedFullStatusLength
+	// QuirkAllTgPtSticky: a nexus registered with ALL_TG_PT=1 must set
+	// ALL_TG_PT=1 again to unregister or change its key; without it
+	// REGISTER and REGISTER AND IGNORE EXISTING KEY answer 24/00 and change
+	// nothing (LIO; spec §3.4, §6.5.1; seen by tests/lio's probe).
+	QuirkAllTgPtSticky
 )
 
 // Target profiles.
@@ -67,7 +78,8 @@ const (
 	// directory present; add QuirkAPTPLDirMissing to model a missing one.
 	QuirkLIO = QuirkNotReadyUnregistered | QuirkReleaseNonHolderAnyKey |
 		QuirkReleaseWrongTypeConflict | QuirkScopeParamList |
-		QuirkNoGenerationOnUnregister | QuirkMinAllocation
+		QuirkNoGenerationOnUnregister | QuirkMinAllocation |
+		QuirkTruncatedFullStatusLength | QuirkAllTgPtSticky
 	// QuirkTGT is the user-space SCSI target framework (tgtd).
 	QuirkTGT = QuirkReleaseNonHolderAnyKey | QuirkGenerationOnNoopRegister |
 		QuirkNoPreemptAndAbort | QuirkUAPreemptedAsReservations |

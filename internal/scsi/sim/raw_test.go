@@ -119,3 +119,59 @@ func TestPROutZeroParameterListLength(t *testing.T) {
 		}
 	}
 }
+
+// TestLIOAllTgPtSticky: under QuirkAllTgPtSticky (LIO) an ALL_TG_PT
+// registration is only unregistered or re-keyed with ALL_TG_PT=1 again.
+func TestLIOAllTgPtSticky(t *testing.T) {
+	for _, tc := range []struct {
+		q    Quirks
+		want string
+	}{{QuirkNone, "GOOD"}, {QuirkLIO, "CC 5/24/00"}} {
+		lu := NewLU(WithQuirks(tc.q))
+		tr := lu.Connect("iqn.test:a")
+		if got := outcome(run(t, tr, prOutCmd(0x06, 0, 0, 0xA, 0x04))); got != "GOOD" {
+			t.Fatalf("quirks %#x: register ALL_TG_PT: %s", tc.q, got)
+		}
+		if got := outcome(run(t, tr, prOutCmd(0x00, 0, 0xA, 0xB, 0))); got != tc.want {
+			t.Errorf("quirks %#x: change key without ALL_TG_PT: %s, want %s", tc.q, got, tc.want)
+		}
+		if got := outcome(run(t, tr, prOutCmd(0x06, 0, 0, 0, 0))); got != tc.want {
+			t.Errorf("quirks %#x: unregister without ALL_TG_PT: %s, want %s", tc.q, got, tc.want)
+		}
+		if tc.want != "GOOD" {
+			if len(lu.Registrations()) != 1 || lu.Registrations()[0].Key != 0xA {
+				t.Errorf("quirks %#x: refused commands changed the registrations: %+v", tc.q, lu.Registrations())
+			}
+			if got := outcome(run(t, tr, prOutCmd(0x00, 0, 0xA, 0, 0x04))); got != "GOOD" {
+				t.Errorf("quirks %#x: unregister with ALL_TG_PT: %s", tc.q, got)
+			}
+		}
+		if len(lu.Registrations()) != 0 {
+			t.Errorf("quirks %#x: registrations left: %+v", tc.q, lu.Registrations())
+		}
+	}
+}
+
+// TestLIOTruncatedFullStatusLength: under QuirkTruncatedFullStatusLength
+// (LIO) READ FULL STATUS counts only whole descriptors that fit.
+func TestLIOTruncatedFullStatusLength(t *testing.T) {
+	for _, tc := range []struct {
+		q     Quirks
+		alloc int
+		full  bool
+	}{{QuirkNone, 16, true}, {QuirkLIO, 16, false}, {QuirkLIO, 8, false}, {QuirkLIO, 4096, true}} {
+		lu := NewLU(WithQuirks(tc.q))
+		tr := lu.Connect("iqn.test:a")
+		prOut(t, tr, 0x06, 0, 0, 0xA)
+		full := binary.BigEndian.Uint32(run(t, tr, prInCmd(3, 4096)).DataIn[4:8])
+		r := run(t, tr, prInCmd(3, tc.alloc))
+		got := binary.BigEndian.Uint32(r.DataIn[4:8])
+		want := uint32(0)
+		if tc.full {
+			want = full
+		}
+		if full == 0 || got != want {
+			t.Errorf("quirks %#x alloc %d: ADDITIONAL LENGTH %d, want %d (full %d)", tc.q, tc.alloc, got, want, full)
+		}
+	}
+}
