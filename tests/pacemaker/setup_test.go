@@ -304,3 +304,26 @@ func udiff(t *testing.T, a, b string) string {
 	}
 	return s
 }
+
+// Debian 12 ships fence_scsi 4.12.1; fence_scsi_go follows upstream HEAD (docs/differences.md),
+// whose metadata differs in exactly three places that pcs and Pacemaker show. headToDebian
+// rewrites those three in our output, and only those, so every other byte is compared:
+//   - the mpath_register_method parameter (new after 4.17.0);
+//   - the devices shortdesc (HEAD: comma or space separated, optional with clvm/lvmlockd);
+//   - the vgs_path default (HEAD's configure fallback /usr/sbin/vgs; Debian's build /sbin/vgs,
+//     the same file on Debian's merged /usr).
+var (
+	headDevices   = "Devices can be comma or space separated list of raw devices (eg. /dev/sdc). Each device must support SCSI-3 persistent reservations. Optional if cluster is configured with clvm or lvmlockd."
+	debianDevices = "Devices can be comma-separated list of raw devices (eg. /dev/sdc). Each device must support SCSI-3 persistent reservations."
+	mpathXML      = regexp.MustCompile(`(?s)\n[ \t]*<parameter name="mpath_register_method".*?</parameter>`)
+	mpathLine     = regexp.MustCompile(`\n[ \t]*mpath_register_method: [^\n]*`)
+	mpathOption   = "'mpath_register_method', "
+)
+
+func headToDebian(s string) string {
+	s = strings.ReplaceAll(s, headDevices, debianDevices)
+	s = mpathXML.ReplaceAllString(s, "")
+	s = mpathLine.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, mpathOption, "")
+	return strings.ReplaceAll(s, `default="/usr/sbin/vgs"`, `default="/sbin/vgs"`)
+}
