@@ -155,7 +155,12 @@ func (lu *LU) readFullStatus(alloc int) []byte {
 		body = append(body, append(desc, tid...)...)
 		bounds = append(bounds, len(body))
 	}
-	return lu.prHeaderCut(body, alloc, bounds, lu.quirks.Has(QuirkTruncatedFullStatusLength))
+	if !lu.quirks.Has(QuirkTruncatedFullStatusLength) {
+		return lu.prHeader(body, alloc, nil)
+	}
+	// LIO writes only the descriptors it counted: the transfer ends there.
+	d := lu.prHeaderCut(body, alloc, bounds, true)
+	return d[:8+binary.BigEndian.Uint32(d[4:8])]
 }
 
 // iscsiTransportID encodes an iSCSI TransportID, format 00b: protocol 5,

@@ -59,9 +59,10 @@ const (
 	QuirkAPTPLDirMissing
 	// QuirkTruncatedFullStatusLength: READ FULL STATUS reports an ADDITIONAL
 	// LENGTH cut to the whole descriptors that fit in the allocation, like
-	// QuirkTruncatedAdditionalLength for READ KEYS (LIO, current releases
-	// too: Debian 12's 6.1 answers ADDITIONAL LENGTH 0 to allocation 8 and
-	// 16 with one registration; tests/lio, docs/conformance.md).
+	// QuirkTruncatedAdditionalLength for READ KEYS, and transfers only those
+	// descriptors (LIO, current releases too: Debian 12's 6.1 answers 8 bytes
+	// with ADDITIONAL LENGTH 0 to allocation 16 and 32 with one or two
+	// registrations; tests/lio, docs/conformance.md).
 	QuirkTruncatedFullStatusLength
 	// QuirkAllTgPtSticky: a nexus registered with ALL_TG_PT=1 must set
 	// ALL_TG_PT=1 again to unregister or change its key; without it

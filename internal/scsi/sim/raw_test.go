@@ -175,3 +175,14 @@ func TestLIOTruncatedFullStatusLength(t *testing.T) {
 		}
 	}
 }
+
+// TestLIOFullStatusTransfersCountedDescriptors: LIO sends no partial
+// descriptor: with allocation 16 only the 8-byte header arrives.
+func TestLIOFullStatusTransfersCountedDescriptors(t *testing.T) {
+	tr := NewLU(WithQuirks(QuirkLIO)).Connect("iqn.test:a")
+	prOut(t, tr, 0x06, 0, 0, 0xA)
+	r := run(t, tr, prInCmd(3, 16))
+	if n := len(r.DataIn) - r.Resid; n != 8 {
+		t.Errorf("READ FULL STATUS alloc 16 transferred %d bytes, want 8", n)
+	}
+}
