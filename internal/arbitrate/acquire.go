@@ -82,6 +82,17 @@ func Acquire(ctx context.Context, cfg Config) (Result, error) {
 		return r, err
 	}
 
+	// Every device must answer PR IN before any PR OUT is sent to any of
+	// them: a device without PR support fails here, leaving no trace on the
+	// owner's devices (not even a registration that is rolled back later).
+	for _, t := range ts {
+		v, err := readViewRetry(ctx, c, t.d)
+		if err != nil {
+			return fail(describe("acquire "+t.d.Name()+": read state", err))
+		}
+		t.wasHolder = v.heldBy(c.Key, c.Type)
+	}
+
 	// Register everywhere, then snapshot: the baseline must be taken after
 	// all our own registrations, which bump PRgeneration themselves (two
 	// devices may be two paths of one LU).
@@ -143,17 +154,12 @@ func Acquire(ctx context.Context, cfg Config) (Result, error) {
 	return r, nil
 }
 
-// register records whether we already held the device, then registers our
-// key with REGISTER AND IGNORE EXISTING KEY (replaces a stale key of this nexus).
+// register registers our key with REGISTER AND IGNORE EXISTING KEY
+// (replaces a stale key of this nexus); t.wasHolder was set by the first pass.
 func (t *target) register(ctx context.Context, c *Config) error {
 	name := t.d.Name()
-	v, err := readViewRetry(ctx, c, t.d)
-	if err != nil {
-		return describe("acquire "+name+": read state", err)
-	}
-	t.wasHolder = v.heldBy(c.Key, c.Type)
 	t.registered = true
-	err = retry(ctx, c, func(ctx context.Context) error {
+	err := retry(ctx, c, func(ctx context.Context) error {
 		return t.d.RegisterAndIgnore(ctx, c.Key, scsi.RegisterOptions{})
 	})
 	if errors.Is(err, scsi.ErrReservationConflict) {

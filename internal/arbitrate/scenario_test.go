@@ -187,6 +187,7 @@ func TestAcquireWithoutPR(t *testing.T) {
 		lus[1].Inject("node1", sim.Fault{Kind: sim.FaultPRUnsupported, Count: -1, Opcodes: []byte{op}})
 	}
 	n1 := newNode("node1", false, lus)
+	gen := lus[0].Generation()
 	code := RunAcquire(context.Background(), n1.cfg(t, key1, DefaultType), t.Logf)
 	r, err := Acquire(context.Background(), n1.cfg(t, key1, DefaultType))
 	if code != ExitFailed || !errors.Is(err, ErrNoPR) || !strings.Contains(err.Error(), "/dev/sdc") || r.Outcome != Failed {
@@ -194,6 +195,10 @@ func TestAcquireWithoutPR(t *testing.T) {
 	}
 	if ks := keysOn(lus[0]); len(ks) != 0 {
 		t.Errorf("LU a keeps registrations %v after the failed acquire", ks)
+	}
+	// Nothing was sent to the good LU: every device answers PR IN first.
+	if g := lus[0].Generation(); g != gen {
+		t.Errorf("LU a's PR generation moved from %d to %d: a PR OUT reached it", gen, g)
 	}
 }
 
