@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 
@@ -33,7 +34,65 @@ func extraCases() []Case {
 		{"Register.SharedKey", registerSharedKey},
 		{"PreemptAndAbort.FencesWrites", preemptAndAbortFences},
 		{"Generation.Invariants", generationInvariants},
+		{"PrinReadFullStatus.Truncate", prinReadFullStatusTruncate},
+		{"Register.AllTgPtUnregister", registerAllTgPtUnregister},
 	}
+}
+
+// prinReadFullStatusTruncate: with allocation 8 no descriptor fits, yet
+// ADDITIONAL LENGTH is not reduced (QuirkTruncatedFullStatusLength: LIO
+// counts, and sends, only the descriptors that fit). QuirkNoReadFullStatus
+// targets skip.
+func prinReadFullStatusTruncate(h *H) {
+	if h.Q.Has(sim.QuirkNoReadFullStatus) {
+		h.Skip("target has no READ FULL STATUS (QuirkNoReadFullStatus)")
+	}
+	h.Raw(0)
+	h.Register(0, K(0))
+	h.Register(1, K(1))
+	full, e := rawPRIn(h, scsi.PRInReadFullStatus, 16384)
+	if e != nil || len(full) < 8 {
+		h.Fatalf("READ FULL STATUS alloc 16384: %v % x", e, full)
+	}
+	want := binary.BigEndian.Uint32(full[4:8])
+	if want == 0 || int(want) != len(full)-8 {
+		h.Fatalf("READ FULL STATUS alloc 16384: ADDITIONAL LENGTH %d with %d bytes", want, len(full))
+	}
+	if h.Q.Has(sim.QuirkTruncatedFullStatusLength) {
+		want = 0
+	}
+	data, e := rawPRIn(h, scsi.PRInReadFullStatus, 8)
+	if e != nil || len(data) != 8 || binary.BigEndian.Uint32(data[4:8]) != want {
+		h.Fatalf("READ FULL STATUS alloc 8: %v % x, want 8 bytes with ADDITIONAL LENGTH %d", e, data, want)
+	}
+	if fs, err := h.Dev(0).ReadFullStatus(h.Ctx); err != nil || len(fs.Descriptors) != 2 {
+		h.Fatalf("Device.ReadFullStatus: %v, %+v; want 2 descriptors", err, fs)
+	}
+}
+
+// registerAllTgPtUnregister: a registration made with ALL_TG_PT = 1 is
+// removed by a plain unregister (SPC-4: the bit is ignored then);
+// QuirkAllTgPtSticky (LIO) refuses that with 24/00, keeps the key, and
+// wants ALL_TG_PT = 1 again. QuirkRejectOptionalBits targets (tgt) skip.
+func registerAllTgPtUnregister(h *H) {
+	if h.Q.Has(sim.QuirkRejectOptionalBits) {
+		h.Skip("target rejects ALL_TG_PT (QuirkRejectOptionalBits)")
+	}
+	atp := scsi.RegisterOptions{AllTgPt: true}
+	h.OK(h.Dev(1).RegisterAndIgnore(h.Ctx, K(1), atp), "register ALL_TG_PT")
+	// Whatever happens, leave nothing the next case's clean-up cannot remove.
+	defer h.Dev(1).Register(h.Ctx, K(1), 0, atp) //nolint:errcheck
+	h.WantKeys(K(1))
+	err := h.Dev(1).Register(h.Ctx, K(1), 0, scsi.RegisterOptions{})
+	if !h.Q.Has(sim.QuirkAllTgPtSticky) {
+		h.OK(err, "unregister without ALL_TG_PT")
+		h.WantKeys()
+		return
+	}
+	h.Sense(err, scsi.SenseIllegalRequest, 0x24, 0x00, "unregister without ALL_TG_PT")
+	h.WantKeys(K(1))
+	h.OK(h.Dev(1).Register(h.Ctx, K(1), 0, atp), "unregister with ALL_TG_PT")
+	h.WantKeys()
 }
 
 // preemptHolder: preempting the holder's key moves the reservation to the

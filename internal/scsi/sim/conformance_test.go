@@ -136,6 +136,10 @@ func TestConformanceCatchesWrongQuirks(t *testing.T) {
 		{"Preempt.NonHolderUnderWERO", sim.QuirkNone, sim.QuirkUAPreemptedAsReservations},
 		{"Preempt.ZeroKeyWithoutAR", sim.QuirkNone, sim.QuirkTGT},
 		{"PrinReportCapabilities.Simple", sim.QuirkNoCapabilityBits, sim.QuirkNone},
+		{"PrinReadFullStatus.Truncate", sim.QuirkNone, sim.QuirkLIO},
+		{"PrinReadFullStatus.Truncate", sim.QuirkLIO, sim.QuirkNone},
+		{"Register.AllTgPtUnregister", sim.QuirkNone, sim.QuirkLIO},
+		{"Register.AllTgPtUnregister", sim.QuirkLIO, sim.QuirkNone},
 	} {
 		tgt := claimedQuirks{newSimTarget(tc.actual, 3)(t).(*simTarget), tc.claimed}
 		if r := runRecorded(t, tgt, tc.name); !r.failed {
