@@ -12,15 +12,18 @@
 //	go test -c -o /tmp/lio.test ./tests/lio/
 //	tests/vm/run.sh --nodes 3 --luns 1 --exec /tmp/lio.test -test.v
 //
-// Environment (inside the guest): FSG_LIO_LUN picks the LUN (default 1);
-// FSG_LIO_QUIRKS overrides the quirk profile (a number, e.g. 0x2f; default
-// sim.QuirkLIO); FSG_LIO_EXACT_UA=0 stops checking unit attentions.
+// Flags (after the binary: the guest passes no environment of ours):
+// -lio.lun picks the LUN (default 1); -lio.quirks overrides the quirk
+// profile (a number, e.g. 0 for strict SPC-4: the quirk-dependent cases must
+// then fail, which shows LIO needs each bit); -lio.exact-ua=false stops
+// checking unit attentions.
 // docs/conformance.md lists the results and every LIO quirk.
 package lio
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -77,24 +80,22 @@ func devicePaths(lun int) []string {
 	}
 }
 
+var (
+	flagLUN     = flag.Int("lio.lun", 1, "LUN to test (FSG_NODEk_LUN<n>)")
+	flagQuirks  = flag.String("lio.quirks", "", "quirk bits the target claims (default sim.QuirkLIO)")
+	flagExactUA = flag.Bool("lio.exact-ua", true, "check unit attentions exactly")
+)
+
 func openTarget() (*lioTarget, error) {
-	lun := 1
-	if s := os.Getenv("FSG_LIO_LUN"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			return nil, fmt.Errorf("FSG_LIO_LUN=%q: %v", s, err)
-		}
-		lun = n
-	}
-	tgt := &lioTarget{quirks: sim.QuirkLIO, exactUA: os.Getenv("FSG_LIO_EXACT_UA") != "0"}
-	if s := os.Getenv("FSG_LIO_QUIRKS"); s != "" {
+	tgt := &lioTarget{quirks: sim.QuirkLIO, exactUA: *flagExactUA}
+	if s := *flagQuirks; s != "" {
 		n, err := strconv.ParseUint(s, 0, 32)
 		if err != nil {
-			return nil, fmt.Errorf("FSG_LIO_QUIRKS=%q: %v", s, err)
+			return nil, fmt.Errorf("-lio.quirks=%q: %v", s, err)
 		}
 		tgt.quirks = sim.Quirks(n)
 	}
-	for _, p := range devicePaths(lun) {
+	for _, p := range devicePaths(*flagLUN) {
 		dev, err := scsi.Open(p, scsi.OpenOptions{})
 		if err != nil {
 			return nil, err
@@ -124,7 +125,7 @@ func (l *lioTarget) Transport(i int) scsi.Transport { return l.nexuses[i].raw }
 // ExactUnitAttentions: on the quiet guest nothing but the suite sends
 // commands to these disks (no udev, no filesystem, no multipathd), and the
 // suite's own block I/O only follows its unit-attention checks, so raw TEST
-// UNIT READY sees what LIO queued (FSG_LIO_EXACT_UA=0 turns the checks off).
+// UNIT READY sees what LIO queued (-lio.exact-ua=false turns the checks off).
 func (l *lioTarget) ExactUnitAttentions() bool { return l.exactUA }
 
 func (l *lioTarget) Read(i int) error  { return l.io(i, false) }
@@ -175,7 +176,7 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatalf("nexus %d (%s) inquiry: %v", i, n.path, err)
 		}
-		t.Logf("nexus %d: %s %s %q %q", i, n.path, os.Getenv(fmt.Sprintf("FSG_NODE%d_LUN1", i+1)), inq.Vendor, inq.Product)
+		t.Logf("nexus %d: node%d %s %q %q", i, i+1, n.path, inq.Vendor, inq.Product)
 	}
 	t.Logf("quirks %#x, exact unit attentions %v", tgt.quirks, tgt.exactUA)
 	conformance.Run(t, func(t *testing.T) conformance.Target { return tgt })
