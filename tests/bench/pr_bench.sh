@@ -1,0 +1,115 @@
+# Guest side of the fence agent benchmark (issue 4); run by tests/bench/fence_bench.sh through
+# tests/vm/run.sh, which prepends the BENCH_* settings below. Helpers: tests/vm/guest/lib.sh.
+#
+# For every LUN count in BENCH_LUNSETS (the first N LUNs of the guest) and every agent:
+# clear all PR state, node2 unfences itself (untimed setup), then BENCH_REPS repetitions of
+#   on     node1 unfences itself (-o on; from rep 2 on: after having been fenced)
+#   status node1 asks for its own status (-o status, exit 0: ON)
+#   off    node2 fences node1 (-o off -n node1 -k node1's key)
+# each timed from outside with date +%s%N (process start to exit, through on_node's
+# unshare + bind mount, the same for every agent). With a single LUN, the floor
+# (tests/bench/floor: the PR commands of off only, one process) is timed the same way,
+# BENCH_FLOOR_REPS times, each followed by a fence_scsi_go off (agent=fence_scsi_go-paired)
+# and by on_node around /bin/true (the wrapper's own cost, included in every number), so
+# that the three see the same host load.
+# Results are console lines: BENCH agent=A op=O luns=N rep=R ms=M rc=C
+: "${BENCH_LUNSETS:=1}" "${BENCH_REPS:=5}" "${BENCH_PY_REPS16:=3}" "${BENCH_FLOOR_REPS:=10}"
+: "${BENCH_GO:?}" "${BENCH_FLOOR:?}" "${BENCH_PY:=/usr/sbin/fence_scsi}"
+
+# Private copies: a concurrent `make build` on the host must not change a running binary.
+mkdir -p /tmp/fsg-bench
+cp "$BENCH_GO" /tmp/fsg-bench/fence_scsi_go
+cp "$BENCH_FLOOR" /tmp/fsg-bench/floor
+chmod 755 /tmp/fsg-bench/fence_scsi_go /tmp/fsg-bench/floor
+GO=/tmp/fsg-bench/fence_scsi_go FLOOR=/tmp/fsg-bench/floor
+ERRORS=0
+
+# devlist K N: node K's devices of LUNs 1..N, comma-separated.
+devlist() {
+	local k=$1 n=$2 l out=""
+	for ((l = 1; l <= n; l++)); do out="$out${out:+,}$(dev "$k" "$l")"; done
+	echo "$out"
+}
+
+# reset: no registrations, no reservation on any LUN; no agent state files.
+reset_pr() {
+	local k l d
+	for k in 1 2; do
+		for ((l = 1; l <= FSG_LUNS; l++)); do
+			d=$(dev "$k" "$l")
+			sg_turs "$d" >/dev/null 2>&1 || true
+			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
+				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
+		done
+		rm -rf "/tmp/fsg-nodes/node$k"
+		mkdir -p "/tmp/fsg-nodes/node$k"
+	done
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		[ -z "$(keys "$l" 2)" ] || fail "reset: LUN $l still has keys"
+	done
+}
+
+# timed NAME OP N REP WANT K cmd...: run cmd as node K, print a BENCH line.
+timed() {
+	local name=$1 op=$2 n=$3 rep=$4 want=$5 k=$6 t0 t1 rc=0 ms
+	shift 6
+	t0=$(date +%s%N)
+	on_node "$k" "$@" >/tmp/fsg-bench/out 2>&1 || rc=$?
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	echo "BENCH agent=$name op=$op luns=$n rep=$rep ms=$ms rc=$rc"
+	if [ "$rc" != "$want" ]; then
+		ERRORS=$((ERRORS + 1))
+		echo "BENCH-ERROR agent=$name op=$op luns=$n rep=$rep rc=$rc want=$want"
+		sed 's/^/     | /' /tmp/fsg-bench/out | tail -n 20
+	fi
+}
+
+# check_fenced N: node1's key is gone and node2's holds the reservation on LUNs 1..N.
+check_fenced() {
+	local n=$1 name=$2 l
+	for ((l = 1; l <= n; l++)); do
+		if [ "$(keys "$l" 2)" != "0x$(key 2 | sed 's/^0*//')" ] || [ "$(holder "$l" 2)" != "0x$(key 2 | sed 's/^0*//')" ]; then
+			ERRORS=$((ERRORS + 1))
+			echo "BENCH-ERROR agent=$name luns=$n: LUN $l not fenced as expected (keys: $(keys "$l" 2 | tr '\n' ' ') holder: $(holder "$l" 2))"
+		fi
+	done
+}
+
+step "Benchmark: LUN sets [$BENCH_LUNSETS], $BENCH_REPS repetitions ($BENCH_PY_REPS16 for fence_scsi at 16 LUNs)"
+say "guest: $(nproc) vCPU, kernel $(uname -r); host load: see the host side"
+for n in $BENCH_LUNSETS; do
+	[ "$n" -le "$FSG_LUNS" ] || fail "LUN set $n > $FSG_LUNS LUNs"
+	D1=$(devlist 1 "$n") D2=$(devlist 2 "$n")
+	for name in fence_scsi_go fence_scsi; do
+		if [ "$name" = fence_scsi ]; then A=$BENCH_PY; else A=$GO; fi
+		reps=$BENCH_REPS
+		if [ "$name" = fence_scsi ] && [ "$n" -ge 16 ]; then reps=$BENCH_PY_REPS16; fi
+		step "$name, $n LUN(s), $reps repetitions"
+		reset_pr
+		timed "$name" setup-on "$n" 0 0 2 "$A" -o on -n node2 -k "$(key 2)" -d "$D2"
+		for ((r = 1; r <= reps; r++)); do
+			timed "$name" on "$n" "$r" 0 1 "$A" -o on -n node1 -k "$(key 1)" -d "$D1"
+			timed "$name" status "$n" "$r" 0 1 "$A" -o status -n node1 -k "$(key 1)" -d "$D1"
+			timed "$name" off "$n" "$r" 0 2 "$A" -o off -n node1 -k "$(key 1)" -d "$D2"
+			[ "$r" != 1 ] || check_fenced "$n" "$name"
+		done
+	done
+	if [ "$n" = 1 ]; then
+		step "floor: the PR commands of off only (read keys, register, preempt and abort, read keys, read reservation), 1 LUN; interleaved with fence_scsi_go off"
+		reset_pr
+		on_node 2 "$GO" -o on -n node2 -k "$(key 2)" -d "$D2" >/dev/null 2>&1 || fail "floor setup: node2 on"
+		for ((r = 1; r <= BENCH_FLOOR_REPS; r++)); do
+			on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"
+			timed floor off 1 "$r" 0 2 "$FLOOR" -d "$D2" -k "$(key 2)" -v "$(key 1)"
+			sed -n 's/^inproc_us=/BENCH agent=floor-inproc op=off luns=1 rep='"$r"' us=/p' /tmp/fsg-bench/out
+			[ "$r" != 1 ] || check_fenced 1 floor
+			on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"
+			timed fence_scsi_go-paired off 1 "$r" 0 2 "$GO" -o off -n node1 -k "$(key 1)" -d "$D2"
+			# The harness's own cost: on_node (unshare -m + bind mount) around /bin/true.
+			timed on_node-true none 1 "$r" 0 2 /bin/true
+		done
+	fi
+done
+step "Benchmark done: $ERRORS error(s)"
+[ "$ERRORS" = 0 ] || fail "$ERRORS benchmark error(s)"

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Turns the raw BENCH lines of tests/bench/fence_bench.sh into the table of docs/benchmarks.md
+# (between the bench-table markers) and the plot docs/benchmarks.png (gnuplot; installed with
+# apt-get if missing and we are root).
+#
+#   tests/bench/report.sh [RAWFILE...]     (default tests/bench/results.txt)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+[ $# -gt 0 ] || set -- "$ROOT/tests/bench/results.txt"
+MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks.png
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+# agent op luns ms, for successful timed calls (not the untimed-by-design setup).
+grep -ah '^BENCH agent=' "$@" | sed 's/^BENCH //' | awk '{
+	delete f; for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	if (f["rc"] != "0" || f["op"] == "setup-on" || !("ms" in f)) next
+	print f["agent"], f["op"], f["luns"], f["ms"] }' >"$W/samples"
+
+# stats AGENT OP LUNS -> "median n min max" (empty if no sample)
+stats() {
+	awk -v a="$1" -v o="$2" -v l="$3" '$1 == a && $2 == o && $3 == l {print $4}' "$W/samples" | sort -n |
+		awk '{v[NR] = $1} END { if (NR == 0) exit; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%d %d %d %d\n", m, NR, v[1], v[NR] }'
+}
+fmt() { # "median n min max" -> "1234 (n=5, 1200-1300)"
+	[ -n "$1" ] || { echo "-"; return; }
+	set -- $1
+	echo "$1 (n=$2, $3-$4)"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.1fx", a / b }'; }
+
+luns=$(awk '{print $3}' "$W/samples" | sort -nu)
+{
+	echo "| LUNs | op | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |"
+	echo "|---:|---|---:|---:|---:|"
+	for n in $luns; do
+		for op in on status off; do
+			p=$(stats fence_scsi $op "$n") g=$(stats fence_scsi_go $op "$n")
+			[ -n "$p$g" ] || continue
+			echo "| $n | $op | $(fmt "$p") | $(fmt "$g") | **$(ratio "${p%% *}" "${g%% *}")** |"
+			p1=${p%% *} g1=${g%% *}
+			printf '%s %s %s %s\n' "$n" "$op" "${p1:-?}" "${g1:-?}" >>"$W/plot.$op"
+		done
+	done
+	f=$(stats floor off 1)
+	if [ -n "$f" ]; then
+		echo
+		echo "| 1 LUN, off | ms: median (n, min-max) | / floor |"
+		echo "|---|---:|---:|"
+		for a in floor fence_scsi_go-paired fence_scsi_go fence_scsi; do
+			case $a in
+			floor) d="floor (tests/bench/floor: off's five PR commands, whole process)" ;;
+			fence_scsi_go-paired) d="fence_scsi_go off, interleaved with the floor runs" ;;
+			*) d="$a off (table above)" ;;
+			esac
+			x=$(stats "$a" off 1)
+			[ -n "$x" ] || continue
+			echo "| $d | $(fmt "$x") | **$(ratio "${x%% *}" "${f%% *}")** |"
+		done
+		us=$({ grep -ah '^BENCH agent=floor-inproc' "$@" || true; } | sed 's/.*us=//' | sort -n | awk '{v[NR]=$1} END {if (NR) printf "%.1f (n=%d, %.1f-%.1f)", ((NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2) / 1000, NR, v[1]/1000, v[NR]/1000}')
+		[ -z "$us" ] || echo "| floor's five PR commands alone (in-process, from open to last reply) | $us | |"
+		t=$(stats on_node-true none 1)
+		[ -z "$t" ] || echo "| on_node around /bin/true (the harness's cost, in every number) | $(fmt "$t") | |"
+	fi
+} >"$W/table.md"
+cat "$W/table.md"
+
+if [ -f "$MD" ] && grep -q '^<!-- bench-table -->' "$MD"; then
+	awk -v t="$W/table.md" '/^<!-- bench-table -->/ {print; while ((getline l < t) > 0) print l; skip = 1; next}
+		/^<!-- \/bench-table -->/ {skip = 0} !skip {print}' "$MD" >"$W/md" && cat "$W/md" >"$MD"
+	echo "report: table written to $MD"
+fi
+
+if ! command -v gnuplot >/dev/null; then
+	if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gnuplot-nox >/dev/null; fi
+fi
+command -v gnuplot >/dev/null || { echo "report: gnuplot missing: no plot" >&2; exit 0; }
+for op in on status off; do [ -f "$W/plot.$op" ] || : >"$W/plot.$op"; done
+fl=$(stats floor off 1)
+gnuplot <<GP
+set terminal pngcairo size 900,560 font ",10"
+set output "$PNG"
+set termoption noenhanced
+set datafile missing "?"
+set title "Wall time per call, median (QEMU TCG guest, LIO over iSCSI; log scale)"
+set logscale y
+set logscale x 2
+set xlabel "LUNs"
+set ylabel "ms"
+set xtics ("1" 1, "4" 4, "16" 16)
+set xrange [0.8:20]
+set key outside right
+set grid
+plot "$W/plot.on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \
+     "$W/plot.status" u 1:3 w lp lw 2 dt 2 pt 4 lc 2 t "fence_scsi status", \
+     "$W/plot.off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi off", \
+     "$W/plot.on" u 1:4 w lp lw 2 pt 7 lc 1 t "fence_scsi_go on", \
+     "$W/plot.status" u 1:4 w lp lw 2 pt 5 lc 2 t "fence_scsi_go status", \
+     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")
+GP
+echo "report: plot written to $PNG"
