@@ -8,7 +8,7 @@ A=${AGENT##*/}
 
 step "Setup: one LUN (LIO, iSCSI over loopback) seen by two nodes, each its own I_T nexus"
 say "node1 sees it as $D1, node2 as $D2; node1's key is $(key 1), node2's is $(key 2)"
-say "agent: $AGENT"
+say "agent: $FSG_AGENT_SOURCE"
 show_pr 1
 
 step "1. Both nodes unfence themselves: $A -o on (register key, reserve Write Exclusive-Registrants Only)"

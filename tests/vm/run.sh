@@ -88,13 +88,34 @@ fi
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/fsg-vm.XXXXXX")
 chmod 755 "$RUN"
 cp "$HERE/guest/lib.sh" "$HERE/guest/driver.sh" "$RUN/"
+# A built agent (not a system one under /usr) is copied into the run directory and run from
+# there: a concurrent `make build` rewriting bin/fence_scsi_go would otherwise be seen torn
+# through the guest's 9p cache. The name is kept (scenarios look at ${AGENT##*/}).
+GUEST_AGENT=$AGENT
+case "$AGENT" in
+/usr/*) ;;
+*)
+	if [ -f "$AGENT" ]; then
+		mkdir -p "$RUN/agent/bin"
+		cp "$AGENT" "$RUN/agent/bin/${AGENT##*/}"
+		GUEST_AGENT=/tmp/fsg-run/agent/bin/${AGENT##*/}
+		# Scripts that find repository files next to the agent ($(dirname "$AGENT")/../tests)
+		# still find them: the host root is visible in the guest at the same path.
+		agent_dir=$(cd "$(dirname "$AGENT")" && pwd)
+		if [ -d "$agent_dir/../tests" ]; then
+			ln -s "$(cd "$agent_dir/../tests" && pwd)" "$RUN/agent/tests"
+		fi
+	fi
+	;;
+esac
 {
 	echo "NODES=$NODES"
 	echo "LUNS=$LUNS"
 	echo "PATHS=$PATHS"
 	echo "LUN_MB=$LUN_MB"
 	echo "NOPR_LUNS=$NOPR"
-	echo "AGENT=$AGENT"
+	echo "AGENT=$GUEST_AGENT"
+	echo "AGENT_SOURCE=$AGENT"
 	echo "MODE=$MODE"
 } >"$RUN/config.env"
 if [ "$MODE" = script ]; then

@@ -5,6 +5,7 @@ set -u
 cd /tmp || exit 1
 FSG_NODES=1 FSG_LUNS=1 FSG_PATHS=1
 AGENT=/usr/sbin/fence_scsi
+FSG_AGENT_SOURCE=""
 MODE=script
 while IFS='=' read -r k v; do
 	case "$k" in
@@ -12,10 +13,12 @@ while IFS='=' read -r k v; do
 	LUNS) FSG_LUNS=$v ;;
 	PATHS) FSG_PATHS=$v ;;
 	AGENT) AGENT=$v ;;
+	AGENT_SOURCE) FSG_AGENT_SOURCE=$v ;;
 	MODE) MODE=$v ;;
 	esac
 done </tmp/fsg-run/config.env
-export FSG_NODES FSG_LUNS FSG_PATHS AGENT
+FSG_AGENT_SOURCE=${FSG_AGENT_SOURCE:-$AGENT}
+export FSG_NODES FSG_LUNS FSG_PATHS AGENT FSG_AGENT_SOURCE
 declare -a FSG_PATH_OF_NODE=()
 
 # shellcheck source=lib.sh
