@@ -77,9 +77,9 @@ if ! command -v gnuplot >/dev/null; then
 fi
 command -v gnuplot >/dev/null || { echo "report: gnuplot missing: no plot" >&2; exit 0; }
 for op in on status off; do [ -f "$W/plot.$op" ] || : >"$W/plot.$op"; done
-fl=$(stats floor off 1)
+fl=$(stats floor off 1) tt=$(stats on_node-true none 1)
 gnuplot <<GP
-set terminal pngcairo size 900,560 font ",10"
+set terminal pngcairo size 820,620 font ",10"
 set output "$PNG"
 set termoption noenhanced
 set datafile missing "?"
@@ -90,13 +90,13 @@ set xlabel "LUNs"
 set ylabel "ms"
 set xtics ("1" 1, "4" 4, "16" 16)
 set xrange [0.8:20]
-set key outside right
+set key below maxcols 3
 set grid
 plot "$W/plot.on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \
      "$W/plot.status" u 1:3 w lp lw 2 dt 2 pt 4 lc 2 t "fence_scsi status", \
      "$W/plot.off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi off", \
      "$W/plot.on" u 1:4 w lp lw 2 pt 7 lc 1 t "fence_scsi_go on", \
      "$W/plot.status" u 1:4 w lp lw 2 pt 5 lc 2 t "fence_scsi_go status", \
-     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")
+     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")$( [ -n "$tt" ] && printf ', \\\n     %s w l dt 3 lw 2 lc rgb "gray40" t "harness no-op (on_node /bin/true)"' "${tt%% *}")
 GP
 echo "report: plot written to $PNG"
