@@ -11,8 +11,10 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/fence_scsi_go
 
-# Every test: unit tests with the race detector (later: real storage, Pacemaker).
-test: unit pacemaker
+# Every test: unit tests with the race detector, the static Pacemaker/pcs suite, and the
+# real-storage suite in the QEMU guest (which also runs the real pacemaker-fenced). The
+# real-storage tests skip loudly only when this machine cannot run QEMU at all.
+test: unit pacemaker e2e
 
 unit:
 	$(GO) test -race -count=1 ./...
