@@ -39,10 +39,11 @@ W=$(mktemp -d /var/tmp/fsg-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 chmod 755 "$W"
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$W/fence_scsi_go" ./cmd/fence_scsi_go &&
-	CGO_ENABLED=0 go build -trimpath -o "$W/floor" ./tests/bench/floor)
+	CGO_ENABLED=0 go build -trimpath -o "$W/floor" ./tests/bench/floor &&
+	CGO_ENABLED=0 go build -trimpath -o "$W/timer" ./tests/bench/timer)
 {
 	echo "BENCH_LUNSETS=\"$SETS\" BENCH_REPS=$REPS BENCH_PY_REPS16=$PYREPS BENCH_FLOOR_REPS=$FLREPS"
-	echo "BENCH_GO=$W/fence_scsi_go BENCH_FLOOR=$W/floor"
+	echo "BENCH_GO=$W/fence_scsi_go BENCH_FLOOR=$W/floor BENCH_TIMER=$W/timer"
 	cat "$ROOT/tests/bench/pr_bench.sh"
 } >"$W/scenario.sh"
 

@@ -7,21 +7,23 @@
 #   on     node1 unfences itself (-o on; node2 holds the reservation, node1 is not registered)
 #   status node1 asks for its own status (-o status, exit 0: ON)
 #   off    node2 fences node1 (-o off -n node1 -k node1's key)
-# each timed from outside with date +%s%N (process start to exit, through on_node's
-# unshare + bind mount, the same for every agent). With a single LUN, the floor
-# (tests/bench/floor: the PR commands of off only, one process) is timed the same way,
-# BENCH_FLOOR_REPS times, each followed by a fence_scsi_go off (agent=fence_scsi_go-paired)
-# and by on_node around /bin/true (the wrapper's own cost, included in every number), so
-# that the three see the same host load.
-# Results are console lines: BENCH agent=A op=O luns=N rep=R ms=M rc=C
+# Each call is timed by tests/bench/timer, one per node, started once through on_node (so it
+# and the agents it starts see that node's private /run): from just before the fork to the
+# end of the wait, the agent's whole process and nothing of the harness. With a single LUN,
+# the floor (tests/bench/floor: the PR commands of off only, one process) is timed the same
+# way, BENCH_FLOOR_REPS times, each followed by a fence_scsi_go off (agent=fence_scsi_go-paired)
+# and by /bin/true (the cost of starting any process in this guest), so that the three see
+# the same host load.
+# Results are console lines: BENCH agent=A op=O luns=N rep=R ms=M rc=C (M with 0.1 ms).
 : "${BENCH_LUNSETS:=1}" "${BENCH_REPS:=5}" "${BENCH_PY_REPS16:=3}" "${BENCH_FLOOR_REPS:=10}"
-: "${BENCH_GO:?}" "${BENCH_FLOOR:?}" "${BENCH_PY:=/usr/sbin/fence_scsi}"
+: "${BENCH_GO:?}" "${BENCH_FLOOR:?}" "${BENCH_TIMER:?}" "${BENCH_PY:=/usr/sbin/fence_scsi}"
 
 # Private copies: a concurrent `make build` on the host must not change a running binary.
 mkdir -p /tmp/fsg-bench
 cp "$BENCH_GO" /tmp/fsg-bench/fence_scsi_go
 cp "$BENCH_FLOOR" /tmp/fsg-bench/floor
-chmod 755 /tmp/fsg-bench/fence_scsi_go /tmp/fsg-bench/floor
+cp "$BENCH_TIMER" /tmp/fsg-bench/timer
+chmod 755 /tmp/fsg-bench/fence_scsi_go /tmp/fsg-bench/floor /tmp/fsg-bench/timer
 GO=/tmp/fsg-bench/fence_scsi_go FLOOR=/tmp/fsg-bench/floor
 ERRORS=0
 
@@ -42,22 +44,45 @@ reset_pr() {
 			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
 				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
 		done
-		rm -rf "/tmp/fsg-nodes/node$k"
+		# Empty, not recreated: the node's timer has it bind-mounted on its /run.
 		mkdir -p "/tmp/fsg-nodes/node$k"
+		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
 	done
 	for ((l = 1; l <= FSG_LUNS; l++)); do
 		[ -z "$(keys "$l" 2)" ] || fail "reset: LUN $l still has keys"
 	done
 }
 
-# timed NAME OP N REP WANT K cmd...: run cmd as node K, print a BENCH line.
+# start_timer K: node K's timer (tests/bench/timer) in node K's mount namespace, reached
+# through two FIFOs: TIN[K] (requests) and TOUT[K] (answers).
+declare -A TIN TOUT
+start_timer() {
+	local k=$1 fd
+	rm -f "/tmp/fsg-bench/t$k.in" "/tmp/fsg-bench/t$k.out"
+	mkfifo "/tmp/fsg-bench/t$k.in" "/tmp/fsg-bench/t$k.out"
+	on_node "$k" /tmp/fsg-bench/timer <"/tmp/fsg-bench/t$k.in" >"/tmp/fsg-bench/t$k.out" &
+	exec {fd}>"/tmp/fsg-bench/t$k.in"
+	TIN[$k]=$fd
+	exec {fd}<"/tmp/fsg-bench/t$k.out"
+	TOUT[$k]=$fd
+}
+
+# timed NAME OP N REP WANT K cmd...: run cmd as node K (through its timer), print a BENCH line.
 timed() {
-	local name=$1 op=$2 n=$3 rep=$4 want=$5 k=$6 t0 t1 rc=0 ms
+	local name=$1 op=$2 n=$3 rep=$4 want=$5 k=$6 req ans rc us ms
 	shift 6
-	t0=$(date +%s%N)
-	on_node "$k" "$@" >/tmp/fsg-bench/out 2>&1 || rc=$?
-	t1=$(date +%s%N)
-	ms=$(((t1 - t0) / 1000000))
+	req=/tmp/fsg-bench/out
+	for a in "$@"; do req="$req"$'\t'"$a"; done
+	printf '%s\n' "$req" >&"${TIN[$k]}"
+	IFS= read -r ans <&"${TOUT[$k]}" || fail "timer of node $k: no answer"
+	case $ans in
+	"rc="*" us="*) ;;
+	*) fail "timer of node $k: bad answer: $ans" ;;
+	esac
+	rc=${ans#rc=} rc=${rc%% *}
+	us=${ans#* us=} us=${us%% *}
+	[ "$rc" != -1 ] || fail "timer of node $k could not run $1: $ans"
+	ms=$(awk -v u="$us" 'BEGIN { printf "%.1f", u / 1000 }')
 	echo "BENCH agent=$name op=$op luns=$n rep=$rep ms=$ms rc=$rc"
 	if [ "$rc" != "$want" ]; then
 		ERRORS=$((ERRORS + 1))
@@ -82,13 +107,17 @@ say "guest: $(nproc) vCPU, kernel $(uname -r); host load: see the host side"
 # Warm-up (not reported): the first calls of a fresh guest are slower (page cache over 9p,
 # TCG translation), and that would count against whichever agent runs first.
 reset_pr
+start_timer 1
+start_timer 2
+saved=$ERRORS
 for ((r = 1; r <= 3; r++)); do
 	for A in "$GO" "$BENCH_PY"; do
-		on_node 2 "$A" -o status -n node2 -k "$(key 2)" -d "$(devlist 2 "$FSG_LUNS")" >/dev/null 2>&1 || true
+		timed warmup status "$FSG_LUNS" "$r" 2 2 "$A" -o status -n node2 -k "$(key 2)" -d "$(devlist 2 "$FSG_LUNS")" >/dev/null
 	done
-	on_node 2 "$FLOOR" >/dev/null 2>&1 || true
-	on_node 2 /bin/true
+	timed warmup floor 1 "$r" 1 2 "$FLOOR" >/dev/null
+	timed warmup true 1 "$r" 0 2 /bin/true >/dev/null
 done
+ERRORS=$saved
 for n in $BENCH_LUNSETS; do
 	[ "$n" -le "$FSG_LUNS" ] || fail "LUN set $n > $FSG_LUNS LUNs"
 	D1=$(devlist 1 "$n") D2=$(devlist 2 "$n")
@@ -119,8 +148,8 @@ for n in $BENCH_LUNSETS; do
 			[ "$r" != 1 ] || check_fenced 1 floor
 			on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"
 			timed fence_scsi_go-paired off 1 "$r" 0 2 "$GO" -o off -n node1 -k "$(key 1)" -d "$D2"
-			# The harness's own cost: on_node (unshare -m + bind mount) around /bin/true.
-			timed on_node-true none 1 "$r" 0 2 /bin/true
+			# The cost of starting any process here (the timer around /bin/true).
+			timed true none 1 "$r" 0 2 /bin/true
 		done
 	fi
 done

@@ -21,7 +21,7 @@ grep -ah '^BENCH agent=' "$@" | sed 's/^BENCH //' | awk '{
 stats() {
 	awk -v a="$1" -v o="$2" -v l="$3" '$1 == a && $2 == o && $3 == l {print $4}' "$W/samples" | sort -n |
 		awk '{v[NR] = $1} END { if (NR == 0) exit; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%d %d %d %d\n", m, NR, v[1], v[NR] }'
+			f = (m < 100) ? "%.1f" : "%.0f"; printf f " %d " f " " f "\n", m, NR, v[1], v[NR] }'
 }
 fmt() { # "median n min max" -> "1234 (n=5, 1200-1300)"
 	[ -n "$1" ] || { echo "-"; return; }
@@ -60,8 +60,8 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 		done
 		us=$({ grep -ah '^BENCH agent=floor-inproc' "$@" || true; } | sed 's/.*us=//' | sort -n | awk '{v[NR]=$1} END {if (NR) printf "%.1f (n=%d, %.1f-%.1f)", ((NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2) / 1000, NR, v[1]/1000, v[NR]/1000}')
 		[ -z "$us" ] || echo "| floor's five PR commands alone (in-process, from open to last reply) | $us | |"
-		t=$(stats on_node-true none 1)
-		[ -z "$t" ] || echo "| on_node around /bin/true (the harness's cost, in every number) | $(fmt "$t") | |"
+		t=$(stats true none 1)
+		[ -z "$t" ] || echo "| /bin/true (starting any process in this guest, in every number) | $(fmt "$t") | |"
 	fi
 } >"$W/table.md"
 cat "$W/table.md"
@@ -77,7 +77,7 @@ if ! command -v gnuplot >/dev/null; then
 fi
 command -v gnuplot >/dev/null || { echo "report: gnuplot missing: no plot" >&2; exit 0; }
 for op in on status off; do [ -f "$W/plot.$op" ] || : >"$W/plot.$op"; done
-fl=$(stats floor off 1) tt=$(stats on_node-true none 1)
+fl=$(stats floor off 1) tt=$(stats true none 1)
 gnuplot <<GP
 set terminal pngcairo size 820,620 font ",10"
 set output "$PNG"
@@ -97,6 +97,6 @@ plot "$W/plot.on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \
      "$W/plot.off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi off", \
      "$W/plot.on" u 1:4 w lp lw 2 pt 7 lc 1 t "fence_scsi_go on", \
      "$W/plot.status" u 1:4 w lp lw 2 pt 5 lc 2 t "fence_scsi_go status", \
-     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")$( [ -n "$tt" ] && printf ', \\\n     %s w l dt 3 lw 2 lc rgb "gray40" t "harness no-op (on_node /bin/true)"' "${tt%% *}")
+     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")$( [ -n "$tt" ] && printf ', \\\n     %s w l dt 3 lw 2 lc rgb "gray40" t "process start (/bin/true)"' "${tt%% *}")
 GP
 echo "report: plot written to $PNG"

@@ -7,7 +7,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,14 +59,10 @@ func TestScenario5NoPR(t *testing.T) {
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{2}, Script: "tests/e2e/05_no_pr.sh"})
 }
 
-// TestScenario6Hook shows the hook scenario 6 (conformance over real SG_IO) will use: a host
-// binary run in the guest with FSG_NODEk_LUNl naming each node's device. Set
-// FSG_E2E_HOOK=/path/to/binary (e.g. built with `go test -c`) to run it; args after it in
-// FSG_E2E_HOOK_ARGS (space-separated).
-func TestScenario6Hook(t *testing.T) {
-	bin := os.Getenv("FSG_E2E_HOOK")
-	if bin == "" {
-		t.Skip("scenario 6 hook: set FSG_E2E_HOOK to a binary to run in the guest (conformance suite not written yet)")
-	}
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 2, Exec: bin, ExecArgs: strings.Fields(os.Getenv("FSG_E2E_HOOK_ARGS"))})
+// Scenario 6, the conformance suite against LIO, is TestConformanceOnLIO (conformance_test.go).
+
+// TestScenario7SideBySide runs the same calls with Debian's fence_scsi and with the agent under
+// test on the same LUNs and requires identical exit codes, stdout, PR state and state files.
+func TestScenario7SideBySide(t *testing.T) {
+	vm.Run(t, vm.Scenario{Nodes: 3, LUNs: 2, Script: "tests/e2e/07_side_by_side.sh", Timeout: 20 * time.Minute})
 }
