@@ -16,7 +16,8 @@ const DefaultReadKeysAlloc = 8192
 // MaxPRInAlloc is the largest useful PR IN allocation length: 8 + 8·8190 (spec §2.7).
 const MaxPRInAlloc = 65528
 
-// prInMaxReads bounds the READ KEYS / READ FULL STATUS re-read loop (spec §9.2).
+// prInMaxReads bounds the READ KEYS / READ FULL STATUS reads of a list that
+// the target says was cut (spec §9.2): the first read and two re-reads.
 const prInMaxReads = 3
 
 // DeviceOptions tunes a Device built by NewDevice; the zero value gives the defaults.

@@ -57,9 +57,21 @@ func (d *device) prIn(ctx context.Context, op string, sa PRInServiceAction, allo
 // prInGrowing reads a list whose length is the ADDITIONAL LENGTH at bytes
 // 4-7, re-reading with a larger allocation when it did not fit (spec §9.2).
 // parse reports whether the allocation cut the list and its ADDITIONAL LENGTH.
-func (d *device) prInGrowing(ctx context.Context, op string, sa PRInServiceAction,
+//
+// Some targets do not report the full length of a cut list: old LIO cuts
+// READ KEYS' ADDITIONAL LENGTH to the allocation, current LIO counts (and
+// sends) only the READ FULL STATUS descriptors that fit. Such an answer looks
+// complete, so one that leaves less room than entry (the largest list entry)
+// is ambiguous and read again with twice the room; as long as the list keeps
+// growing with the room, the doubling goes on (up to MaxPRInAlloc).
+// READ KEYS' entry is 8 bytes, so there only a completely full buffer is
+// ambiguous (spec §9.2).
+func (d *device) prInGrowing(ctx context.Context, op string, sa PRInServiceAction, entry uint64,
 	parse func(data []byte, alloc int) (cut bool, addlen uint64, err error)) error {
-	alloc, confirmed := d.opt.ReadKeysAlloc, false
+	alloc := d.opt.ReadKeysAlloc
+	fullLengths := false // the target reported the full length of a cut list
+	var prev uint64
+	grown := 0 // re-reads because the target said the list was cut
 	for read := 1; ; read++ {
 		data, err := d.prIn(ctx, op, sa, alloc)
 		if err != nil {
@@ -69,20 +81,21 @@ func (d *device) prInGrowing(ctx context.Context, op string, sa PRInServiceActio
 		if err != nil {
 			return d.fail(op, err)
 		}
+		used := 8 + addlen
+		ambiguous := !cut && !fullLengths && used <= uint64(alloc) && uint64(alloc)-used < entry
 		next := alloc
 		switch {
 		case cut:
-			// The target reported the full length, so it does not truncate
-			// ADDITIONAL LENGTH: a full buffer later needs no confirming.
-			confirmed = true
-			next = int(min(roundUp8(8+addlen), MaxPRInAlloc))
-		case !confirmed && len(data) == alloc && 8+addlen == uint64(alloc):
-			// Old LIO truncates ADDITIONAL LENGTH to the allocation: a
-			// full buffer is ambiguous, so confirm once with more room.
-			confirmed = true
+			fullLengths = true
+			next = int(min(roundUp8(used), MaxPRInAlloc))
+			grown++
+		case ambiguous && (read == 1 || addlen > prev):
 			next = min(2*alloc, MaxPRInAlloc)
 		}
-		if next <= alloc || read == prInMaxReads {
+		prev = addlen
+		// Doubling ends at MaxPRInAlloc; growing to the reported length is
+		// bounded by prInMaxReads (a list that changes between reads).
+		if next <= alloc || grown == prInMaxReads {
 			if cut {
 				d.logf("%s %s: list of %d bytes did not fit in %d", op, d.name, addlen, alloc)
 			}
@@ -93,12 +106,20 @@ func (d *device) prInGrowing(ctx context.Context, op string, sa PRInServiceActio
 	}
 }
 
+// keyEntry is the size of a READ KEYS entry; fullStatusEntry bounds a READ
+// FULL STATUS descriptor: 24 bytes and an iSCSI TransportID with ISID (4 +
+// 223-byte name, ",i,0x", 12 hex digits, NUL, padded to 4: 248 bytes).
+const (
+	keyEntry        = 8
+	fullStatusEntry = 24 + 248
+)
+
 func roundUp8(n uint64) uint64 { return (n + 7) &^ 7 }
 
 func (d *device) ReadKeys(ctx context.Context) (*KeyList, error) {
 	const op = "read-keys"
 	var kl *KeyList
-	err := d.prInGrowing(ctx, op, PRInReadKeys, func(data []byte, alloc int) (bool, uint64, error) {
+	err := d.prInGrowing(ctx, op, PRInReadKeys, keyEntry, func(data []byte, alloc int) (bool, uint64, error) {
 		var addlen uint64
 		var err error
 		kl, addlen, err = parseReadKeys(data, alloc)
@@ -116,7 +137,7 @@ func (d *device) ReadKeys(ctx context.Context) (*KeyList, error) {
 func (d *device) ReadFullStatus(ctx context.Context) (*FullStatus, error) {
 	const op = "read-full-status"
 	var fs *FullStatus
-	err := d.prInGrowing(ctx, op, PRInReadFullStatus, func(data []byte, alloc int) (bool, uint64, error) {
+	err := d.prInGrowing(ctx, op, PRInReadFullStatus, fullStatusEntry, func(data []byte, alloc int) (bool, uint64, error) {
 		var addlen uint64
 		var err error
 		fs, addlen, err = parseReadFullStatus(data, alloc)

@@ -83,7 +83,7 @@ func TestDeviceFaults(t *testing.T) {
 // still find every key (spec §9.2).
 func TestDeviceManyKeys(t *testing.T) {
 	ctx := context.Background()
-	for _, q := range []Quirks{QuirkNone, QuirkTruncatedAdditionalLength} {
+	for _, q := range []Quirks{QuirkNone, QuirkTruncatedAdditionalLength, QuirkLIO} {
 		lu := NewLU(WithQuirks(q))
 		const n = 1100
 		for i := 0; i < n; i++ {
