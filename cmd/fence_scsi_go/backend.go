@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
@@ -23,6 +24,53 @@ type backend struct {
 	sysfs string
 	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
 	open  func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error)
+	pool  *devPool // nil: every Open opens the device node
+}
+
+// devPool keeps the devices an action closed open for the next action of the
+// same process: fence_scsi's flow reads the status, fences or unfences, then
+// reads the status again, and each step would otherwise open every device
+// anew. A device is lent to one user at a time; the process's exit closes
+// the idle ones.
+type devPool struct {
+	mu   sync.Mutex
+	idle map[poolKey][]scsi.Device
+}
+
+type poolKey struct {
+	path     string
+	readOnly bool
+}
+
+// pooled is a lent device: Close gives it back to the pool.
+type pooled struct {
+	scsi.Device
+	pool *devPool
+	key  poolKey
+}
+
+func (d *pooled) Close() error {
+	d.pool.mu.Lock()
+	defer d.pool.mu.Unlock()
+	d.pool.idle[d.key] = append(d.pool.idle[d.key], d.Device)
+	return nil
+}
+
+// take lends an idle device, or opens one with open.
+func (p *devPool) take(k poolKey, open func() (scsi.Device, error)) (scsi.Device, error) {
+	p.mu.Lock()
+	if l := p.idle[k]; len(l) > 0 {
+		d := l[len(l)-1]
+		p.idle[k] = l[:len(l)-1]
+		p.mu.Unlock()
+		return &pooled{Device: d, pool: p, key: k}, nil
+	}
+	p.mu.Unlock()
+	d, err := open()
+	if err != nil {
+		return nil, err
+	}
+	return &pooled{Device: d, pool: p, key: k}, nil
 }
 
 func newBackend() *backend {
@@ -32,6 +80,7 @@ func newBackend() *backend {
 		open: func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error) {
 			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Logf: logf}})
 		},
+		pool: &devPool{idle: map[poolKey][]scsi.Device{}},
 	}
 }
 
@@ -60,7 +109,13 @@ func (b *backend) fenceOptions(o *fenceproto.Options) fence.Options {
 	lf := logf(o)
 	return fence.Options{
 		Open: func(path string, readOnly bool) (scsi.Device, error) {
-			return b.open(path, readOnly, func(format string, args ...any) { lf("DEBUG", format, args...) })
+			open := func() (scsi.Device, error) {
+				return b.open(path, readOnly, func(format string, args ...any) { lf("DEBUG", format, args...) })
+			}
+			if b.pool == nil {
+				return open()
+			}
+			return b.pool.take(poolKey{path, readOnly}, open)
 		},
 		ReadOnly:            o.Readonly,
 		APTPL:               o.Aptpl,

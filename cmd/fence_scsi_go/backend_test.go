@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,13 +28,15 @@ func (b blockInfo) Sys() any           { return nil }
 
 // cluster is N nodes, each with its own state files, sharing simulated LUNs.
 type cluster struct {
-	t    *testing.T
-	luns map[string]*sim.LU
-	dirs map[string]string
+	t     *testing.T
+	luns  map[string]*sim.LU
+	dirs  map[string]string
+	opens map[string]int // device opens per "node path", over all runs
+	mu    sync.Mutex
 }
 
 func newCluster(t *testing.T, luns ...string) *cluster {
-	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}}
+	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}, opens: map[string]int{}}
 	for _, l := range luns {
 		c.luns[l] = sim.NewLU()
 	}
@@ -55,8 +58,32 @@ func (c *cluster) backend(node string) *backend {
 			return blockInfo{p}, nil
 		},
 		open: func(p string, _ bool, _ func(string, ...any)) (scsi.Device, error) {
+			c.mu.Lock()
+			c.opens[node+" "+p]++
+			c.mu.Unlock()
 			return c.luns[p].Device(node), nil
 		},
+		pool: &devPool{idle: map[poolKey][]scsi.Device{}}, // one per process, as newBackend
+	}
+}
+
+// TestAgentOpensEachDeviceOnce: the status, off, status flow of one agent
+// run opens every device once (the pool lends it again), and a later run
+// (another process) opens it again.
+func TestAgentOpensEachDeviceOnce(t *testing.T) {
+	c := newCluster(t, "/dev/sdb", "/dev/sdc")
+	for _, n := range []string{"node1", "node2"} {
+		if rc, out, errs := c.agent(n, "action=on\ndevices=/dev/sdb,/dev/sdc\nkey=1"+n[4:]+"\n"); rc != 0 {
+			t.Fatalf("%s on: rc=%d out=%q err=%q", n, rc, out, errs)
+		}
+	}
+	if rc, out, errs := c.agent("node2", "action=off\ndevices=/dev/sdb,/dev/sdc\nkey=11\n"); rc != 0 || out != "Success: Powered OFF\n" {
+		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
+	}
+	for _, d := range []string{"/dev/sdb", "/dev/sdc"} {
+		if n := c.opens["node2 "+d]; n != 2 {
+			t.Errorf("node2 opened %s %d times in two runs (on, off), want 2", d, n)
+		}
 	}
 }
 

@@ -3,8 +3,10 @@ package fence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -316,5 +318,43 @@ func TestKeyFileWrittenBeforeDeviceWork(t *testing.T) {
 	}
 	if s.lus["/dev/sdb"].Generation() != 0 || len(s.lus["/dev/sdb"].Registrations()) != 0 {
 		t.Fatal("PR OUT sent although the key file could not be written")
+	}
+}
+
+// TestReadKeysPerDevice counts READ KEYS per device: the validation pass's
+// answer serves the first registration (nothing was sent in between), so
+// off reads keys three times per device (validation, before PREEMPT AND
+// ABORT, verification) and on twice (validation, verification), where
+// fence_scsi's register_dev reads once more.
+func TestReadKeysPerDevice(t *testing.T) {
+	devs := []string{"/dev/sdb", "/dev/sdc"}
+	s := newSAN(devs...)
+	opts := unfenceAll(t, s, devs)
+	count := func(o Options, run func(Options) error) map[string]int {
+		t.Helper()
+		var mu sync.Mutex
+		n := map[string]int{}
+		o.Logf = func(level, format string, args ...any) {
+			msg := fmt.Sprintf(format, args...)
+			if strings.HasPrefix(msg, "registration keys on ") {
+				mu.Lock()
+				n[strings.TrimSuffix(strings.Fields(msg)[3], ":")]++
+				mu.Unlock()
+			}
+		}
+		if err := run(o); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	off := count(opts["n1"], func(o Options) error { _, err := Off(ctx, o, devs, key3); return err })
+	on := count(opts["n3"], func(o Options) error { return On(ctx, o, devs, key3) })
+	for _, d := range devs {
+		if off[d] != 3 {
+			t.Errorf("off: %d READ KEYS on %s, want 3 (%v)", off[d], d, off)
+		}
+		if on[d] != 2 {
+			t.Errorf("on: %d READ KEYS on %s, want 2 (%v)", on[d], d, on)
+		}
 	}
 }

@@ -20,6 +20,10 @@ type target struct {
 	nexus
 	// keys is the READ KEYS answer of the validation pass.
 	keys *scsi.KeyList
+	// keysCurrent: nothing was sent to the device since keys was read, so
+	// the first registration may use keys instead of reading them again.
+	// Cleared for a second name of the same device node (forEachTarget).
+	keysCurrent bool
 	// paths are the multipath path devices registrations go through; nil
 	// means register through the configured path itself.
 	paths []nexus
@@ -68,6 +72,9 @@ func (r *runner) forEachTarget(targets []*target, fn func(i int)) {
 			groups = append(groups, nil)
 		}
 		groups[g] = append(groups[g], i)
+		if len(groups[g]) > 1 {
+			t.keysCurrent = false
+		}
 	}
 	forEach(len(groups), r.o.Parallelism, func(g int) {
 		for _, i := range groups[g] {
@@ -124,6 +131,7 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout b
 		t.close()
 		return nil, err
 	}
+	t.keysCurrent = true
 	if !fanout {
 		return t, nil
 	}

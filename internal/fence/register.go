@@ -64,12 +64,24 @@ func (r *runner) registerAndIgnore(ctx context.Context, dev scsi.Device, key scs
 // register is fence_scsi HEAD's register_dev: through every multipath path
 // when t has paths (only the first one self-preempts, PR #594), else
 // through the configured path.
+//
+// The first nexus uses the keys prepare has just read through the configured
+// path (the same logical unit, nothing sent in between: t.keysCurrent)
+// instead of reading them again; later paths read their own, since the
+// first registration changed the list.
 func (r *runner) register(ctx context.Context, t *target, key scsi.Key) error {
+	var known *scsi.KeyList
+	if t.keysCurrent {
+		known = t.keys
+	}
 	if t.paths == nil {
-		return r.registerNexus(ctx, t.dev, key, true)
+		return r.registerNexus(ctx, t.dev, key, true, known)
 	}
 	for i, p := range t.paths {
-		if err := r.registerNexus(ctx, p.dev, key, i == 0); err != nil {
+		if i > 0 {
+			known = nil
+		}
+		if err := r.registerNexus(ctx, p.dev, key, i == 0, known); err != nil {
 			return err
 		}
 	}
@@ -81,17 +93,21 @@ func (r *runner) register(ctx context.Context, t *target, key scsi.Key) error {
 // ISID), it self-preempts (PREEMPT type 5, RK = SARK = key) to purge the
 // stale registrations, then registers again unless it holds the
 // reservation, because a self-preempt by a non-holder also removes the
-// sender's registration (scsi-pr-spec.md §6.9).
+// sender's registration (scsi-pr-spec.md §6.9). known, if not nil, is the
+// logical unit's key list read just before; nil reads it.
 //
 // Deliberate difference: fence_scsi stops after a failed REGISTER AND
 // IGNORE or PREEMPT. An error does not prove the command did not execute
 // (LIO answers NOT READY after registering when it cannot save APTPL
 // state), and the following commands are harmless when it did not, so we
 // go on and let the read-back decide.
-func (r *runner) registerNexus(ctx context.Context, dev scsi.Device, key scsi.Key, selfPreempt bool) error {
-	kl, err := r.readKeys(ctx, dev)
-	if err != nil {
-		return err
+func (r *runner) registerNexus(ctx context.Context, dev scsi.Device, key scsi.Key, selfPreempt bool, known *scsi.KeyList) error {
+	kl := known
+	if kl == nil {
+		var err error
+		if kl, err = r.readKeys(ctx, dev); err != nil {
+			return err
+		}
 	}
 	if err := r.registerAndIgnore(ctx, dev, key); err != nil {
 		return err
