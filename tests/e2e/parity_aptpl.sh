@@ -1,6 +1,9 @@
 # Parity (issue 6), APTPL and read-only: run with --nodes 2 --luns 1. `on` without --aptpl
-# leaves "Persist Through Power Loss Active" off on LIO (REPORT CAPABILITIES, PTPL_A 0);
-# `on --aptpl` turns it on (PTPL_A 1) and LIO writes its APTPL file. `status --readonly` works
+# leaves "Persist Through Power Loss Active" off on LIO (REPORT CAPABILITIES, PTPL_A 0), and a
+# power cycle of the LU (lu_power_cycle: destroyed and recreated, restored from LIO's APTPL file
+# as the target's boot does) loses the registration; `on --aptpl` turns it on (PTPL_A 1), LIO
+# writes its APTPL file, and at the end a fence (keys, reservation, the fenced node's refused
+# writes) survives a power cycle. `status --readonly` works
 # (ON, then OFF after a fence) and opens the device read-only only (strace).
 declare -F parity_lib_loaded >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/parity_lib.sh" ||
 	fail "parity_lib.sh not found: run through parity_test.go or with --agent <repo>/bin/fence_scsi_go"
@@ -14,6 +17,13 @@ a=$(ptpl_active 1)
 [ "$a" = 0 ] || fail "PTPL_A is $a after a registration without APTPL, want 0"
 pass "REPORT CAPABILITIES: PTPL_A 0 (persistence not active)"
 parity_marker "APTPL without=$a"
+
+step "Power loss without APTPL: the registration is gone"
+lu_power_cycle 1
+[ -z "$(keys 1)" ] || fail "registrations survived a power cycle without APTPL: $(keys 1 | tr '\n' ' ')"
+pass "no registrations after the power cycle (persistence was not active)"
+parity_marker "POWERLOSS without-aptpl keys=0"
+expect_agent 0 1 -o on -n node1 -k "$(key 1)" -d "$(dev 1 1)"
 
 step "Node 2 unfences with --aptpl: PTPL_A 1"
 expect_agent 0 2 -o on -n node2 -k "$(key 2)" -d "$(dev 2 1)" --aptpl
@@ -70,3 +80,21 @@ a=$(ptpl_active 1)
 [ "$a" = 1 ] || fail "PTPL_A is $a after on/off with --aptpl, want 1"
 pass "PTPL_A 1 after a fence with --aptpl"
 parity_marker "APTPL after-off-with-aptpl=$a"
+
+step "Power loss with APTPL active: the fence survives"
+show_pr 1
+before_keys=$(keys 1 | sort | tr '\n' ' ') before_holder=$(holder 1) before_type=$(restype 1)
+lu_power_cycle 1
+show_pr 1
+after_keys=$(keys 1 | sort | tr '\n' ' ')
+[ "$after_keys" = "$before_keys" ] || fail "keys after the power cycle [$after_keys], before [$before_keys]"
+[ "$(holder 1)" = "$before_holder" ] && [ "$(restype 1)" = "$before_type" ] ||
+	fail "reservation after the power cycle: $(holder 1) $(restype 1); before: $before_holder $before_type"
+pass "same keys [$after_keys] and reservation ($before_holder, $before_type) after the power cycle"
+a=$(ptpl_active 1)
+[ "$a" = 1 ] || fail "PTPL_A is $a after the power cycle, want 1"
+assert_write_fails 1 1
+assert_write_ok 2 1
+expect_agent 2 1 -o status -n node1 -k "$(key 1)" -d "$(dev 1 1)"
+expect_agent 0 2 -o status -n node2 -k "$(key 2)" -d "$(dev 2 1)"
+parity_marker "POWERLOSS with-aptpl survived=1"

@@ -116,3 +116,43 @@ ptpl_active() {
 	[ -n "$a" ] || fail "no PTPL_A in REPORT CAPABILITIES: $out"
 	echo "$a"
 }
+
+# lu_power_cycle L: what LIO goes through when the target loses power, for LUN L only. The
+# LU (an rd_mcp RAM disk: its data is lost too) is unexported and destroyed, then created
+# again with the same size and unit serial; as the target's boot-time restore does (rtslib's
+# StorageObject._config_pr_aptpl, run by targetctl), each registration block of LIO's APTPL
+# file /etc/target/pr/aptpl_<serial> is written to the new LU's pr/res_aptpl_metadata before
+# it is exported again. Without an APTPL file (persistence was not active) nothing is restored.
+# The initiators keep their sessions (same I_T nexuses); their next command sees a UNIT
+# ATTENTION, consumed here with TEST UNIT READY.
+lu_power_cycle() {
+	local l=$1 c=/sys/kernel/config/target t d f pages blk block="" line k n=0
+	t=$c/iscsi/iqn.2003-01.org.linux-iscsi.fsg:target/tpgt_1
+	d=$c/core/rd_mcp_0/lun$l
+	f=/tmp/fsg-etc-target/pr/aptpl_fsg-lun$l
+	blk=$(dev 1 "$l")
+	pages=$(($(cat "/sys/block/${blk#/dev/}/size") / 8))
+	rm "$t/lun/lun_$((l - 1))/fsg_lun$l" && rmdir "$t/lun/lun_$((l - 1))" || fail "power cycle: unexport LUN $l"
+	rmdir "$d" || fail "power cycle: destroy LU $l"
+	mkdir "$d" && echo "rd_pages=$pages" >"$d/control" && echo "fsg-lun$l" >"$d/wwn/vpd_unit_serial" &&
+		echo 1 >"$d/enable" || fail "power cycle: create LU $l"
+	if [ -s "$f" ]; then
+		tr -d '\0' <"$f" >/tmp/fsg-aptpl.txt
+		while IFS= read -r line; do
+			case $line in
+			PR_REG_START:*) block="" ;;
+			PR_REG_END:*)
+				printf '%s' "$block" >"$d/pr/res_aptpl_metadata" || fail "power cycle: restore APTPL block $n"
+				n=$((n + 1))
+				;;
+			?*) block="$block${block:+,}$line" ;;
+			esac
+		done </tmp/fsg-aptpl.txt
+	fi
+	mkdir "$t/lun/lun_$((l - 1))" && ln -s "$d" "$t/lun/lun_$((l - 1))/fsg_lun$l" || fail "power cycle: export LUN $l"
+	for ((k = 1; k <= FSG_NODES; k++)); do
+		sg_turs "$(dev "$k" "$l")" >/dev/null 2>&1 || true
+		sg_turs "$(dev "$k" "$l")" >/dev/null 2>&1 || true
+	done
+	say "LUN $l power-cycled; $n APTPL registration block(s) restored from ${f#/tmp/fsg-etc-target}"
+}

@@ -102,7 +102,8 @@ func TestParityCheck(t *testing.T) {
 func TestParityAPTPLReadonly(t *testing.T) {
 	res := vm.Run(t, scenario(t, 2, 1, 1, "parity_aptpl.sh"))
 	wantLines(t, res.Output, "FSG-PARITY: APTPL without=0", "FSG-PARITY: APTPL with=1",
-		"FSG-PARITY: READONLY status-after-fence rc=2")
+		"FSG-PARITY: READONLY status-after-fence rc=2",
+		"FSG-PARITY: POWERLOSS without-aptpl keys=0", "FSG-PARITY: POWERLOSS with-aptpl survived=1")
 }
 
 var (
