@@ -25,18 +25,40 @@ func TestPacemakerFenced(t *testing.T) {
 		Script: "tests/e2e/pacemaker_fenced.sh", Timeout: 15 * time.Minute})
 }
 
+// TestPacemakerCluster (issue 5, the full cluster): corosync and pacemakerd as a one-node
+// cluster in the guest; `pcs stonith create` a fence_scsi_go device on real LIO LUNs, and
+// Pacemaker unfences the node by itself when the device starts; then the cluster's fencer
+// fences another node (tests/e2e/pacemaker_cluster.sh). Same host preparation as above.
+func TestPacemakerCluster(t *testing.T) {
+	if os.Getenv("FSG_E2E") == "1" && !testing.Short() && os.Geteuid() == 0 {
+		preparePacemakerHost(t)
+	}
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 2, Agent: "/usr/sbin/fence_scsi_go",
+		Script: "tests/e2e/pacemaker_cluster.sh", Timeout: 15 * time.Minute})
+}
+
+// pacemakerPackages are the Debian packages the two tests above need on the host.
+var pacemakerPackages = []string{"pacemaker", "pacemaker-cli-utils", "corosync", "pcs"}
+
 func preparePacemakerHost(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/usr/lib/pacemaker/pacemaker-fenced"); err != nil {
+	missing := false
+	for _, f := range []string{"/usr/lib/pacemaker/pacemaker-fenced", "/usr/sbin/pacemakerd", "/usr/sbin/corosync", "/usr/sbin/pcs"} {
+		if _, err := os.Stat(f); err != nil {
+			missing = true
+		}
+	}
+	if missing {
 		apt := func(args ...string) ([]byte, error) {
 			cmd := exec.Command("apt-get", args...)
 			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 			return cmd.CombinedOutput()
 		}
-		if out, err := apt("install", "-y", "-q", "pacemaker", "pacemaker-cli-utils"); err != nil {
+		args := append([]string{"install", "-y", "-q"}, pacemakerPackages...)
+		if out, err := apt(args...); err != nil {
 			apt("update", "-q")
-			if out2, err2 := apt("install", "-y", "-q", "pacemaker", "pacemaker-cli-utils"); err2 != nil {
-				t.Fatalf("apt-get install pacemaker pacemaker-cli-utils: %v\n%s\n%s", err2, out, out2)
+			if out2, err2 := apt(args...); err2 != nil {
+				t.Fatalf("apt-get install %v: %v\n%s\n%s", pacemakerPackages, err2, out, out2)
 			}
 		}
 	}
