@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,7 +29,7 @@ var arbitrationCommands = map[string]bool{"acquire": true, "defend": true, "rele
 func runArbitration(args []string, stderr io.Writer) int {
 	code := arbitrate.ExitFailed
 	common := []cli.Flag{
-		&cli.StringFlag{Name: "devices", Aliases: []string{"d"}, Usage: "whole LUNs, comma or space separated"},
+		&cli.StringFlag{Name: "devices", Aliases: []string{"d"}, Usage: "whole LUNs (a multipath device stands for its paths), comma or space separated"},
 		&cli.StringFlag{Name: "key", Aliases: []string{"k"}, Usage: "this node's key (hex); or use --node and --cluster-name"},
 		&cli.StringFlag{Name: "node", Usage: "node name: the key is fence_scsi's hash key of --cluster-name and --node"},
 		&cli.StringFlag{Name: "cluster-name", Usage: "cluster name for --node"},
@@ -49,7 +50,7 @@ func runArbitration(args []string, stderr io.Writer) int {
 			if c.Bool("quiet") {
 				logf = func(string, ...any) {}
 			}
-			cfg, closeAll, err := arbitrationConfig(c)
+			cfg, closeAll, err := arbitrationConfig(c, logf)
 			if err != nil {
 				fmt.Fprintf(stderr, "%s: %v\n", c.Command.Name, err)
 				return nil
@@ -95,7 +96,7 @@ func runArbitration(args []string, stderr io.Writer) int {
 
 // arbitrationConfig turns the flags into an arbitrate.Config with the
 // devices opened; it refuses an unsafe timing before any device is touched.
-func arbitrationConfig(c *cli.Context) (arbitrate.Config, func(), error) {
+func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Config, func(), error) {
 	none := func() {}
 	var key scsi.Key
 	var err error
@@ -140,6 +141,22 @@ func arbitrationConfig(c *cli.Context) (arbitrate.Config, func(), error) {
 			return arbitrate.Config{}, none, fmt.Errorf("device %q is not a block device", p)
 		}
 	}
+	// A device-mapper (multipath) node stands for its paths: one I_T nexus
+	// each, all registered, as fence_scsi's mpath_register_method=multi.
+	var nexuses []string
+	for _, p := range paths {
+		mp, err := fence.MultipathPaths("", p)
+		if err != nil {
+			return arbitrate.Config{}, none, err
+		}
+		if mp == nil {
+			nexuses = append(nexuses, p)
+			continue
+		}
+		logf("%s: %s is a multipath device: working through its paths %s", c.Command.Name, p, strings.Join(mp, ","))
+		nexuses = append(nexuses, mp...)
+	}
+	paths = nexuses
 	closeAll := func() {
 		for _, d := range cfg.Devices {
 			d.Close()

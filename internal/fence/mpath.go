@@ -58,3 +58,12 @@ func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 	}
 	return paths, nil
 }
+
+// MultipathPaths returns the path devices (/dev/sdX) of dev when it resolves
+// to a device-mapper node, following stacked dm devices (kpartx partitions)
+// as register_dev does, or nil when dev is not a dm node. sysfsRoot is where
+// /sys is mounted ("" means /sys).
+func MultipathPaths(sysfsRoot, dev string) ([]string, error) {
+	o := Options{SysfsRoot: sysfsRoot, MpathRegisterMethod: "multi"}.withDefaults()
+	return o.multipathPaths(dev)
+}

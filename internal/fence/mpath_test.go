@@ -170,3 +170,9 @@ func TestMultipathMissingSysfs(t *testing.T) {
 		t.Fatal("key file written")
 	}
 }
+
+func TestMultipathPathsOfAPlainDevice(t *testing.T) {
+	if paths, err := MultipathPaths("", "/dev/null"); paths != nil || err != nil {
+		t.Fatalf("MultipathPaths(/dev/null) = %v, %v; want nil, nil", paths, err)
+	}
+}

@@ -78,3 +78,11 @@ func ecxBuildAgent(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestECX4Multipath: acquire, defend and release given only a dm-multipath device (two iSCSI
+// sessions of each node to one LUN) work through every path (tests/e2e/ecx_4_multipath.sh).
+func TestECX4Multipath(t *testing.T) {
+	sc := scenario(t, 2, 1, 2, "ecx_4_multipath.sh")
+	sc.Timeout = 15 * time.Minute
+	ecxRun(t, sc)
+}
