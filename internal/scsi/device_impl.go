@@ -62,7 +62,7 @@ func (o DeviceOptions) withDefaults() DeviceOptions {
 		o.BackoffMax = DefaultBackoffMax
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = SleepContext
 	}
 	return o
 }

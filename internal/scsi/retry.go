@@ -110,8 +110,9 @@ func (b *retryBudget) nextBackoff() time.Duration {
 	return b.backoff
 }
 
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits for d or until ctx is done (then it returns ctx.Err()):
+// the default of DeviceOptions.Sleep, and of other sleep hooks in this module.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

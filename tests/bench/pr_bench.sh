@@ -34,25 +34,6 @@ devlist() {
 	echo "$out"
 }
 
-# reset: no registrations, no reservation on any LUN; no agent state files.
-reset_pr() {
-	local k l d
-	for k in 1 2; do
-		for ((l = 1; l <= FSG_LUNS; l++)); do
-			d=$(dev "$k" "$l")
-			sg_turs "$d" >/dev/null 2>&1 || true
-			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
-				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
-		done
-		# Empty, not recreated: the node's timer has it bind-mounted on its /run.
-		mkdir -p "/tmp/fsg-nodes/node$k"
-		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
-	done
-	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ -z "$(keys "$l" 2)" ] || fail "reset: LUN $l still has keys"
-	done
-}
-
 # start_timer K: node K's timer (tests/bench/timer) in node K's mount namespace, reached
 # through two FIFOs: TIN[K] (requests) and TOUT[K] (answers).
 declare -A TIN TOUT
@@ -106,7 +87,7 @@ step "Benchmark: LUN sets [$BENCH_LUNSETS], $BENCH_REPS repetitions ($BENCH_PY_R
 say "guest: $(nproc) vCPU, kernel $(uname -r); host load: see the host side"
 # Warm-up (not reported): the first calls of a fresh guest are slower (page cache over 9p,
 # TCG translation), and that would count against whichever agent runs first.
-reset_pr
+pr_reset_all
 start_timer 1
 start_timer 2
 saved=$ERRORS
@@ -122,7 +103,7 @@ for n in $BENCH_LUNSETS; do
 	[ "$n" -le "$FSG_LUNS" ] || fail "LUN set $n > $FSG_LUNS LUNs"
 	D1=$(devlist 1 "$n") D2=$(devlist 2 "$n")
 	maxreps=$BENCH_REPS
-	reset_pr
+	pr_reset_all
 	step "$n LUN(s): fence_scsi_go and fence_scsi alternate, $BENCH_REPS repetitions each"
 	for ((r = 1; r <= maxreps; r++)); do
 		for name in fence_scsi_go fence_scsi; do
@@ -139,7 +120,7 @@ for n in $BENCH_LUNSETS; do
 	done
 	if [ "$n" = 1 ]; then
 		step "floor: the PR commands of off only (read keys, register, preempt and abort, read keys, read reservation), 1 LUN; interleaved with fence_scsi_go off"
-		reset_pr
+		pr_reset_all
 		on_node 2 "$GO" -o on -n node2 -k "$(key 2)" -d "$D2" >/dev/null 2>&1 || fail "floor setup: node2 on"
 		for ((r = 1; r <= BENCH_FLOOR_REPS; r++)); do
 			on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"

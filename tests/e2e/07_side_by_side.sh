@@ -16,23 +16,6 @@ REF=/usr/sbin/fence_scsi
 [ "$(readlink -f "$AGENT")" != "$(readlink -f "$REF")" ] || say "NOTE: the agent under test is the reference itself"
 FSG_WITNESS=1
 
-reset_all() {
-	local k l d
-	for k in $(seq 1 "$FSG_NODES"); do
-		for ((l = 1; l <= FSG_LUNS; l++)); do
-			d=$(dev "$k" "$l")
-			sg_turs "$d" >/dev/null 2>&1 || true
-			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
-				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
-		done
-		mkdir -p "/tmp/fsg-nodes/node$k"
-		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
-	done
-	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ -z "$(keys "$l")$(holder "$l")" ] || fail "reset: LUN $l still has PR state"
-	done
-}
-
 # record FILE: the PR state of every LUN and every node's state files.
 record() {
 	local f=$1 l k h s
@@ -124,13 +107,13 @@ STUB
 }
 
 step "Reference: Debian's fence_scsi ($REF)"
-reset_all
+pr_reset_all
 UNDER_TEST=$AGENT
 AGENT=$REF
 sequence /tmp/sbs.ref
 
 step "Agent under test: ${UNDER_TEST##*/}"
-reset_all
+pr_reset_all
 AGENT=$UNDER_TEST
 sequence /tmp/sbs.test
 

@@ -7,47 +7,8 @@
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
 FSG_WITNESS=2
 
-# ---- ECX helpers (self-contained: the guest only receives the scenario file) ----
-P=3 M=1 T=2 W=9 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1
-BASE=256        # first 4 KiB block of the sequence area (lib.sh's probes use blocks k*8)
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
-fge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; } # float a >= b
-# bg_node K LOG cmd...: cmd as node K (private /run), in its own session and process group
-# (setsid without fork: $! is the pgid), output to LOG. Sets BG_PID.
-bg_node() {
-	local k=$1 log=$2
-	shift 2
-	mkdir -p "/tmp/fsg-nodes/node$k"
-	setsid unshare -m --propagation private -- /bin/sh -c 'mount --bind "$1" /run && shift && exec "$@"' \
-		fsg-node "/tmp/fsg-nodes/node$k" "$@" >"$log" 2>&1 &
-	BG_PID=$!
-}
-pgid_of() { awk '{print $5}' "/proc/$1/stat"; }
-pstate() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo gone; }
-# The writer: WHO DELAY DEV1 DEV2 ...; writes "WHO <seq>" into block BASE+seq of every device
-# (dd oflag=direct), one line per attempt: "<seq> <lun> <t_start> <t_end> ok|FAIL <error>".
-cat >/tmp/ecx-writer.sh <<'EOF'
-who=$1 delay=$2 base=$3 first=$4 last=$5
-shift 5
-seq=$first
-while [ "$seq" -le "$last" ]; do
-	l=0
-	for d in "$@"; do
-		l=$((l + 1))
-		t0=$(date +%s.%N)
-		if err=$(printf '%s %08d\n' "$who" "$seq" | dd of="$d" bs=4096 count=1 seek=$((base + seq)) \
-			conv=sync,notrunc oflag=direct status=none 2>&1); then
-			echo "$seq $l $t0 $(date +%s.%N) ok"
-		else
-			echo "$seq $l $t0 $(date +%s.%N) FAIL $(echo $err)"
-		fi
-	done
-	seq=$((seq + 1))
-	[ "$delay" = 0 ] || sleep "$delay"
-done
-EOF
-# ---------------------------------------------------------------------------------
+declare -F ecx_lib_loaded >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/ecx_lib.sh" ||
+	fail "ecx_lib.sh not found: run through ecx_test.go or with --agent <repo>/bin/fence_scsi_go"
 
 D1=$(devs 1) D2=$(devs 2)
 say "node 1 devices $D1; node 2 devices $D2; P=${P}s M=$M T=${T}s W=${W}s"

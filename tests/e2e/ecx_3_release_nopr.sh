@@ -10,12 +10,8 @@
 [ "$(cat /sys/kernel/config/target/core/rd_mcp_0/lun3/attrib/emulate_pr)" = 0 ] || fail "LUN 3 has PR emulation on (--nopr 3)"
 FSG_WITNESS=2
 
-# ---- ECX helpers (self-contained: the guest only receives the scenario file) ----
-P=3 M=1 T=2 W=9 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
-fge() { awk -v a="$1" -v b="$2" 'BEGIN {exit !(a >= b)}'; } # float a >= b
-# ---------------------------------------------------------------------------------
+declare -F ecx_lib_loaded >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/ecx_lib.sh" ||
+	fail "ecx_lib.sh not found: run through ecx_test.go or with --agent <repo>/bin/fence_scsi_go"
 gen() { _pr_in "$1" "${2:-2}" -k | sed -n 's/.*PR generation=\(0x[0-9a-fA-F]*\).*/\1/p'; }
 wear() { case "$(restype "$1")" in *"all registrants"*) pass "LUN $1 reserved WE-AR" ;; *) fail "LUN $1 reservation is '$(restype "$1")', want WE-AR" ;; esac; }
 

@@ -38,20 +38,20 @@ func ecxRun(t *testing.T, sc vm.Scenario) {
 // writes; node 1 resumes: its writes get RESERVATION CONFLICT, its defender exits 1 within
 // P+T+2 s, and every block written after the takeover is node 2's.
 func TestECX1InconvenientCase(t *testing.T) {
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: "tests/e2e/ecx_1_inconvenient_case.sh"})
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_1_inconvenient_case.sh", "ecx_lib.sh")})
 }
 
 // TestECX2LiveDefender: node 2's acquire against a live defender exits 3 after its wait window,
 // node 1 never loses write access, and its defender stops with exit 0 on SIGTERM.
 func TestECX2LiveDefender(t *testing.T) {
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: "tests/e2e/ecx_2_live_defender.sh"})
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_2_live_defender.sh", "ecx_lib.sh")})
 }
 
 // TestECX3ReleaseNoPR: release and a clean hand-over (no wait), a late release that must not
 // touch the new owner, a LUN without PR support (LUN 3, emulate_pr=0) failing acquire with exit 1
 // and no registration left behind, and unsafe timings refused before any PR command.
 func TestECX3ReleaseNoPR(t *testing.T) {
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{3}, Script: "tests/e2e/ecx_3_release_nopr.sh"})
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{3}, Script: libScript(t, "ecx_3_release_nopr.sh", "ecx_lib.sh")})
 }
 
 // ecxBuildAgent builds ./cmd/fence_scsi_go into a temporary directory inside the repository (the
@@ -82,7 +82,6 @@ func ecxBuildAgent(t *testing.T) string {
 // TestECX4Multipath: acquire, defend and release given only a dm-multipath device (two iSCSI
 // sessions of each node to one LUN) work through every path (tests/e2e/ecx_4_multipath.sh).
 func TestECX4Multipath(t *testing.T) {
-	sc := scenario(t, 2, 1, 2, "ecx_4_multipath.sh")
-	sc.Timeout = 15 * time.Minute
-	ecxRun(t, sc)
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Paths: 2, Agent: agentCopy(t),
+		Script: libScript(t, "ecx_4_multipath.sh", "parity_lib.sh")})
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,33 +72,7 @@ func preparePacemakerHost(t *testing.T) {
 	if src == "/usr/sbin/fence_scsi_go" {
 		return
 	}
-	if err := installFile(src, "/usr/sbin/fence_scsi_go"); err != nil {
+	if err := vm.InstallExecutable(src, "/usr/sbin/fence_scsi_go"); err != nil {
 		t.Fatalf("installing %s as /usr/sbin/fence_scsi_go (make build first): %v", src, err)
 	}
-}
-
-// installFile copies src to dst, mode 0755, through a temporary file and a rename.
-func installFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fsg-install-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
 }

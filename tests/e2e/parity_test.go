@@ -21,26 +21,32 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
-// parityScript writes parity_lib.sh followed by the scenario into a temporary file.
-func parityScript(t *testing.T, scenario string) string {
+// libScript writes the helper libraries (tests/e2e/LIB...) followed by the scenario into a
+// temporary file: the guest receives one script.
+func libScript(t *testing.T, scenario string, libs ...string) string {
 	t.Helper()
 	root, err := vm.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := os.ReadFile(filepath.Join(root, "tests", "e2e", "parity_lib.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := os.ReadFile(filepath.Join(root, "tests", "e2e", scenario))
-	if err != nil {
-		t.Fatal(err)
+	var all []byte
+	for _, f := range append(libs, scenario) {
+		b, err := os.ReadFile(filepath.Join(root, "tests", "e2e", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(append(all, b...), '\n')
 	}
 	p := filepath.Join(t.TempDir(), scenario)
-	if err := os.WriteFile(p, append(append(lib, '\n'), sc...), 0o644); err != nil {
+	if err := os.WriteFile(p, all, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// parityScript is the scenario with parity_lib.sh before it.
+func parityScript(t *testing.T, scenario string) string {
+	return libScript(t, scenario, "parity_lib.sh")
 }
 
 // agentCopy returns a private copy of the agent under test, removed when t ends.

@@ -23,7 +23,6 @@ package pacemaker
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +31,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
 const (
@@ -179,28 +180,7 @@ func installAgent(src, dst string) error {
 	if filepath.Base(dst) == refAgent {
 		return fmt.Errorf("refusing to write %s", dst)
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fsg-install-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return vm.InstallExecutable(src, dst)
 }
 
 func TestMain(m *testing.M) {

@@ -22,6 +22,8 @@
 #   node_logout K [P]    end node K's session through path P (target side, see README)
 #   node_login K P       log node K in through portal path P (P=9 is the spare re-login portal)
 #   pr_dir_remove        rm -rf LIO's /etc/target/pr (REGISTER then answers NOT READY)
+#   pr_reset_all         every node unregisters from every LUN (so no reservation is left) and
+#                        every node's /run is emptied
 #   step TEXT / say TEXT / pass TEXT / fail TEXT
 
 FSG_RUN=/tmp/fsg-run
@@ -294,4 +296,24 @@ pr_dir_restore() {
 
 lio_sessions() {
 	cat "$FSG_TPG/dynamic_sessions" 2>/dev/null || true
+}
+
+# pr_reset_all: no registration and no reservation on any LUN (every node's nexus unregisters:
+# the last registrant going away ends a registrants-only reservation), and every node's /run
+# (/tmp/fsg-nodes/nodeK) emptied, not recreated: a long-lived process may have it bind-mounted.
+pr_reset_all() {
+	local k l d
+	for ((k = 1; k <= FSG_NODES; k++)); do
+		for ((l = 1; l <= FSG_LUNS; l++)); do
+			d=$(dev "$k" "$l")
+			sg_turs "$d" >/dev/null 2>&1 || true
+			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
+				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
+		done
+		mkdir -p "/tmp/fsg-nodes/node$k"
+		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
+	done
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		[ -z "$(keys "$l")$(holder "$l")" ] || fail "reset: LUN $l still has PR state"
+	done
 }
