@@ -42,17 +42,22 @@ type poolKey struct {
 	readOnly bool
 }
 
-// pooled is a lent device: Close gives it back to the pool.
+// pooled is a lent device: Close gives it back to the pool, once (a second
+// Close must not lend the device to two users).
 type pooled struct {
 	scsi.Device
-	pool *devPool
-	key  poolKey
+	pool     *devPool
+	key      poolKey
+	returned bool
 }
 
 func (d *pooled) Close() error {
 	d.pool.mu.Lock()
 	defer d.pool.mu.Unlock()
-	d.pool.idle[d.key] = append(d.pool.idle[d.key], d.Device)
+	if !d.returned {
+		d.returned = true
+		d.pool.idle[d.key] = append(d.pool.idle[d.key], d.Device)
+	}
 	return nil
 }
 

@@ -156,3 +156,21 @@ func TestAgentMonitor(t *testing.T) {
 		t.Fatalf("monitor offline: rc=%d err=%q", rc, errs)
 	}
 }
+
+// TestPoolCloseTwice: closing a lent device twice returns it once, so two
+// later users never share it.
+func TestPoolCloseTwice(t *testing.T) {
+	p := &devPool{idle: map[poolKey][]scsi.Device{}}
+	lu := sim.NewLU()
+	opens := 0
+	open := func() (scsi.Device, error) { opens++; return lu.Device("n1"), nil }
+	k := poolKey{"/dev/sdb", false}
+	d, _ := p.take(k, open)
+	d.Close()
+	d.Close()
+	a, _ := p.take(k, open)
+	b, _ := p.take(k, open)
+	if opens != 2 || a.(*pooled).Device == b.(*pooled).Device {
+		t.Fatalf("opens %d; two users share one device: %v", opens, a.(*pooled).Device == b.(*pooled).Device)
+	}
+}
