@@ -3,6 +3,7 @@ package scsi
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 )
 
 // The Device methods: one CDB builder, one exec, one parser each.
@@ -130,6 +131,13 @@ func (d *device) ReadKeys(ctx context.Context) (*KeyList, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if kl.Partial {
+		// A list that did not fit is not the list: a key missing from it may
+		// still be registered. Every caller (fence, watchdog check,
+		// arbitration) decides on the whole list, so this is an error.
+		return nil, d.fail(op, &Error{Class: ErrMalformed,
+			Detail: fmt.Sprintf("the key list (%d bytes) does not fit in the largest allocation length %d; refusing to decide on part of it", 8+8*len(kl.Keys), MaxPRInAlloc)})
 	}
 	return kl, nil
 }

@@ -65,8 +65,10 @@ func (t ReservationType) String() string {
 type KeyList struct {
 	Generation uint32
 	Keys       []Key
-	// Partial is set when the device reported more keys than could be read
-	// even at the SPC maximum allocation length.
+	// Partial is set by the parser when the device reported more keys than
+	// the allocation held. Device.ReadKeys never returns a partial list: a
+	// list that does not fit even at the SPC maximum allocation length is an
+	// ErrMalformed error, so no caller decides on part of the keys.
 	Partial bool
 }
 
