@@ -38,7 +38,7 @@ type cluster struct {
 func newCluster(t *testing.T, luns ...string) *cluster {
 	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}, opens: map[string]int{}}
 	for _, l := range luns {
-		c.luns[l] = sim.NewLU()
+		c.luns[l] = sim.NewLU(sim.WithSerial("sim" + l))
 	}
 	return c
 }

@@ -32,7 +32,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	dir := t.TempDir()
-	r := &rig{t: t, luns: map[string]*sim.LU{"/dev/sdb": sim.NewLU(), "/dev/sdc": sim.NewLU()},
+	r := &rig{t: t, luns: map[string]*sim.LU{"/dev/sdb": sim.NewLU(sim.WithSerial("sdb")), "/dev/sdc": sim.NewLU(sim.WithSerial("sdc"))},
 		store: state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
 		conf:  filepath.Join(dir, "stonith")}
 	return r

@@ -2,7 +2,6 @@ package fence
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -32,22 +31,43 @@ func On(ctx context.Context, o Options, devices []string, key scsi.Key) error {
 		return err
 	}
 	results := make([]deviceResult, len(targets))
+	added := make([]bool, len(targets))
 	r.forEachTarget(targets, func(i int) {
 		results[i] = r.onDevice(ctx, targets[i], key)
+		if results[i].verified {
+			added[i], results[i].err = r.recordDevice(targets[i].path, results[i].err)
+		}
 	})
-	var verified []string
-	for i, res := range results {
-		if res.verified {
-			verified = append(verified, targets[i].path)
+	// The devices were appended as each was verified; put the new ones in
+	// configured order, as fence_scsi's sequential loop writes them.
+	var order []string
+	seen := map[string]bool{}
+	for i, t := range targets {
+		if added[i] && !seen[t.path] {
+			seen[t.path] = true
+			order = append(order, t.path)
 		}
 	}
-	if len(verified) > 0 {
-		if err := r.o.Store.AddDevices(verified...); err != nil {
-			r.debug("writing %s: %v\n", r.o.Store.DevFile, err)
-			return err
-		}
+	if err := r.o.Store.OrderTail(order); err != nil {
+		r.debug("writing %s: %v\n", r.o.Store.DevFile, err)
+		return err
 	}
 	return r.ctxErr(ctx, summarize(results))
+}
+
+// recordDevice adds a verified device to the dev file at once, so the
+// watchdog check watches it even if this process is killed before the other
+// devices are done. A failure to write the file outranks the device's own
+// error.
+func (r *runner) recordDevice(path string, devErr error) (added bool, err error) {
+	r.devMu.Lock()
+	defer r.devMu.Unlock()
+	added, werr := r.o.Store.AddDevice(path)
+	if werr != nil {
+		r.debug("writing %s: %v\n", r.o.Store.DevFile, werr)
+		return false, werr
+	}
+	return added, devErr
 }
 
 func (r *runner) onDevice(ctx context.Context, t *target, key scsi.Key) deviceResult {
@@ -80,75 +100,6 @@ func (r *runner) onDevice(ctx context.Context, t *target, key scsi.Key) deviceRe
 		}
 	}
 	return deviceResult{verified: true}
-}
-
-// Off fences the node whose key is victim (fence_scsi HEAD's get_status and
-// set_status for "off"): AlreadyOff without any PR OUT when the key is on no
-// device; otherwise, with the fencer's own key from the key file, it
-// registers that key on every device, sends PREEMPT AND ABORT (type 5, RK =
-// own key, SARK = victim) where the victim is listed, and verifies that the
-// victim's key is gone and a reservation exists.
-func Off(ctx context.Context, o Options, devices []string, victim scsi.Key) (OffResult, error) {
-	r := &runner{o: o.withDefaults()}
-	targets, err := r.prepare(ctx, devices, false, true)
-	if err != nil {
-		return PoweredOff, err
-	}
-	defer closeAll(targets)
-	on := false
-	for _, t := range targets {
-		on = on || t.keys.Contains(victim)
-	}
-	if !on {
-		return AlreadyOff, nil
-	}
-	host, err := r.o.Store.ReadKey()
-	if err != nil {
-		r.debug("reading %s: %v\n", r.o.Store.KeyFile, err)
-		return PoweredOff, err
-	}
-	if host == victim {
-		return PoweredOff, ErrSelfFence
-	}
-	results := make([]deviceResult, len(targets))
-	r.forEachTarget(targets, func(i int) {
-		results[i] = r.offDevice(ctx, targets[i], host, victim)
-	})
-	return PoweredOff, r.ctxErr(ctx, summarize(results))
-}
-
-func (r *runner) offDevice(ctx context.Context, t *target, host, victim scsi.Key) deviceResult {
-	if err := r.register(ctx, t, host); err != nil {
-		return deviceResult{err: err}
-	}
-	kl, err := r.readKeys(ctx, t.dev)
-	if err != nil {
-		return deviceResult{err: err}
-	}
-	if kl.Contains(victim) {
-		err := t.dev.PreemptAndAbort(ctx, host, victim, typeWERO)
-		args := fmt.Sprintf("type 5, key %s, victim %s", keys.Format(host), keys.Format(victim))
-		if err := r.prOut("preempt-and-abort", t.dev, args, err); err != nil {
-			return deviceResult{err: err}
-		}
-	}
-	// Verification (fence_scsi's second pass).
-	if kl, err = r.readKeys(ctx, t.dev); err != nil {
-		return deviceResult{err: err}
-	}
-	if kl.Contains(victim) {
-		r.debug("Failed to remove key %s from device %s\n", keys.Format(victim), t.path)
-		return deviceResult{failed: true}
-	}
-	res, err := r.readReservation(ctx, t.dev)
-	if err != nil {
-		return deviceResult{err: err}
-	}
-	if !res.Present {
-		r.debug("No reservation exists on device %s\n", t.path)
-		return deviceResult{failed: true}
-	}
-	return deviceResult{}
 }
 
 // Status reports whether key is registered on at least one device

@@ -27,6 +27,23 @@ type target struct {
 	// paths are the multipath path devices registrations go through; nil
 	// means register through the configured path itself.
 	paths []nexus
+	// lu names the logical unit (scsi.LUIdentity), the same on every path
+	// and every node; "" when the device did not tell (then its resolved
+	// path stands for it). Set for on and off only.
+	lu string
+}
+
+// luKey is the name that groups the targets of one logical unit: its
+// identity, else its resolved path.
+func (r *runner) luKey(t *target) string {
+	if t.lu != "" {
+		return t.lu
+	}
+	real, err := r.o.Realpath(t.path)
+	if err != nil {
+		real = t.path
+	}
+	return "path:" + real
 }
 
 func (t *target) close() {
@@ -53,22 +70,20 @@ func forEach(n, par int, fn func(i int)) {
 	wg.Wait()
 }
 
-// forEachTarget runs fn(i) for every target on the worker pool. Targets
-// that resolve to the same device node are done one after the other in
-// configured order, so two names of one device see the same sequence as in
-// fence_scsi's sequential loop.
-func (r *runner) forEachTarget(targets []*target, fn func(i int)) {
+// groupTargets returns the targets by logical unit: indexes into targets,
+// each group in configured order, groups in the order of their first
+// target. Two names of one logical unit (a dm device and one of its paths,
+// two paths, a by-id link and its node) form one group, so they are never
+// worked on from two goroutines through the same I_T nexus.
+func (r *runner) groupTargets(targets []*target) [][]int {
 	var groups [][]int
 	seen := map[string]int{}
 	for i, t := range targets {
-		real, err := r.o.Realpath(t.path)
-		if err != nil {
-			real = t.path
-		}
-		g, ok := seen[real]
+		k := r.luKey(t)
+		g, ok := seen[k]
 		if !ok {
 			g = len(groups)
-			seen[real] = g
+			seen[k] = g
 			groups = append(groups, nil)
 		}
 		groups[g] = append(groups[g], i)
@@ -76,6 +91,15 @@ func (r *runner) forEachTarget(targets []*target, fn func(i int)) {
 			t.keysCurrent = false
 		}
 	}
+	return groups
+}
+
+// forEachTarget runs fn(i) for every target on the worker pool. Targets of
+// the same logical unit are done one after the other in configured order,
+// so two names of one device see the same sequence as in fence_scsi's
+// sequential loop.
+func (r *runner) forEachTarget(targets []*target, fn func(i int)) {
+	groups := r.groupTargets(targets)
 	forEach(len(groups), r.o.Parallelism, func(g int) {
 		for _, i := range groups[g] {
 			fn(i)
@@ -135,6 +159,7 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout b
 	if !fanout {
 		return t, nil
 	}
+	t.lu = r.identity(ctx, t.dev)
 	paths, err := r.o.multipathPaths(path)
 	if err != nil {
 		t.close()
@@ -195,4 +220,17 @@ func (r *runner) readReservation(ctx context.Context, dev scsi.Device) (*scsi.Re
 		r.debug("no reservation on %s\n", dev.Name())
 	}
 	return res, nil
+}
+
+// identity is scsi.LUIdentity, or "" (logged) when the device does not
+// tell: the name only orders and groups devices, so a device without one is
+// still fenced, in configured order after the named ones.
+func (r *runner) identity(ctx context.Context, dev scsi.Device) string {
+	id, err := scsi.LUIdentity(ctx, dev)
+	if err != nil {
+		r.debug("no logical unit identity for %s: %v\n", dev.Name(), err)
+		return ""
+	}
+	r.debug("%s is logical unit %s\n", dev.Name(), id)
+	return id
 }

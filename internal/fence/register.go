@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -15,7 +16,10 @@ const typeWERO = scsi.TypeWriteExclusiveRegistrantsOnly
 // ErrNoDevices is fence_scsi's error for an empty device list.
 var ErrNoDevices = errors.New("Failed: No devices found")
 
-type runner struct{ o Options }
+type runner struct {
+	o     Options
+	devMu sync.Mutex // serialises the dev file writes of concurrent devices
+}
 
 func (r *runner) debug(format string, args ...any) { r.o.Logf("DEBUG", format, args...) }
 

@@ -40,7 +40,7 @@ type san struct {
 func newSAN(paths ...string) *san {
 	s := &san{lus: map[string]*sim.LU{}, alias: map[string]string{}, regular: map[string]bool{}}
 	for _, p := range paths {
-		s.lus[p] = sim.NewLU()
+		s.lus[p] = sim.NewLU(sim.WithSerial("sim" + p))
 	}
 	return s
 }
@@ -66,7 +66,11 @@ func (s *san) nexusName(node, path string) string {
 // options returns the Options of an agent running on node, with its own
 // state directory.
 func (s *san) options(t *testing.T, node string) Options {
-	dir := t.TempDir()
+	return s.optionsIn(t, node, t.TempDir())
+}
+
+// optionsIn is options with the state files in dir.
+func (s *san) optionsIn(t *testing.T, node, dir string) Options {
 	return Options{
 		Open: func(path string, readOnly bool) (scsi.Device, error) {
 			lu, ok := s.lus[path]

@@ -60,8 +60,10 @@ type Backend interface {
 	// Off removes victimKey from every device (the set step of "off"),
 	// preempting with the local key read from the key file; it returns
 	// UsageErrorf("Failed: keys cannot be same. You can not fence
-	// yourself.") when the two are equal. Off is only called when
-	// Status found victimKey on some device ("Already OFF" otherwise).
+	// yourself.") when the two are equal. When Status found victimKey on
+	// no device, Off is still called, and must return nil only if the
+	// victim cannot write any device (every one reserved); the front end
+	// then prints "Success: Already OFF".
 	Off(ctx context.Context, o *Options, devices []string, victimKey string) error
 	// Monitor checks the agent can work on this node (compat §6.4): the
 	// key and dev files are readable. A missing file is a one-line

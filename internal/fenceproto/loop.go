@@ -48,6 +48,12 @@ func (r *run) fenceAction(ctx context.Context, o *Options, devs []string) (int, 
 		return exitOff, nil
 	case "off":
 		if !on {
+			// The key is gone, but that alone does not stop the node from
+			// writing: Off then checks (and if it can, completes) the
+			// reservations, and fails where the disks are open to anyone.
+			if err := r.b.Off(ctx, o, devs, o.Key); err != nil {
+				return 0, err
+			}
 			io.WriteString(r.out, "Success: Already OFF\n")
 			return exitOK, nil
 		}

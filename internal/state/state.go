@@ -144,3 +144,57 @@ func (s Store) AddDevices(devs ...string) error {
 func isSpace(r rune) bool {
 	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
 }
+
+// AddDevice appends dev to the dev file if it is missing, at once: the
+// agent calls it as soon as a device's registration is verified, so an
+// agent killed during `on` never leaves a registered device that the
+// watchdog check does not watch (fence_scsi's set_status writes each device
+// right after verifying it). added reports whether dev was new.
+func (s Store) AddDevice(dev string) (added bool, err error) {
+	before, _ := s.ReadDevices()
+	for _, d := range before {
+		if d == dev {
+			return false, nil
+		}
+	}
+	if err := s.AddDevices(dev); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// OrderTail moves the lines listed in order (devices this run appended,
+// possibly in the order concurrent workers finished) to the end of the dev
+// file in the order given, leaving every other line in place, so the file
+// reads as fence_scsi's sequential loop would have written it.
+func (s Store) OrderTail(order []string) error {
+	if len(order) < 2 {
+		return nil
+	}
+	unlock, err := lockFile(s.DevFile + ".lock")
+	if err != nil {
+		return &FileError{Path: s.DevFile, Err: err}
+	}
+	defer unlock()
+	old, err := os.ReadFile(s.DevFile)
+	if err != nil {
+		return &FileError{Path: s.DevFile, Err: err}
+	}
+	moved := map[string]bool{}
+	for _, d := range order {
+		moved[d] = true
+	}
+	var buf []byte
+	for _, d := range deviceLines(old) {
+		if !moved[d] {
+			buf = append(buf, d+"\n"...)
+		}
+	}
+	for _, d := range order {
+		buf = append(buf, d+"\n"...)
+	}
+	if bytes.Equal(buf, old) {
+		return nil
+	}
+	return writeAtomic(s.DevFile, buf)
+}

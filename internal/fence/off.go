@@ -1,0 +1,299 @@
+package fence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// LostError is Off's answer when this node's own key is not registered on a
+// logical unit: another node has fenced this one (or it was never unfenced
+// there). The node has lost any fencing race; it stops at once and never
+// registers its key again during the race, so the other side's fence holds.
+type LostError struct {
+	Device string
+	Key    scsi.Key
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("Failed: key %s of this node is not registered on device %q: this node has been fenced (or was never unfenced there), so it fences no other node",
+		keys.Format(e.Key), e.Device)
+}
+
+// NexusError is Off's answer when this node's key is registered on the
+// logical unit, but not through the I_T nexus the agent uses (the session was
+// re-established, e.g. an iSCSI re-login with a new ISID): the node cannot
+// preempt or reserve through it. fence_scsi HEAD registers the key again
+// here; during a fencing race that registration can bring back a node that
+// the other side has just fenced, so Off refuses instead, and `on` (which
+// registers through the current nexus and purges the stale one) fixes it.
+type NexusError struct {
+	Device string
+	Key    scsi.Key
+}
+
+func (e *NexusError) Error() string {
+	return fmt.Sprintf("Failed: key %s of this node is registered on device %q only through another I_T nexus (session re-established?); run '-o on' on this node to register it again, then fence",
+		keys.Format(e.Key), e.Device)
+}
+
+// UnreservedError is Off's answer for a logical unit without a reservation
+// that this node cannot reserve because its key is not registered there:
+// every initiator may write it, so no node can be reported off.
+type UnreservedError struct {
+	Device string
+	Key    scsi.Key
+	NoKey  bool // this node has no key file (never unfenced)
+}
+
+func (e *UnreservedError) Error() string {
+	if e.NoKey {
+		return fmt.Sprintf("Failed: device %q has no reservation and this node has no key (never unfenced): every initiator can write it, so no node can be reported off", e.Device)
+	}
+	return fmt.Sprintf("Failed: device %q has no reservation and key %s of this node is not registered on it: every initiator can write it, so no node can be reported off",
+		e.Device, keys.Format(e.Key))
+}
+
+// unit is one logical unit of the device set: the configured devices that
+// name it, in configured order. PR commands go through the first one.
+type unit struct {
+	targets []*target
+	lu      string
+}
+
+func (u *unit) t() *target { return u.targets[0] }
+
+// units groups targets by logical unit in race order: the logical units
+// with an identity sorted by it (every node computes the same order from
+// the storage itself, whatever its local device names), then the others in
+// configured order.
+func (r *runner) units(targets []*target) []*unit {
+	var us []*unit
+	for _, g := range r.groupTargets(targets) {
+		u := &unit{lu: targets[g[0]].lu}
+		for _, i := range g {
+			u.targets = append(u.targets, targets[i])
+		}
+		us = append(us, u)
+	}
+	sort.SliceStable(us, func(i, j int) bool {
+		a, b := us[i].lu, us[j].lu
+		if a == "" || b == "" {
+			return a != "" && b == ""
+		}
+		return a < b
+	})
+	return us
+}
+
+// Off fences the node whose key is victim. It is the fencing race of
+// docs/fencing-race.md: the logical units are decided in one order that
+// every node derives from the storage, the first one alone; on each, a node
+// that finds its own key gone has lost and stops without sending anything
+// more; otherwise it sends PREEMPT AND ABORT (type 5, RK = own key, SARK =
+// victim) and verifies that its key is there, the victim's is gone and a
+// reservation exists (reserving a logical unit that has none). Only a
+// winner of the first logical unit goes on to the others, concurrently.
+//
+// Off never registers the node's own key (fence_scsi HEAD does, which lets
+// a node that has just been fenced come back and fence the winner).
+//
+// When the victim's key is on no device, Off sends no PREEMPT: it reports
+// AlreadyOff once every logical unit has a reservation, reserving with the
+// node's own key any that has registrations but none (an unfence killed
+// between REGISTER and RESERVE), and fails where it cannot.
+func Off(ctx context.Context, o Options, devices []string, victim scsi.Key) (OffResult, error) {
+	r := &runner{o: o.withDefaults()}
+	targets, err := r.prepare(ctx, devices, false, true)
+	if err != nil {
+		return PoweredOff, err
+	}
+	defer closeAll(targets)
+	us := r.units(targets)
+	present := false
+	for _, t := range targets {
+		present = present || t.keys.Contains(victim)
+	}
+	if !present {
+		return AlreadyOff, r.ctxErr(ctx, r.alreadyOff(ctx, us, victim))
+	}
+	host, err := r.o.Store.ReadKey()
+	if err != nil {
+		r.debug("reading %s: %v\n", r.o.Store.KeyFile, err)
+		return PoweredOff, err
+	}
+	if host == victim {
+		return PoweredOff, ErrSelfFence
+	}
+	return PoweredOff, r.ctxErr(ctx, r.race(ctx, us, host, victim))
+}
+
+// race decides us[0] alone, then the others concurrently; a lost unit
+// cancels the units not yet started. Errors are reported in race order.
+func (r *runner) race(ctx context.Context, us []*unit, host, victim scsi.Key) error {
+	first := r.offUnit(ctx, us[0], host, victim)
+	if first.err != nil || first.failed {
+		// Only a winner of the first logical unit goes on: a node that did
+		// not remove the victim there has not won it.
+		return summarize([]deviceResult{first})
+	}
+	results := make([]deviceResult, len(us))
+	results[0] = first
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	forEach(len(us)-1, r.o.Parallelism, func(i int) {
+		if rctx.Err() != nil {
+			results[i+1] = deviceResult{err: errRaceStopped}
+			return
+		}
+		results[i+1] = r.offUnit(rctx, us[i+1], host, victim)
+		var lost *LostError
+		if errors.As(results[i+1].err, &lost) {
+			cancel()
+		}
+	})
+	return summarizeRace(results)
+}
+
+// errRaceStopped marks a unit not worked on because the race was lost on another.
+var errRaceStopped = errors.New("not worked on: the race was lost on another device")
+
+// summarizeRace prefers a LostError (the cause) to the units it stopped.
+func summarizeRace(results []deviceResult) error {
+	for _, res := range results {
+		var lost *LostError
+		if errors.As(res.err, &lost) {
+			return res.err
+		}
+	}
+	return summarize(results)
+}
+
+// offUnit runs the race step on one logical unit.
+func (r *runner) offUnit(ctx context.Context, u *unit, host, victim scsi.Key) deviceResult {
+	t := u.t()
+	kl := t.keys
+	if !t.keysCurrent {
+		var err error
+		if kl, err = r.readKeys(ctx, t.dev); err != nil {
+			return deviceResult{err: err}
+		}
+	}
+	if !kl.Contains(host) {
+		return deviceResult{err: &LostError{Device: t.path, Key: host}}
+	}
+	if kl.Contains(victim) {
+		if err := r.preemptVictim(ctx, t, host, victim); err != nil {
+			return deviceResult{err: err}
+		}
+	}
+	return r.verifyOff(ctx, t, host, victim)
+}
+
+// preemptVictim sends PREEMPT AND ABORT. A RESERVATION CONFLICT means this
+// I_T nexus is not registered: the node has lost if its key is gone from the
+// logical unit, and is told to unfence again if the key is still there
+// through another nexus (NexusError). It never registers its key here.
+func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim scsi.Key) error {
+	args := fmt.Sprintf("type 5, key %s, victim %s", keys.Format(host), keys.Format(victim))
+	err := t.dev.PreemptAndAbort(ctx, host, victim, typeWERO)
+	if !errors.Is(err, scsi.ErrReservationConflict) {
+		return r.prOut("preempt-and-abort", t.dev, args, err)
+	}
+	r.debug("preempt-and-abort on %s (%s): reservation conflict: this I_T nexus is not registered\n", t.path, args)
+	return r.unregisteredNexus(ctx, t, host)
+}
+
+// unregisteredNexus tells why this I_T nexus is not registered: LostError
+// when the key is gone from the logical unit, else NexusError.
+func (r *runner) unregisteredNexus(ctx context.Context, t *target, host scsi.Key) error {
+	kl, err := r.readKeys(ctx, t.dev)
+	if err != nil {
+		return err
+	}
+	if !kl.Contains(host) {
+		return &LostError{Device: t.path, Key: host}
+	}
+	return &NexusError{Device: t.path, Key: host}
+}
+
+// verifyOff is the read-back: host registered, victim gone, a reservation
+// (created with host's key if the logical unit has none).
+func (r *runner) verifyOff(ctx context.Context, t *target, host, victim scsi.Key) deviceResult {
+	kl, err := r.readKeys(ctx, t.dev)
+	if err != nil {
+		return deviceResult{err: err}
+	}
+	if !kl.Contains(host) {
+		return deviceResult{err: &LostError{Device: t.path, Key: host}}
+	}
+	if kl.Contains(victim) {
+		r.debug("Failed to remove key %s from device %s\n", keys.Format(victim), t.path)
+		return deviceResult{failed: true}
+	}
+	return r.ensureReservation(ctx, t, host)
+}
+
+// ensureReservation reserves (type 5, host's key) a logical unit that has
+// registrations but no reservation, and verifies a reservation exists.
+func (r *runner) ensureReservation(ctx context.Context, t *target, host scsi.Key) deviceResult {
+	res, err := r.readReservation(ctx, t.dev)
+	if err != nil {
+		return deviceResult{err: err}
+	}
+	if res.Present {
+		return deviceResult{}
+	}
+	r.debug("no reservation on %s: reserving with key %s\n", t.path, keys.Format(host))
+	err = t.dev.Reserve(ctx, host, typeWERO)
+	if errors.Is(err, scsi.ErrReservationConflict) {
+		return deviceResult{err: r.unregisteredNexus(ctx, t, host)}
+	}
+	if err := r.prOut("reserve", t.dev, "type 5, key "+keys.Format(host), err); err != nil {
+		return deviceResult{err: err}
+	}
+	if res, err = r.readReservation(ctx, t.dev); err != nil {
+		return deviceResult{err: err}
+	}
+	if !res.Present {
+		r.debug("No reservation exists on device %s\n", t.path)
+		return deviceResult{failed: true}
+	}
+	return deviceResult{}
+}
+
+// alreadyOff checks that the victim, whose key is on no device, cannot
+// write: every logical unit must have a reservation. One without is
+// reserved with this node's key when that key is registered there;
+// otherwise Off fails (UnreservedError).
+func (r *runner) alreadyOff(ctx context.Context, us []*unit, victim scsi.Key) error {
+	results := make([]deviceResult, len(us))
+	var hostOnce sync.Once
+	var host scsi.Key
+	var hostErr error
+	forEach(len(us), r.o.Parallelism, func(i int) {
+		t := us[i].t()
+		res, err := r.readReservation(ctx, t.dev)
+		if err != nil || res.Present {
+			results[i] = deviceResult{err: err}
+			return
+		}
+		hostOnce.Do(func() { host, hostErr = r.o.Store.ReadKey() })
+		if hostErr != nil {
+			r.debug("reading %s: %v\n", r.o.Store.KeyFile, hostErr)
+			results[i] = deviceResult{err: &UnreservedError{Device: t.path, NoKey: true}}
+			return
+		}
+		if !t.keys.Contains(host) || host == victim {
+			results[i] = deviceResult{err: &UnreservedError{Device: t.path, Key: host}}
+			return
+		}
+		results[i] = r.ensureReservation(ctx, t, host)
+	})
+	return summarize(results)
+}
