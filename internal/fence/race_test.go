@@ -203,6 +203,9 @@ func TestShootoutExhaustive(t *testing.T) {
 	if testing.Short() {
 		cases = cases[:2]
 	}
+	if os.Getenv("FSG_SOAK") == "1" { // make soak: 4 LUs exhaustively too
+		cases[3].bound = -1
+	}
 	total := 0
 	for _, c := range cases {
 		for _, v := range []struct {

@@ -1,0 +1,93 @@
+# kill -9 of the agent at random instants during `on` and `off` across every LUN (KILL_ITER
+# iterations each, set by the Go test; the instants are spread over the length of an unkilled
+# run). After a killed `off`, every LUN still has a reservation; after a killed `on`, every
+# device in the node's dev file is registered. Re-running the same action then gives exactly the
+# expected state, and an `off` that exits 0 leaves node 2 unable to write any LUN.
+[ "$FSG_NODES" = 2 ] || fail "needs --nodes 2"
+KILL_ITER=${KILL_ITER:-10}
+
+# ms_now: milliseconds since the epoch.
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+
+# run_killed MS K ARGS...: node K's agent with ARGS, SIGKILLed after MS milliseconds.
+run_killed() {
+	local ms=$1 k=$2
+	shift 2
+	on_node "$k" "$AGENT" "$@" >/dev/null 2>&1 &
+	local pid=$!
+	sleep "$(printf '0.%03d' "$ms")"
+	# on_node's unshare execs the shell, which execs the agent: the pid is the agent's.
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+unfenced_both() {
+	pr_reset_all
+	on_node 1 "$AGENT" -o on -n node1 -k "$(key 1)" -d "$(devs 1)" >/dev/null || fail "unfence node 1"
+	on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
+}
+
+# timed K ARGS: duration in ms of an unkilled run (bounded to 999 for the sleep format).
+timed() {
+	local k=$1 t0
+	shift
+	t0=$(ms_now)
+	on_node "$k" "$AGENT" "$@" >/dev/null 2>&1 || true
+	echo $(( $(ms_now) - t0 > 999 ? 999 : $(ms_now) - t0 ))
+}
+
+step "kill -9 during off (node 1 fences node 2), $KILL_ITER instants"
+unfenced_both
+off_ms=$(timed 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)")
+say "an unkilled off takes ${off_ms} ms here"
+for ((i = 1; i <= KILL_ITER; i++)); do
+	unfenced_both
+	ms=$((RANDOM % (off_ms + 1)))
+	run_killed "$ms" 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
+	state=""
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		[ -n "$(holder "$l")" ] || fail "kill at ${ms} ms: LUN $l has no reservation"
+		state="$state [$(keys "$l" | tr '\n' ' ')]"
+	done
+	agent 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)" >/dev/null
+	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run exited $AGENT_RC"
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		[ "$(keys "$l" | sort -u)" = "$(_hexkey 1)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $(keys "$l" | tr '\n' ' ')"
+		[ -n "$(holder "$l")" ] || fail "kill at ${ms} ms: LUN $l unreserved after re-run"
+		_write 2 "$l" && fail "kill at ${ms} ms: node 2 still writes LUN $l after off exited 0"
+	done
+	say "off killed at ${ms} ms: keys then$state; re-run exit 0, node 2 locked out of every LUN"
+done
+pass "$KILL_ITER killed off runs: every LUN reserved throughout, re-run completes the fence"
+
+step "kill -9 during on (node 1 unfences), $KILL_ITER instants"
+pr_reset_all
+on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
+on_ms=$(timed 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)")
+say "an unkilled on takes ${on_ms} ms here"
+for ((i = 1; i <= KILL_ITER; i++)); do
+	pr_reset_all
+	on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
+	ms=$((RANDOM % (on_ms + 1)))
+	run_killed "$ms" 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
+	listed=$(cat /tmp/fsg-nodes/node1/cluster.dev 2>/dev/null || true)
+	for d in $listed; do
+		l=""
+		for ((x = 1; x <= FSG_LUNS; x++)); do [ "$(dev 1 "$x")" = "$d" ] && l=$x; done
+		[ -n "$l" ] || fail "kill at ${ms} ms: unknown device $d in the dev file"
+		keys "$l" | grep -qx "$(_hexkey 1)" || fail "kill at ${ms} ms: $d listed in the dev file but node 1 is not registered"
+	done
+	n_listed=$(echo $listed | wc -w)
+	agent 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)" >/dev/null
+	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run of on exited $AGENT_RC"
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		[ "$(keys "$l" | sort | tr '\n' ' ')" = "$(_hexkey 2) $(_hexkey 1) " ] ||
+			[ "$(keys "$l" | sort | tr '\n' ' ')" = "$(_hexkey 1) $(_hexkey 2) " ] ||
+			fail "kill at ${ms} ms: LUN $l keys after re-run: $(keys "$l" | tr '\n' ' ')"
+		[ -n "$(holder "$l")" ] || fail "kill at ${ms} ms: LUN $l unreserved after on"
+	done
+	[ "$(tr '\n' ',' </tmp/fsg-nodes/node1/cluster.dev)" = "$(devs 1)," ] ||
+		fail "kill at ${ms} ms: dev file after re-run: $(tr '\n' ' ' </tmp/fsg-nodes/node1/cluster.dev)"
+	say "on killed at ${ms} ms: $n_listed device(s) already listed, all registered; re-run complete"
+done
+pass "$KILL_ITER killed on runs: the dev file lists only registered devices; re-run completes"
