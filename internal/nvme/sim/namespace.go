@@ -31,6 +31,9 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/nvme"
 )
 
+// Controller implements nvme.Transport.
+var _ nvme.Transport = (*Controller)(nil)
+
 // BlockSize is the logical block size of the simulated namespace.
 const BlockSize = 512
 
