@@ -317,3 +317,40 @@ func TestLinuxTargetQuirks(t *testing.T) {
 		t.Errorf("non-holder preempt of the holder: %+v", r)
 	}
 }
+
+// TestConcurrentPreempt: two hosts preempt each other at the same time,
+// many times over; each command is atomic, so exactly one host survives,
+// holds the reservation and is the only one that can write.
+func TestConcurrentPreempt(t *testing.T) {
+	for round := range 50 {
+		ns := NewNamespace()
+		a, ca := dev(ns, hostA)
+		b, cb := dev(ns, hostB)
+		must(t, a.Register(bg, keyA, nvme.RegisterOptions{}))
+		must(t, b.Register(bg, keyB, nvme.RegisterOptions{}))
+		must(t, a.Acquire(bg, keyA, nvme.WERO))
+		errs := make(chan error, 2)
+		go func() { errs <- a.Preempt(bg, keyA, keyB, nvme.WERO) }()
+		go func() { errs <- b.Preempt(bg, keyB, keyA, nvme.WERO) }()
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) {
+			t.Fatalf("round %d: both or neither preempt won: %v, %v", round, e1, e2)
+		}
+		for _, e := range []error{e1, e2} {
+			if e != nil && !errors.Is(e, nvme.ErrReservationConflict) {
+				t.Fatalf("round %d: loser got %v", round, e)
+			}
+		}
+		r := report(t, a)
+		if len(r.Registrants) != 1 || !r.Registrants[0].Holder {
+			t.Fatalf("round %d: %+v", round, r)
+		}
+		winner, loser := ca, cb
+		if r.Registrants[0].HostID == hostB {
+			winner, loser = cb, ca
+		}
+		if !winner.WriteBlock(0, nil).OK() || loser.WriteBlock(0, nil).OK() {
+			t.Fatalf("round %d: write access does not follow the report", round)
+		}
+	}
+}
