@@ -32,11 +32,6 @@ const (
 	IdentifyLen       = 4096
 	ReportHeaderLen   = 64 // Reservation Status extended data structure header
 	RegistrantExtLen  = 64 // Registered Controller extended data structure
-	ReportHeaderLen0  = 24 // header with EDS=0
-	RegistrantLen0    = 24 // Registered Controller data structure (EDS=0)
-	registerDataLen   = 16
-	acquireDataLen    = 16
-	releaseDataLen    = 8
 	DefaultReportLen  = 4096
 	MaxReportLen      = ReportHeaderLen + 4095*RegistrantExtLen // 256 KiB
 	hostIDExtendedLen = 16
