@@ -1,0 +1,124 @@
+package nvme
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error classes callers act on, mirroring internal/scsi's. A *Error matches
+// (errors.Is) every class it belongs to.
+var (
+	ErrReservationConflict = errors.New("reservation conflict")
+	// ErrNotSupported: the controller or namespace has no reservations
+	// (invalid opcode, ONCS bit 5 clear), or the path is not an NVMe namespace.
+	ErrNotSupported = errors.New("reservations not supported")
+	// ErrInvalidField is Invalid Field in Command: SCSI's ILLEGAL REQUEST.
+	ErrInvalidField = errors.New("invalid field in command")
+	// ErrHostID: the controller has no usable Host Identifier for reservations.
+	ErrHostID   = errors.New("host identifier missing or inconsistent")
+	ErrNotReady = errors.New("not ready")
+	ErrBusy     = errors.New("busy") // Command Interrupted
+	// ErrPreempted: a command of this host was aborted because another host
+	// preempted its registration (SCSI's UA 2A/05): this host was fenced.
+	ErrPreempted = errors.New("registration preempted")
+	ErrTransport = errors.New("transport failure")
+	ErrTimeout   = errors.New("timeout")
+	ErrAborted   = errors.New("command aborted")
+	ErrMalformed = errors.New("malformed response")
+	// ErrDevice is any other failure the controller reported.
+	ErrDevice = errors.New("device error")
+	// ErrOutcomeUnknown marks a reservation command that may or may not
+	// have executed (timeout, cancellation, transport failure): re-read the
+	// state with Report, never re-send blindly.
+	ErrOutcomeUnknown = errors.New("outcome unknown")
+)
+
+// Error is a failed NVMe command on one namespace.
+type Error struct {
+	Op     string // operation, e.g. "preempt-and-abort"
+	Device string // path as configured
+
+	// Status is the completion status; meaningful when Completed.
+	Status    Status
+	Completed bool
+	Errno     error // ioctl/open failure, if any
+
+	// Class is the primary class sentinel (one of the Err* values above).
+	Class error
+	// OutcomeUnknown is set when a reservation command may have executed.
+	OutcomeUnknown bool
+	// Detail is a short human-readable cause.
+	Detail string
+}
+
+func (e *Error) Error() string {
+	msg := e.Detail
+	if msg == "" && e.Class != nil {
+		msg = e.Class.Error()
+	}
+	if e.Completed && e.Class != ErrReservationConflict {
+		msg = fmt.Sprintf("%s: %s", msg, e.Status)
+	}
+	if e.Errno != nil && e.Detail == "" {
+		msg = fmt.Sprintf("%s: %v", msg, e.Errno)
+	}
+	if e.OutcomeUnknown {
+		msg += " (outcome unknown: re-read the state)"
+	}
+	if e.Device == "" {
+		return fmt.Sprintf("%s: %s", e.Op, msg)
+	}
+	return fmt.Sprintf("%s %s: %s", e.Op, e.Device, msg)
+}
+
+// Unwrap exposes the errno (if any) to errors.Is/As.
+func (e *Error) Unwrap() error { return e.Errno }
+
+// Is matches the class sentinels this error belongs to.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case e.Class:
+		return true
+	case ErrOutcomeUnknown:
+		return e.OutcomeUnknown
+	case ErrAborted:
+		return e.Class == ErrPreempted
+	}
+	return false
+}
+
+// ClassifyStatus maps a completion status to its class; nil means success.
+func ClassifyStatus(s Status) error {
+	switch s.Code() {
+	case StatusSuccess:
+		return nil
+	case StatusReservationConflict:
+		return ErrReservationConflict
+	case StatusInvalidOpcode:
+		return ErrNotSupported
+	case StatusInvalidField:
+		return ErrInvalidField
+	case StatusHostIDInconsistent:
+		return ErrHostID
+	case StatusNamespaceNotReady, StatusAdminMediaNotReady, StatusFormatInProgress, StatusANATransition:
+		return ErrNotReady
+	case StatusCommandInterrupted:
+		return ErrBusy
+	case StatusAbortedPreemptAbort:
+		return ErrPreempted
+	case StatusAbortRequested, StatusAbortedSQDeletion, StatusHostAbortedCommand:
+		return ErrAborted
+	case StatusDataTransferError, StatusTransientTransport, StatusInternalPathError,
+		StatusANAPersistentLoss, StatusANAInaccessible, StatusControllerPathError, StatusHostPathError:
+		return ErrTransport
+	}
+	return ErrDevice
+}
+
+// statusDetail adds a hint where the bare status name misleads.
+func statusDetail(s Status) string {
+	if s.Code() == StatusCommandSequenceError {
+		return "command sequence error (a controller without a Host Identifier refuses reservation commands this way)"
+	}
+	return ""
+}
