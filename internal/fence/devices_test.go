@@ -277,41 +277,53 @@ func (d slowDevice) RegisterAndIgnore(ctx context.Context, k scsi.Key, o scsi.Re
 	return d.Device.RegisterAndIgnore(ctx, k, o)
 }
 
+// TestSameDeviceTwiceIsSequential: two names of one logical unit are worked
+// on one after the other, never from two goroutines through one I_T nexus:
+// a link and its node (same resolved path), and two device nodes that do
+// not resolve to each other but name one LU (its VPD page 0x83 identity), as
+// a dm device listed with one of its paths.
 func TestSameDeviceTwiceIsSequential(t *testing.T) {
-	s := newSAN("/dev/sdb")
-	s.lus["/dev/disk/by-id/wwn-1"] = s.lus["/dev/sdb"]
-	s.alias["/dev/disk/by-id/wwn-1"] = "/dev/sdb"
-	o := s.options(t, "n1")
-	open := o.Open
-	o.Open = func(p string, ro bool) (scsi.Device, error) {
-		d, err := open(p, ro)
-		return slowDevice{d}, err
-	}
-	o.Realpath = func(p string) (string, error) {
-		if a, ok := s.alias[p]; ok {
-			return a, nil
-		}
-		return p, nil
-	}
-	var mu sync.Mutex
-	var preempts []string
-	o.Logf = func(level, format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); strings.HasPrefix(msg, "preempt on ") {
-			mu.Lock()
-			preempts = append(preempts, msg)
-			mu.Unlock()
-		}
-	}
-	if err := On(ctx, o, []string{"/dev/disk/by-id/wwn-1", "/dev/sdb"}, key1); err != nil {
-		t.Fatal(err)
-	}
-	// As in fence_scsi's loop, the second name finds the key registered by
-	// the first and self-preempts.
-	if len(preempts) != 1 || !strings.HasPrefix(preempts[0], "preempt on /dev/sdb ") {
-		t.Fatalf("self-preempts: %q", preempts)
-	}
-	if got := s.regs("/dev/sdb"); got != "n1:/dev/sdb=6c9d0000" {
-		t.Fatalf("registrations %s", got)
+	for _, tt := range []struct {
+		name    string
+		resolve bool
+	}{{"link and node", true}, {"two device nodes of one LU", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSAN("/dev/sdb")
+			s.lus["/dev/disk/by-id/wwn-1"] = s.lus["/dev/sdb"]
+			s.alias["/dev/disk/by-id/wwn-1"] = "/dev/sdb"
+			o := s.options(t, "n1")
+			open := o.Open
+			o.Open = func(p string, ro bool) (scsi.Device, error) {
+				d, err := open(p, ro)
+				return slowDevice{d}, err
+			}
+			o.Realpath = func(p string) (string, error) {
+				if a, ok := s.alias[p]; ok && tt.resolve {
+					return a, nil
+				}
+				return p, nil
+			}
+			var mu sync.Mutex
+			var preempts []string
+			o.Logf = func(level, format string, args ...any) {
+				if msg := fmt.Sprintf(format, args...); strings.HasPrefix(msg, "preempt on ") {
+					mu.Lock()
+					preempts = append(preempts, msg)
+					mu.Unlock()
+				}
+			}
+			if err := On(ctx, o, []string{"/dev/disk/by-id/wwn-1", "/dev/sdb"}, key1); err != nil {
+				t.Fatal(err)
+			}
+			// As in fence_scsi's loop, the second name finds the key
+			// registered by the first and self-preempts.
+			if len(preempts) != 1 || !strings.HasPrefix(preempts[0], "preempt on /dev/sdb ") {
+				t.Fatalf("self-preempts: %q", preempts)
+			}
+			if got := s.regs("/dev/sdb"); got != "n1:/dev/sdb=6c9d0000" {
+				t.Fatalf("registrations %s", got)
+			}
+		})
 	}
 }
 
