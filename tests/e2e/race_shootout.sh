@@ -75,7 +75,7 @@ for ((i = 1; i <= RACE_ITER; i++)); do
 		fail "iteration $i: the loser's error does not say it has been fenced"
 	}
 	for ((l = 1; l <= FSG_LUNS; l++)); do
-		_write "$loser" "$l" && fail "iteration $i: loser node $loser still writes LUN $l"
+		_write "$loser" "$l" >/dev/null && fail "iteration $i: loser node $loser still writes LUN $l"
 		_write "$w" "$l" || fail "iteration $i: winner node $w cannot write LUN $l"
 	done
 done
