@@ -39,3 +39,26 @@ for ((l = 1; l <= FSG_LUNS; l++)); do
 	assert_write_ok 1 "$l"
 	assert_write_ok 2 "$l"
 done
+
+# fence_scsi_go only: off from a re-established session must not register the key again
+# (docs/fencing-race.md): it is refused until the node unfences, then it fences.
+if [ "${FSG_AGENT_SOURCE##*/}" = fence_scsi_go ] || [ "${AGENT##*/}" = fence_scsi_go ]; then
+	step "Node 1 logs out and in again, then fences node 2 before unfencing: refused, nothing changes"
+	node_logout 1
+	node_login 1 10
+	expect_agent 1 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
+	case "$AGENT_ERR" in *"only through another I_T nexus"*) pass "refusal explained: run on first" ;; *) fail "no 'only through another I_T nexus' message" ;; esac
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		assert_keys "$l" 1 2
+		assert_write_ok 2 "$l"
+	done
+	step "Node 1 unfences through the new session, then fences node 2"
+	expect_agent 0 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
+	expect_agent 0 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		assert_keys "$l" 1
+		assert_holder "$l" 1
+		assert_write_fails 2 "$l"
+		assert_write_ok 1 "$l"
+	done
+fi
