@@ -94,6 +94,8 @@ func TestErrors(t *testing.T) {
 			ts + "ERROR: Failed: device \"/x\" does not exist\n\n" + hint},
 		{"backend plain error", []string{"-k", "1"}, "", &fakeBackend{devs: []string{"/x"}, statuses: []bool{true}, setErr: Failf("Failed to verify 2 device(s)")},
 			ts + "ERROR: Failed to verify 2 device(s)\n"},
+		{"already off but unreserved", []string{"-k", "1"}, "", &fakeBackend{devs: []string{"/x"}, statuses: []bool{false}, setErr: UsageErrorf(`Failed: device "/x" has no reservation`)},
+			ts + "ERROR: Failed: device \"/x\" has no reservation\n\n" + hint},
 		{"backend other error", []string{"-o", "monitor"}, "", &fakeBackend{monErr: errors.New(`Failed: Cannot open file "/var/run/cluster.dev"`)},
 			ts + "ERROR: Failed: Cannot open file \"/var/run/cluster.dev\"\n"},
 		{"NUL on stdin", nil, "action=status\nkey=1\x00\n", nil, "ERROR:root:Failed: input line 2 contains a NUL byte\n\nERROR:root:Please use '-h' for usage\n\n"},
