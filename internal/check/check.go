@@ -1,5 +1,5 @@
 // Package check is fence_scsi's watchdog mode (fence_scsi_check and
-// fence_scsi_check_hardreboot, compat §9): run by the watchdog daemon every
+// fence_scsi_check_hardreboot, fence_scsi.py's scsi_check): run by the watchdog daemon every
 // interval, it exits 0 while this node's key is registered on at least one
 // of the devices it unfenced, and 2 (or reboots at once, in the hardreboot
 // variant) when the key is gone, i.e. when another node fenced it.

@@ -10,7 +10,7 @@ import (
 
 // multipathPaths returns the path devices (/dev/sdX) to register through
 // when dev resolves to a device-mapper node and the method is "multi", or
-// nil to register through dev itself (fence_scsi's register_dev, §5.3).
+// nil to register through dev itself (fence_scsi.py's register_dev).
 func (o Options) multipathPaths(dev string) ([]string, error) {
 	if o.MpathRegisterMethod != "multi" {
 		return nil, nil

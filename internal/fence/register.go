@@ -97,7 +97,7 @@ func (r *runner) register(ctx context.Context, t *target, key scsi.Key) error {
 // ISID), it self-preempts (PREEMPT type 5, RK = SARK = key) to purge the
 // stale registrations, then registers again unless it holds the
 // reservation, because a self-preempt by a non-holder also removes the
-// sender's registration (scsi-pr-spec.md §6.9). known, if not nil, is the
+// sender's registration (SPC-4 5.13, preempting). known, if not nil, is the
 // logical unit's key list read just before; nil reads it.
 //
 // Deliberate difference: fence_scsi stops after a failed REGISTER AND

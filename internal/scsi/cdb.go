@@ -2,7 +2,7 @@ package scsi
 
 import "encoding/binary"
 
-// Operation codes (spec §1).
+// Operation codes (SPC-4 6.6, 6.15, 6.16, 6.37).
 const (
 	OpTestUnitReady        = 0x00 // SPC-4 6.37
 	OpInquiry              = 0x12 // SPC-4 6.6
@@ -10,7 +10,7 @@ const (
 	OpPersistentReserveOut = 0x5F // SPC-4 6.16
 )
 
-// PRInServiceAction is the SERVICE ACTION of a PERSISTENT RESERVE IN CDB (spec §2.2).
+// PRInServiceAction is the SERVICE ACTION of a PERSISTENT RESERVE IN CDB (SPC-4 6.15.1).
 type PRInServiceAction uint8
 
 // PERSISTENT RESERVE IN service actions (SPC-4 6.15.1).
@@ -21,7 +21,7 @@ const (
 	PRInReadFullStatus     PRInServiceAction = 0x03
 )
 
-// PROutServiceAction is the SERVICE ACTION of a PERSISTENT RESERVE OUT CDB (spec §3.2).
+// PROutServiceAction is the SERVICE ACTION of a PERSISTENT RESERVE OUT CDB (SPC-4 6.16.2).
 type PROutServiceAction uint8
 
 // PERSISTENT RESERVE OUT service actions (SPC-4 6.16.1).
@@ -37,23 +37,23 @@ const (
 	PROutReplaceLostReservation PROutServiceAction = 0x08
 )
 
-// ScopeLU is the only valid SCOPE code, LU_SCOPE (spec §3.3).
+// ScopeLU is the only valid SCOPE code, LU_SCOPE (SPC-4 6.15.3.2).
 const ScopeLU = 0x0
 
-// PROutParamLen is the length of the basic PR OUT parameter list (spec §3.4).
+// PROutParamLen is the length of the basic PR OUT parameter list (SPC-4 6.16.3).
 const PROutParamLen = 24
 
-// Parameter list byte 20 flag bits (spec §3.4).
+// Parameter list byte 20 flag bits (SPC-4 6.16.3).
 const (
 	ParamAPTPL   = 0x01
 	ParamAllTgPt = 0x04
 	ParamSpecIPT = 0x08
 )
 
-// TestUnitReadyCDB returns the 6-byte TEST UNIT READY CDB (spec §4.1).
+// TestUnitReadyCDB returns the 6-byte TEST UNIT READY CDB (SPC-4 6.37).
 func TestUnitReadyCDB() []byte { return make([]byte, 6) }
 
-// InquiryCDB returns a 6-byte INQUIRY CDB (spec §4.2); page must be 0 when evpd is false.
+// InquiryCDB returns a 6-byte INQUIRY CDB (SPC-4 6.6); page must be 0 when evpd is false.
 func InquiryCDB(evpd bool, page byte, alloc uint16) []byte {
 	cdb := make([]byte, 6)
 	cdb[0] = OpInquiry
@@ -65,7 +65,7 @@ func InquiryCDB(evpd bool, page byte, alloc uint16) []byte {
 	return cdb
 }
 
-// PRInCDB returns a 10-byte PERSISTENT RESERVE IN CDB (spec §2.1).
+// PRInCDB returns a 10-byte PERSISTENT RESERVE IN CDB (SPC-4 6.15.1).
 func PRInCDB(sa PRInServiceAction, alloc uint16) []byte {
 	cdb := make([]byte, 10)
 	cdb[0] = OpPersistentReserveIn
@@ -75,7 +75,7 @@ func PRInCDB(sa PRInServiceAction, alloc uint16) []byte {
 }
 
 // PROutCDB returns a 10-byte PERSISTENT RESERVE OUT CDB with a 24-byte
-// parameter list length written as a u32 at bytes 5-8 (spec §3.1).
+// parameter list length written as a u32 at bytes 5-8 (SPC-4 6.16.1).
 func PROutCDB(sa PROutServiceAction, scope uint8, typ ReservationType) []byte {
 	cdb := make([]byte, 10)
 	cdb[0] = OpPersistentReserveOut
@@ -85,7 +85,7 @@ func PROutCDB(sa PROutServiceAction, scope uint8, typ ReservationType) []byte {
 	return cdb
 }
 
-// PROutParams returns the 24-byte basic PR OUT parameter list (spec §3.4);
+// PROutParams returns the 24-byte basic PR OUT parameter list (SPC-4 6.16.3);
 // SPEC_I_PT is never set.
 func PROutParams(rk, sark Key, opt RegisterOptions) []byte {
 	p := make([]byte, PROutParamLen)

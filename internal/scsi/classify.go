@@ -7,7 +7,7 @@ import (
 	"syscall"
 )
 
-// Linux host_status (DID_*) codes (spec §5.7).
+// Linux host_status (DID_*) codes (include/scsi/scsi_status.h).
 const (
 	DIDOk                 = 0x00
 	DIDNoConnect          = 0x01
@@ -29,10 +29,10 @@ const (
 	DIDTransportMarginal  = 0x14
 )
 
-// DriverSense is the driver_status value meaning "sense data is valid" (spec §5.5).
+// DriverSense is the driver_status value meaning "sense data is valid" (DRIVER_SENSE, drivers/scsi/sg.c).
 const DriverSense = 0x08
 
-// Classify applies the classification algorithm of spec §5.9 (steps 2-8) to
+// Classify applies the classification order of docs/pr-notes.md (steps 2-8) to
 // a completed command. It returns nil for success; otherwise an *Error with
 // Status, HostStatus, DriverStatus, Sense and Class filled in (Op, Device and
 // OutcomeUnknown are the caller's).
@@ -90,7 +90,7 @@ func Classify(res *Result) *Error {
 	return e
 }
 
-// senseClass maps decoded sense data to a class (spec §5.8); nil means success.
+// senseClass maps decoded sense data to a class (SPC-4 4.5.6 sense keys); nil means success.
 func senseClass(s *Sense) error {
 	switch s.Key {
 	case SenseNoSense, SenseRecoveredError:
@@ -101,7 +101,7 @@ func senseClass(s *Sense) error {
 		return ErrNotReady
 	case SenseIllegalRequest:
 		if s.ASC == 0x20 && s.ASCQ == 0x00 {
-			return ErrNotSupported // INVALID COMMAND OPERATION CODE (spec §9.3)
+			return ErrNotSupported // INVALID COMMAND OPERATION CODE: no PR support
 		}
 		return ErrIllegalRequest
 	case SenseAbortedCommand:
@@ -113,7 +113,7 @@ func senseClass(s *Sense) error {
 	return ErrDevice
 }
 
-// hostClass maps a Linux DID_* code to a class (spec §5.7).
+// hostClass maps a Linux DID_* code to a class (include/scsi/scsi_status.h).
 func hostClass(h uint16) error {
 	switch h {
 	case DIDTimeOut:
@@ -128,7 +128,7 @@ func hostClass(h uint16) error {
 	return ErrTransport
 }
 
-// transientHost reports whether a DID_* code is worth retrying on the same path (spec §5.7).
+// transientHost reports whether a DID_* code is worth retrying on the same path (drivers/scsi/scsi_error.c).
 func transientHost(h uint16) bool {
 	switch h {
 	case DIDBusBusy, DIDSoftError, DIDImmRetry, DIDRequeue, DIDTransportDisrupted, DIDTransportMarginal:
@@ -138,9 +138,9 @@ func transientHost(h uint16) bool {
 }
 
 // classifyExecErr turns a Transport.Execute error (the command did not
-// complete at the SCSI level, spec §5.9 step 1) into an *Error. An *Error
+// complete at the SCSI level, step 1 in docs/pr-notes.md) into an *Error. An *Error
 // from the transport is kept; context errors become ErrTimeout/ErrAborted;
-// errnos are mapped per spec §5.4.
+// errnos are mapped as drivers/scsi/sg.c and scsi_ioctl.c return them.
 func classifyExecErr(err error) *Error {
 	var se *Error
 	if errors.As(err, &se) {
@@ -164,7 +164,7 @@ func classifyExecErr(err error) *Error {
 	return e
 }
 
-// errnoClass maps an SG_IO errno (spec §5.4). Every errno but EINTR is a
+// errnoClass maps an SG_IO errno (drivers/scsi/sg.c, drivers/scsi/scsi_ioctl.c). Every errno but EINTR is a
 // check the kernel makes before sending the command, so only EINTR leaves
 // the outcome unknown.
 func errnoClass(errno syscall.Errno) (class error, outcomeUnknown bool) {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestClassify walks spec §5.8/§5.9: status first, then sense, host_status,
+// TestClassify walks the classification order of docs/pr-notes.md ("Classifying an SG_IO result"): status first, then sense, host_status,
 // driver_status; every class callers act on must be reachable with errors.Is.
 func TestClassify(t *testing.T) {
 	descUA := []byte{0x72, 0x06, 0x2A, 0x05, 0, 0, 0, 0}

@@ -6,18 +6,18 @@ import (
 	"time"
 )
 
-// DefaultTimeout is the per-command timeout, as sg_persist uses (fence_scsi-compat §8).
+// DefaultTimeout is the per-command timeout, as sg_persist uses (sg3_utils src/sg_persist.c: 60 s).
 const DefaultTimeout = 60 * time.Second
 
 // DefaultReadKeysAlloc is the first READ KEYS / READ FULL STATUS allocation
-// length, sg_persist's 8192 (fence_scsi-compat §10).
+// length, sg_persist's 8192 (sg3_utils src/sg_persist.c).
 const DefaultReadKeysAlloc = 8192
 
-// MaxPRInAlloc is the largest useful PR IN allocation length: 8 + 8·8190 (spec §2.7).
+// MaxPRInAlloc is the largest useful PR IN allocation length: 8 + 8·8190 (16-bit ALLOCATION LENGTH, SPC-4 6.15.1).
 const MaxPRInAlloc = 65528
 
 // prInMaxReads bounds the READ KEYS / READ FULL STATUS reads of a list that
-// the target says was cut (spec §9.2): the first read and two re-reads.
+// the target says was cut (docs/pr-notes.md): the first read and two re-reads.
 const prInMaxReads = 3
 
 // DeviceOptions tunes a Device built by NewDevice; the zero value gives the defaults.
@@ -151,7 +151,7 @@ func (d *device) exec(ctx context.Context, op string, cmd *Command) ([]byte, err
 	}
 }
 
-// validData bounds DataIn by the clamped residual (spec §9.1); a PR OUT whose
+// validData bounds DataIn by the clamped residual (docs/pr-notes.md, "Short data"); a PR OUT whose
 // parameter list was not fully taken has an unknown outcome.
 func (d *device) validData(op string, cmd *Command, res *Result) ([]byte, error) {
 	if cmd.Direction == DirToDevice {

@@ -46,7 +46,7 @@ func (d *device) InquiryVPD(ctx context.Context, page byte) ([]byte, error) {
 	return append([]byte(nil), p...), nil
 }
 
-// dataIn runs a data-in command with a buffer equal to the allocation length (spec §2.7).
+// dataIn runs a data-in command with a buffer equal to the allocation length (SPC-4 4.2.5.6; tgt rejects a shorter buffer).
 func (d *device) dataIn(ctx context.Context, op string, cdb []byte, alloc int) ([]byte, error) {
 	return d.exec(ctx, op, &Command{CDB: cdb, Direction: DirFromDevice, DataInLen: alloc})
 }
@@ -56,7 +56,7 @@ func (d *device) prIn(ctx context.Context, op string, sa PRInServiceAction, allo
 }
 
 // prInGrowing reads a list whose length is the ADDITIONAL LENGTH at bytes
-// 4-7, re-reading with a larger allocation when it did not fit (spec §9.2).
+// 4-7, re-reading with a larger allocation when it did not fit (docs/pr-notes.md, "Short data and long key lists").
 // parse reports whether the allocation cut the list and its ADDITIONAL LENGTH.
 //
 // Some targets do not report the full length of a cut list: old LIO cuts
@@ -66,7 +66,7 @@ func (d *device) prIn(ctx context.Context, op string, sa PRInServiceAction, allo
 // is ambiguous and read again with twice the room; as long as the list keeps
 // growing with the room, the doubling goes on (up to MaxPRInAlloc).
 // READ KEYS' entry is 8 bytes, so there only a completely full buffer is
-// ambiguous (spec §9.2).
+// ambiguous (docs/pr-notes.md, "Short data and long key lists").
 func (d *device) prInGrowing(ctx context.Context, op string, sa PRInServiceAction, entry uint64,
 	parse func(data []byte, alloc int) (cut bool, addlen uint64, err error)) error {
 	alloc := d.opt.ReadKeysAlloc
@@ -157,10 +157,10 @@ func (d *device) ReadFullStatus(ctx context.Context) (*FullStatus, error) {
 	return fs, nil
 }
 
-// ReadReservationAlloc is the READ RESERVATION allocation length (spec §2.4: at least 24).
+// ReadReservationAlloc is the READ RESERVATION allocation length (SPC-4 6.15.3: at least 24).
 const ReadReservationAlloc = 24
 
-// ReportCapabilitiesAlloc is the REPORT CAPABILITIES allocation length (spec §2.5).
+// ReportCapabilitiesAlloc is the REPORT CAPABILITIES allocation length (SPC-4 6.15.4).
 const ReportCapabilitiesAlloc = 8
 
 func (d *device) ReadReservation(ctx context.Context) (*Reservation, error) {

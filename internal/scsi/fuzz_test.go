@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Native fuzz tests for every parser (spec §9.1). Common invariants: no
+// Native fuzz tests for every parser (docs/pr-notes.md, "Short data"). Common invariants: no
 // panic; only valid bytes are read (inputs are capped so any read past
 // len panics, and bytes past the allocation length never change the
 // result); decoded values agree with the input bytes.

@@ -7,14 +7,15 @@ import (
 	"time"
 )
 
-// Keys of spec §3.6: this node and the victim.
+// Example keys: this node and the victim.
 const (
 	keyHost   Key = 0x00000000a1b20001
 	keyVictim Key = 0x00000000a1b20002
 )
 
 // TestGoldenBytes checks, through NewDevice, the exact CDB, direction and
-// parameter list of every command in spec §3.6 and fence_scsi-compat §10.
+// parameter list of every command fence_scsi sends through sg_persist
+// (sg3_utils src/sg_persist.c, as seen with strace).
 func TestGoldenBytes(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -5,7 +5,7 @@ type OpenOptions struct {
 	// ReadOnly opens O_RDONLY instead of O_RDWR (fence_scsi --readonly,
 	// sg_persist -y). On a block node with CAP_SYS_RAWIO PR commands work
 	// either way; a read-only /dev/sgN applies the kernel's command filter
-	// (spec §5.11).
+	// (drivers/scsi/scsi_ioctl.c, scsi_cmd_allowed).
 	ReadOnly bool
 	// Device tunes the returned Device (timeouts, retries, logging).
 	Device DeviceOptions

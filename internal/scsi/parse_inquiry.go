@@ -10,12 +10,12 @@ const (
 	VPDSupportedPages            = 0x00
 	VPDUnitSerialNumber          = 0x80
 	VPDDeviceIdentification      = 0x83
-	StandardInquiryLen           = 36  // spec §4.2: ask for exactly 36 bytes
-	VPDAllocLen                  = 252 // spec §3.6: SPC-2 devices only honour byte 4
+	StandardInquiryLen           = 36  // SPC-4 6.6.2: ask for exactly 36 bytes
+	VPDAllocLen                  = 252 // SPC-2 devices only honour byte 4 of the allocation length
 	inquiryPrefill          byte = 0x7F
 )
 
-// ParseInquiry decodes standard INQUIRY data (SPC-4 6.6.2, spec §4.2, §9.1).
+// ParseInquiry decodes standard INQUIRY data (SPC-4 6.6.2; short data per docs/pr-notes.md).
 // Fewer than 5 valid bytes, or byte 0 still holding the 0x7F pre-fill (which
 // is also the "no logical unit" answer), is malformed; shorter-than-36-byte
 // data is used as far as it goes.
@@ -86,7 +86,7 @@ func ParseUnitSerialNumber(page []byte) (string, error) {
 	return asciiField(p, 4, len(p)), nil
 }
 
-// Designator is one designation descriptor of VPD page 0x83 (SPC-4 7.8.6, spec §4.2).
+// Designator is one designation descriptor of VPD page 0x83 (SPC-4 7.8.6).
 type Designator struct {
 	ProtocolID  uint8 // meaningful only if PIV is set
 	CodeSet     uint8 // 1 binary, 2 ASCII, 3 UTF-8
@@ -98,7 +98,7 @@ type Designator struct {
 
 // ParseDeviceIdentification walks the designation descriptors of VPD page
 // 0x83. The walk stops when fewer than 4 bytes remain; a descriptor that
-// overruns PAGE LENGTH makes the page malformed (spec §4.2).
+// overruns PAGE LENGTH makes the page malformed (SPC-4 7.8.6.1).
 func ParseDeviceIdentification(page []byte) ([]Designator, error) {
 	p, err := ParseVPD(page, VPDDeviceIdentification)
 	if err != nil {

@@ -2,7 +2,7 @@ package scsi
 
 import "encoding/binary"
 
-// PR IN responses (spec §2.3-2.7, §9.1). Every parser takes data, the bytes
+// PR IN responses (SPC-4 6.15.2-6.15.5; docs/pr-notes.md, "Short data"). Every parser takes data, the bytes
 // actually transferred (len(DataIn) minus the clamped residual), and alloc,
 // the allocation length of the CDB. A response the allocation cut short is
 // normal (Partial); one the transfer cut short is malformed.
@@ -36,7 +36,7 @@ func prInHeader(what string, data []byte, alloc int) (gen uint32, addlen uint64,
 
 // ParseReadKeys decodes a READ KEYS response (SPC-4 6.15.2). Partial is set
 // when the key list did not fit in alloc; an ADDITIONAL LENGTH that is not a
-// multiple of 8 is tolerated by ignoring the trailing bytes (spec §9.1).
+// multiple of 8 is tolerated by ignoring the trailing bytes (docs/pr-notes.md, "Short data").
 func ParseReadKeys(data []byte, alloc int) (*KeyList, error) {
 	kl, _, err := parseReadKeys(data, alloc)
 	return kl, err
@@ -56,7 +56,7 @@ func parseReadKeys(data []byte, alloc int) (*KeyList, uint64, error) {
 }
 
 // ParseReadReservation decodes a READ RESERVATION response (SPC-4 6.15.3,
-// spec §9.1): ADDITIONAL LENGTH 0 means no reservation, 16 or more needs at
+// docs/pr-notes.md): ADDITIONAL LENGTH 0 means no reservation, 16 or more needs at
 // least 22 valid bytes, anything else is malformed.
 func ParseReadReservation(data []byte, alloc int) (*Reservation, error) {
 	data = clip(data, alloc)
@@ -80,7 +80,7 @@ func ParseReadReservation(data []byte, alloc int) (*Reservation, error) {
 }
 
 // ParseReportCapabilities decodes a REPORT CAPABILITIES response (SPC-4
-// 6.15.4, spec §2.5); LENGTH must be 8 and at least 6 bytes must be valid.
+// 6.15.4); LENGTH must be 8 and at least 6 bytes must be valid.
 func ParseReportCapabilities(data []byte, alloc int) (*Capabilities, error) {
 	data = clip(data, alloc)
 	if len(data) < 6 {
@@ -104,7 +104,7 @@ func ParseReportCapabilities(data []byte, alloc int) (*Capabilities, error) {
 }
 
 // ParseReadFullStatus decodes a READ FULL STATUS response (SPC-4 6.15.5,
-// spec §2.6), walking the variable-length descriptors with bounds checks.
+// SPC-4 6.15.5), walking the variable-length descriptors with bounds checks.
 // A descriptor cut by the allocation length ends the walk and sets Partial;
 // one that overruns ADDITIONAL LENGTH is malformed.
 func ParseReadFullStatus(data []byte, alloc int) (*FullStatus, error) {

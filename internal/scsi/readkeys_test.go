@@ -11,7 +11,7 @@ import (
 // keysTarget answers READ KEYS like a target holding n registrations:
 // min(alloc, 8+8n) bytes with the full ADDITIONAL LENGTH (SPC-4 6.15.2).
 // grow adds registrations after every read; lio truncates ADDITIONAL LENGTH
-// to the allocation, as old LIO did (spec §9.2).
+// to the allocation, as old LIO did (docs/pr-notes.md).
 type keysTarget struct {
 	n, grow int
 	lio     bool
@@ -34,7 +34,7 @@ func (k *keysTarget) respond(_ int, cmd *Command) (*Result, error) {
 	return reply(cmd, b[:min(len(b), alloc)]), nil
 }
 
-// TestReadKeysReread covers spec §9.2: re-read with the reported length,
+// TestReadKeysReread covers the long key list rule of docs/pr-notes.md: re-read with the reported length,
 // cap at 65528, at most 3 reads, Partial when the list still did not fit.
 func TestReadKeysReread(t *testing.T) {
 	tests := []struct {

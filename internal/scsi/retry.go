@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Retry budgets (spec §5.9).
+// Retry budgets (docs/pr-notes.md, "Classifying an SG_IO result").
 const (
 	DefaultMaxUARetries        = 8  // UNIT ATTENTION: immediate retries of the same CDB
 	DefaultMaxBusyRetries      = 32 // BUSY & co.: backoff retries (also bounded by ctx)
@@ -26,8 +26,8 @@ const (
 	retryTransient           // transient path trouble: a few tries with backoff
 )
 
-// classifyRetry is the one retry policy of the package (spec §5.9, §9.4,
-// §9.5). A command whose outcome is unknown is never re-sent, and a
+// classifyRetry is the one retry policy of the package (docs/pr-notes.md,
+// "Classifying an SG_IO result, and retries"). A command whose outcome is unknown is never re-sent, and a
 // RESERVATION CONFLICT is a definitive answer.
 func classifyRetry(e *Error) retryKind {
 	if e.OutcomeUnknown {
@@ -64,7 +64,7 @@ func classifyRetry(e *Error) retryKind {
 	return retryNever
 }
 
-// outcomeUnknownClass reports whether a failed PR OUT of this class may have executed (spec §9.5).
+// outcomeUnknownClass reports whether a failed PR OUT of this class may have executed (docs/pr-notes.md).
 func outcomeUnknownClass(class error) bool {
 	return class == ErrTimeout || class == ErrTransport || class == ErrAborted
 }

@@ -45,7 +45,7 @@ func readReservation(ctx context.Context, d Device) error {
 	return err
 }
 
-// TestRetryPolicy drives the one retry policy (spec §5.9 budgets) through
+// TestRetryPolicy drives the one retry policy (budgets of docs/pr-notes.md) through
 // NewDevice and counts what reaches the transport.
 func TestRetryPolicy(t *testing.T) {
 	deferred := checkCondition(SenseHardwareError, 0x44, 0x00)
@@ -120,7 +120,7 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
-// TestBackoffDoublesAndCaps checks 50ms doubling up to 2s (spec §5.9).
+// TestBackoffDoublesAndCaps checks 50ms doubling up to 2s (docs/pr-notes.md).
 func TestBackoffDoublesAndCaps(t *testing.T) {
 	f := &fakeTransport{respond: seq(repeat(busy, 12)...)}
 	s := &noSleep{}

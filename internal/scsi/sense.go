@@ -2,7 +2,7 @@ package scsi
 
 import "encoding/binary"
 
-// Sense data response codes (spec §5.8, SPC-4 4.5).
+// Sense data response codes (SPC-4 4.5).
 const (
 	SenseFixedCurrent       = 0x70
 	SenseFixedDeferred      = 0x71
@@ -10,11 +10,11 @@ const (
 	SenseDescriptorDeferred = 0x73
 )
 
-// MaxSenseLen is the sense buffer size SG_IO callers need: the kernel keeps at most 96 bytes (spec §5.3).
+// MaxSenseLen is the sense buffer size SG_IO callers need: the kernel keeps at most 96 bytes (SCSI_SENSE_BUFFERSIZE, include/scsi/scsi_cmnd.h).
 const MaxSenseLen = 96
 
 // ParseSense decodes fixed (0x70/0x71) or descriptor (0x72/0x73) sense data
-// (spec §5.8). b holds only the valid bytes (sb_len_wr); the ADDITIONAL SENSE
+// (SPC-4 4.5.2, 4.5.3). b holds only the valid bytes (sb_len_wr); the ADDITIONAL SENSE
 // LENGTH further bounds them. Missing ASC/ASCQ decode as 0. Any other
 // response code is not decodable and yields an ErrMalformed-class *Error.
 func ParseSense(b []byte) (*Sense, error) {

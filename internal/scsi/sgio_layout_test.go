@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-// TestSGIOHdrLayout pins struct sg_io_hdr to the LP64 layout of spec §5.2.
+// TestSGIOHdrLayout pins struct sg_io_hdr to the LP64 layout of include/scsi/sg.h.
 func TestSGIOHdrLayout(t *testing.T) {
 	var h sgIOHdr
 	if got := unsafe.Sizeof(h); got != 88 {

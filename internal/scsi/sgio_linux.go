@@ -15,10 +15,10 @@ import (
 )
 
 // sgIO is the SG_IO ioctl request number, a plain number rather than an
-// _IOC encoding (include/scsi/sg.h, spec §5.1); x/sys/unix does not define it.
+// _IOC encoding (include/scsi/sg.h); x/sys/unix does not define it.
 const sgIO = 0x2285
 
-// sg_io_hdr constants (include/scsi/sg.h, spec §5.2).
+// sg_io_hdr constants (include/scsi/sg.h).
 const (
 	sgInterfaceID  = 'S'
 	sgDxferNone    = -1
@@ -56,9 +56,9 @@ type sgIOHdr struct {
 
 // ioctlSGIO issues SG_IO on fd. Syscall (not RawSyscall) lets the
 // scheduler run other goroutines while the kernel waits up to the timeout
-// (spec §5.12). Signals are blocked on the calling thread for the duration:
+// (Go runtime: Syscall enters the scheduler, RawSyscall does not). Signals are blocked on the calling thread for the duration:
 // on /dev/sgN the wait is interruptible and Go's SA_RESTART handlers would
-// make the kernel re-send the CDB (spec §5.10).
+// make the kernel re-send the CDB (drivers/scsi/sg.c, interruptible wait).
 func ioctlSGIO(fd uintptr, hdr *sgIOHdr) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -95,7 +95,7 @@ type sgTransport struct {
 	ioctl func(fd uintptr, hdr *sgIOHdr) error // ioctlSGIO; replaced in tests
 }
 
-// openTransport opens path the way sg_persist does (fence_scsi-compat §10):
+// openTransport opens path the way sg_persist does (sg3_utils lib/sg_pt_linux.c):
 // O_RDWR|O_NONBLOCK, or O_RDONLY|O_NONBLOCK for read-only, never O_EXCL.
 func openTransport(path string, readOnly bool) (Transport, error) {
 	flags := unix.O_RDWR | unix.O_NONBLOCK | unix.O_CLOEXEC
@@ -140,7 +140,7 @@ type sgRequest struct {
 	data  []byte
 }
 
-// newSGRequest builds the header for cmd with fresh, zeroed buffers (spec §5.3).
+// newSGRequest builds the header for cmd with fresh, zeroed buffers (include/scsi/sg.h).
 func newSGRequest(cmd *Command) (*sgRequest, error) {
 	if n := len(cmd.CDB); n < 6 || n > 16 {
 		return nil, fmt.Errorf("CDB length %d out of range", n)
@@ -176,7 +176,7 @@ func newSGRequest(cmd *Command) (*sgRequest, error) {
 	return r, nil
 }
 
-// result translates the completed header (spec §5.5): only sb_len_wr sense
+// result translates the completed header (include/scsi/sg.h): only sb_len_wr sense
 // bytes, and resid clamped to [0, dxfer_len].
 func (r *sgRequest) result() *Result {
 	h := &r.hdr
@@ -197,7 +197,7 @@ func (r *sgRequest) result() *Result {
 // so every buffer the kernel writes to) referenced until the kernel returns.
 // If ctx ends first, Execute stops waiting and reports ErrTimeout (or
 // ErrAborted on cancel) with OutcomeUnknown: an ioctl cannot be cancelled
-// (spec §5.10).
+// (ioctl(2) on SG_IO has no cancellation).
 func (t *sgTransport) Execute(ctx context.Context, cmd *Command) (*Result, error) {
 	r, err := newSGRequest(cmd)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 	"unsafe"
 )
 
-// TestSGIOConstants pins the numbers of include/scsi/sg.h (spec §11).
+// TestSGIOConstants pins the numbers of include/scsi/sg.h.
 func TestSGIOConstants(t *testing.T) {
 	for _, c := range []struct {
 		name      string
@@ -77,7 +77,7 @@ func newFakeSG(t *testing.T, k *fakeKernel) *sgTransport {
 	return tr
 }
 
-// TestSGIORequestHeader checks what Execute puts in sg_io_hdr (spec §5.3).
+// TestSGIORequestHeader checks what Execute puts in sg_io_hdr (include/scsi/sg.h).
 func TestSGIORequestHeader(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -115,7 +115,7 @@ func TestSGIORequestHeader(t *testing.T) {
 	}
 }
 
-// TestSGIOResult checks the hdr -> Result translation (spec §5.5).
+// TestSGIOResult checks the hdr -> Result translation (include/scsi/sg.h).
 func TestSGIOResult(t *testing.T) {
 	tests := []struct {
 		name      string

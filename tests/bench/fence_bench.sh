@@ -1,6 +1,6 @@
 #!/bin/bash
 # Side-by-side benchmark of Debian's fence_scsi and fence_scsi_go on real SCSI-3 PR storage
-# (issue 4): on, off and status for 1, 4 and 16 LUNs in the QEMU guest of tests/vm, plus the
+# on, off and status for 1, 4 and 16 LUNs in the QEMU guest of tests/vm, plus the
 # floor of off (tests/bench/floor). `make bench-fence` runs it (as root; about 10-20 minutes
 # under TCG on a shared 2-core host: Python's fence_scsi takes 2-25 s per call there).
 #

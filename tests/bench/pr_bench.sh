@@ -1,4 +1,4 @@
-# Guest side of the fence agent benchmark (issue 4); run by tests/bench/fence_bench.sh through
+# Guest side of the fence agent benchmark; run by tests/bench/fence_bench.sh through
 # tests/vm/run.sh, which prepends the BENCH_* settings below. Helpers: tests/vm/guest/lib.sh.
 #
 # For every LUN count in BENCH_LUNSETS (the first N LUNs of the guest): clear all PR state,

@@ -1,6 +1,6 @@
 // Package lio runs the persistent-reservation conformance suite
 // (internal/scsi/conformance) through the real SG_IO layer against the Linux
-// kernel target (LIO) of the tests/vm guest: issue 4, scenario 6. Each node
+// kernel target (LIO) of the tests/vm guest. Each node
 // of the guest is its own iSCSI session, hence its own I_T nexus, to the
 // same LUN; the suite drives node 1's, node 2's (and node 3's) /dev/sdX.
 //

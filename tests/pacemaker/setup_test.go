@@ -1,6 +1,6 @@
 //go:build pacemaker
 
-// Package pacemaker is the static Pacemaker/pcs compatibility suite of issue 5: the real
+// Package pacemaker is the static Pacemaker/pcs compatibility suite: the real
 // Debian 12 tools (stonith_admin, crm_resource, pcs, cibadmin, crm_verify, crm_simulate) look at
 // Debian's /usr/sbin/fence_scsi and at /usr/sbin/fence_scsi_go, and everything they show must be
 // identical apart from the agent's name and its (intentionally different) long description.

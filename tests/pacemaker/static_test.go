@@ -211,7 +211,7 @@ func TestPcsErrors(t *testing.T) {
 			})
 			t.Logf("pcs stonith create f1 AGENT %s:\n%s", strings.Join(c.args, " "), got)
 			if !strings.HasSuffix(ref, "[rc="+strconv.Itoa(c.rc)+"]\n") {
-				t.Errorf("fence_scsi: want rc %d (pacemaker.md 2.3), got:\n%s", c.rc, ref)
+				t.Errorf("fence_scsi: want rc %d (pcs stonith create validation), got:\n%s", c.rc, ref)
 			}
 			if c.goDiff != "" {
 				if !strings.HasSuffix(got, "[rc=1]\n") || !strings.Contains(got, c.goDiff) {

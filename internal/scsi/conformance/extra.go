@@ -17,7 +17,8 @@ const (
 	typeWEAR = scsi.TypeWriteExclusiveAllRegistrants
 )
 
-// extraCases are the "extra scenarios" of spec §10, derived from §6.
+// extraCases are scenarios beyond libiscsi's test-tool checklist, derived
+// from SPC-4 5.13 and the target deviations of docs/pr-notes.md.
 func extraCases() []Case {
 	return []Case{
 		{"Preempt.HolderMovesReservation", preemptHolder},
@@ -340,7 +341,7 @@ func preemptAndAbortFences(h *H) {
 	}
 }
 
-// generationInvariants (spec §6.13): +1 per REGISTER-type change, CLEAR and
+// generationInvariants (PRGENERATION, SPC-4 6.15.2): +1 per REGISTER-type change, CLEAR and
 // PREEMPT; 0 for RESERVE, RELEASE, PR IN and failed commands. Unregister:
 // QuirkNoGenerationOnUnregister (LIO) 0; no-op register:
 // QuirkGenerationOnNoopRegister (tgt) +1.

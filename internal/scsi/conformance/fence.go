@@ -7,8 +7,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
 
-// fenceSCSICases replay fence_scsi's exact PR sequences (HEAD,
-// fence_scsi-compat.md §6.1 on and §6.2 off), a TEST UNIT READY before
+// fenceSCSICases replay fence_scsi's exact PR sequences (HEAD of
+// fence-agents agents/scsi/fence_scsi.py: set_status for on and off), a TEST UNIT READY before
 // every sg_persist call included.
 func fenceSCSICases() []Case {
 	return []Case{
@@ -49,7 +49,8 @@ func fenceRegister(h *H, i int, key scsi.Key) {
 	}
 }
 
-// fenceOn is the set step of `on` for one device (§6.1 step 2).
+// fenceOn is the set step of `on` for one device (fence_scsi.py set_status,
+// action on: register_dev, read keys, reserve_dev).
 func fenceOn(h *H, i int, key scsi.Key) {
 	h.Helper()
 	fenceRegister(h, i, key)
@@ -103,7 +104,7 @@ func fenceOnSecondNode(h *H) {
 	}
 }
 
-// fenceOff: node 0 fences node 1 (§6.2): register_dev with its own key, read
+// fenceOff: node 0 fences node 1 (fence_scsi.py set_status, action off): register_dev with its own key, read
 // keys, TUR and PREEMPT AND ABORT the victim (result ignored), then verify:
 // victim key gone, a reservation exists. The victim can no longer write,
 // the fencer can. QuirkNoPreemptAndAbort (tgt): fence_scsi fails to verify.

@@ -190,7 +190,7 @@ func (h *H) IO() BlockIO {
 	return io
 }
 
-// WantIO checks read and write access of nexus i (spec §6.11).
+// WantIO checks read and write access of nexus i (SPC-4 table 65 / SBC-4 4.17).
 func (h *H) WantIO(i int, read, write bool) {
 	h.Helper()
 	io := h.IO()

@@ -23,7 +23,8 @@ func holderKey(t scsi.ReservationType, k scsi.Key) scsi.Key {
 	return k
 }
 
-// libiscsiCases are the rows of the spec §10 checklist.
+// libiscsiCases are the PR cases of libiscsi's test-tool
+// (test_prin_*.c, test_prout_*.c), rewritten as Cases.
 func libiscsiCases() []Case {
 	cs := []Case{
 		{"PrinReadKeys.Simple", prinReadKeysSimple},
@@ -154,7 +155,7 @@ func proutReserveSimple(h *H) {
 	h.Unregister(0, K(0))
 }
 
-// accessTable is spec §6.11's summary: read/write of a registered
+// accessTable is the SPC-4 table 65 / SBC-4 4.17 summary: read/write of a registered
 // non-holder, then of an unregistered one.
 var accessTable = map[scsi.ReservationType][4]bool{
 	scsi.TypeWriteExclusive:                 {true, false, true, false},

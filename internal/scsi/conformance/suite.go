@@ -1,7 +1,7 @@
-// Package conformance is the persistent-reservation conformance suite of
-// issue 2: the libiscsi checklist of spec §10, the extra scenarios derived
-// from spec §6, and fence_scsi's exact on/off sequences
-// (fence_scsi-compat.md §6.1, §6.2). It is a plain package so that the same
+// Package conformance is the persistent-reservation conformance suite:
+// the PR cases of libiscsi's test-tool (test_prin_*.c, test_prout_*.c),
+// extra scenarios derived from SPC-4 5.13, and fence_scsi's exact on/off
+// sequences (fence-agents agents/scsi/fence_scsi.py, set_status). It is a plain package so that the same
 // cases run against the simulator (internal/scsi/sim) and against a real
 // target (the LIO harness of tests/vm): pass another Target factory.
 package conformance
@@ -23,7 +23,7 @@ type Target interface {
 	Nexuses() int
 	// Nexus returns the Device for I_T nexus i (0 <= i < Nexuses()).
 	Nexus(i int) scsi.Device
-	// Quirks lists the documented deviations of spec §6.15 this target
+	// Quirks lists the documented deviations (docs/pr-notes.md) this target
 	// shows; cases expecting a deviating answer say which bit they follow.
 	Quirks() sim.Quirks
 }
@@ -47,7 +47,7 @@ type RawAccess interface {
 // ExactUnitAttentions is implemented by targets where nothing but the suite
 // consumes unit attentions, so TEST UNIT READY through RawAccess sees
 // exactly what the LU queued. A Linux /dev/sdX is not one: the kernel's own
-// I/O may consume them (spec §9.4); UA expectations are then not checked.
+// I/O may consume them (docs/pr-notes.md); UA expectations are then not checked.
 type ExactUnitAttentions interface {
 	RawAccess
 	ExactUnitAttentions() bool
@@ -93,7 +93,7 @@ func RunCase(tb testing.TB, tgt Target, c Case) {
 // cleanKey is the key the clean-up registers with; the cases never use it.
 const cleanKey scsi.Key = 0x00C1EA4000000000
 
-// clean removes leftovers the way libiscsi's start-up does (spec §10):
+// clean removes leftovers the way libiscsi's test-tool set-up does:
 // every nexus registers-and-ignores and unregisters; if keys or a
 // reservation remain (from nexuses not under our control), register and
 // CLEAR. Then unit attentions are drained and the LU must be empty.

@@ -7,7 +7,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// Operation codes the simulated LU implements (spec §1, plus READ/WRITE(10)).
+// Operation codes the simulated LU implements (SPC-4 6.6, 6.15, 6.16, 6.37; SBC-4 READ/WRITE(10)).
 const (
 	opTestUnitReady = 0x00
 	opInquiry       = 0x12
@@ -30,13 +30,13 @@ var cdbShape = map[byte]struct {
 	opPROut:         {10, scsi.DirToDevice},
 }
 
-// execute runs one command in the processing order of spec §6.2. A Go error
+// execute runs one command in the processing order of docs/pr-notes.md, "Processing order". A Go error
 // means the host side broke the SG_IO contract (CDB length, direction,
 // buffer sizes): a bug in the builders, reported loudly.
 func (lu *LU) execute(n *nexus, cmd *scsi.Command) (answer, error) {
 	op := cmd.CDB[0]
 	shape, ok := cdbShape[op]
-	if !ok { // §6.2 step 1
+	if !ok { // processing order step 1
 		return checkCondition(scsi.SenseIllegalRequest, 0x20, 0x00), nil
 	}
 	if len(cmd.CDB) != shape.length {
@@ -48,7 +48,7 @@ func (lu *LU) execute(n *nexus, cmd *scsi.Command) (answer, error) {
 	if cmd.Direction != shape.dir && !noData {
 		return answer{}, fmt.Errorf("sim: opcode 0x%02x has data direction %d, got %d", op, shape.dir, cmd.Direction)
 	}
-	// §6.2 step 2: INQUIRY neither reports nor clears a unit attention.
+	// Processing order step 2: INQUIRY neither reports nor clears a unit attention.
 	if op != opInquiry && len(n.ua) > 0 {
 		ua := n.ua[0]
 		n.ua = n.ua[1:]
@@ -85,7 +85,7 @@ func nonZero(b []byte) int {
 }
 
 // allocation checks that the data-in buffer can hold the CDB's allocation
-// length (spec §2.7: dxfer_len must equal it).
+// length (dxfer_len must equal it; tgt rejects a shorter buffer).
 func allocation(cmd *scsi.Command, alloc int) error {
 	if cmd.DataInLen < alloc {
 		return fmt.Errorf("sim: opcode 0x%02x: data-in buffer %d shorter than allocation length %d", cmd.CDB[0], cmd.DataInLen, alloc)
@@ -93,7 +93,7 @@ func allocation(cmd *scsi.Command, alloc int) error {
 	return nil
 }
 
-// inquiry answers standard INQUIRY data and VPD pages 0x00, 0x80, 0x83 (spec §4.2).
+// inquiry answers standard INQUIRY data and VPD pages 0x00, 0x80, 0x83 (SPC-4 6.6.2, 7.8).
 func (lu *LU) inquiry(cmd *scsi.Command) (answer, error) {
 	cdb := cmd.CDB
 	alloc := int(binary.BigEndian.Uint16(cdb[3:5]))
@@ -137,7 +137,8 @@ func (lu *LU) inquiry(cmd *scsi.Command) (answer, error) {
 }
 
 // readWrite executes READ(10)/WRITE(10), checked against the access matrix
-// of spec §6.11 before anything else (§6.2 step 3).
+// of SPC-4 table 65 / SBC-4 4.17 before anything else (processing order
+// step 3, docs/pr-notes.md, "Processing order").
 func (lu *LU) readWrite(n *nexus, cmd *scsi.Command) (answer, error) {
 	cdb := cmd.CDB
 	write := cdb[0] == opWrite10

@@ -25,7 +25,7 @@ func ReadBlock(ctx context.Context, t scsi.Transport, lba uint32) error {
 }
 
 // blockIO executes cmd, retrying unit attentions, and classifies the
-// answer with scsi.Classify (spec §5.9).
+// answer with scsi.Classify (docs/pr-notes.md).
 func blockIO(ctx context.Context, t scsi.Transport, op string, cmd *scsi.Command) error {
 	for try := 0; ; try++ {
 		r, err := t.Execute(ctx, cmd)

@@ -80,7 +80,7 @@ func TestDeviceFaults(t *testing.T) {
 // TestDeviceManyKeys registers more nexuses than sg_persist's 8192-byte
 // allocation holds, so ReadKeys and ReadFullStatus must re-read with the
 // reported length; with old LIO's truncated ADDITIONAL LENGTH they must
-// still find every key (spec §9.2).
+// still find every key (docs/pr-notes.md, "Short data and long key lists").
 func TestDeviceManyKeys(t *testing.T) {
 	ctx := context.Background()
 	for _, q := range []Quirks{QuirkNone, QuirkTruncatedAdditionalLength, QuirkLIO} {

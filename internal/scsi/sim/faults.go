@@ -21,7 +21,7 @@ const (
 	// FaultTruncate executes the command, then cuts the data-in phase to
 	// Bytes bytes. The residual reports the short transfer unless LieResid
 	// is set, in which case it is 0 and the tail of DataIn is zero-filled:
-	// a lying HBA or transport (spec §9.1).
+	// a lying HBA or transport (docs/pr-notes.md, "Short data").
 	FaultTruncate
 )
 

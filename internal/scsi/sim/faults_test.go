@@ -174,7 +174,7 @@ func TestPreemptAndAbortAbortsQueuedWrite(t *testing.T) {
 }
 
 func TestAccessMatrix(t *testing.T) {
-	// spec §6.11 summary table: registered / unregistered non-holder.
+	// SPC-4 table 65 / SBC-4 4.17 access: registered / unregistered non-holder.
 	want := map[scsi.ReservationType][4]bool{ // reg read, reg write, unreg read, unreg write
 		1: {true, false, true, false}, 3: {false, false, false, false},
 		5: {true, true, true, false}, 6: {true, true, false, false},

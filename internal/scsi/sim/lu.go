@@ -1,22 +1,22 @@
 // Package sim is an in-memory SCSI target with one logical unit that
-// implements SPC-4 persistent reservations (spec §6) below the CDB layer:
+// implements SPC-4 persistent reservations (SPC-4 5.13) below the CDB layer:
 // each I_T nexus is a scsi.Transport that decodes raw CDBs and parameter
 // lists, executes them and answers with SAM status, fixed-format sense,
 // data-in and residual, as a target would. Quirk knobs reproduce LIO and
-// tgt deviations (§6.15) and faults can be injected per nexus.
+// tgt deviations (docs/pr-notes.md, "Known target deviations") and faults can be injected per nexus.
 //
 // It is a fast test double for the fence logic; it is not proof that fencing
 // works on real storage — the conformance suite run against a real LIO target
 // is.
 //
 // Choices where SPC-4 leaves room or the simulator does less (strict mode):
-//   - REGISTER AND MOVE and REPLACE LOST RESERVATION answer 24/00 (spec §3.5);
+//   - REGISTER AND MOVE and REPLACE LOST RESERVATION answer 24/00 (a fence agent sends neither);
 //     SPEC_I_PT=1 answers 26/00 (SIP_C is not advertised).
 //   - A REGISTER with SARK 0 from an unregistered nexus does not bump
-//     PRGENERATION (§6.4 calls SPC ambiguous; LIO does the same).
+//     PRGENERATION (SPC-4 leaves it unclear; LIO does the same).
 //   - PR OUT CDB-level checks (service action, parameter list length,
 //     reserved bits) precede the key check, since the key lives in the
-//     parameter list; type and scope are checked after it (§6.2).
+//     parameter list; type and scope are checked after it (docs/pr-notes.md, "Processing order").
 //   - One target port (relative target port 1); ALL_TG_PT is recorded and
 //     reported but changes nothing else. No SPC-2 RESERVE(6)/(10).
 //   - The control mode page TAS bit is 1 (LIO's default): tasks aborted by
@@ -37,7 +37,7 @@ const BlockSize = 512
 
 // LU is one logical unit shared by any number of I_T nexuses. All methods are
 // safe for concurrent use; every command executes atomically under one lock
-// (spec §6.2 step 5).
+// (processing order step 5, docs/pr-notes.md, "Processing order").
 type LU struct {
 	mu sync.Mutex
 
@@ -56,7 +56,7 @@ type LU struct {
 	nexuses    map[string]*nexus
 }
 
-// registration is one registered I_T nexus (spec §6.1).
+// registration is one registered I_T nexus (SPC-4 5.13).
 type registration struct {
 	nexus   string
 	key     scsi.Key
@@ -145,14 +145,14 @@ func (lu *LU) ReservationState() ReservationState {
 	return ReservationState{Present: true, Type: lu.res.typ, Scope: lu.res.scope, Holder: lu.res.holder}
 }
 
-// Generation returns PRGENERATION (spec §6.13).
+// Generation returns PRGENERATION (SPC-4 6.15.2).
 func (lu *LU) Generation() uint32 {
 	lu.mu.Lock()
 	defer lu.mu.Unlock()
 	return lu.generation
 }
 
-// APTPL reports whether PR state would survive PowerCycle (spec §6.14).
+// APTPL reports whether PR state would survive PowerCycle (SPC-4 5.13, APTPL).
 func (lu *LU) APTPL() bool {
 	lu.mu.Lock()
 	defer lu.mu.Unlock()
@@ -175,8 +175,8 @@ func (lu *LU) MayRead(nexus string) bool {
 
 // PowerCycle simulates target power loss: PRGENERATION restarts at 0, PR
 // state is dropped unless the last APTPL received was 1, pending tasks are
-// aborted and every known nexus gets UA 29/00 POWER ON OCCURRED (spec §6.1,
-// §6.13, §6.14).
+// aborted and every known nexus gets UA 29/00 POWER ON OCCURRED (SPC-4 5.13,
+// APTPL; SAM-5 unit attention conditions).
 func (lu *LU) PowerCycle() {
 	lu.mu.Lock()
 	defer lu.mu.Unlock()
@@ -200,7 +200,7 @@ func (lu *LU) registration(nexus string) *registration {
 	return nil
 }
 
-// isHolder applies spec §6.10: under WE-AR/EA-AR every registered nexus holds.
+// isHolder applies SPC-4 5.13 (persistent reservation holder): under WE-AR/EA-AR every registered nexus holds.
 func (lu *LU) isHolder(nexus string) bool {
 	if lu.res == nil {
 		return false
@@ -211,7 +211,7 @@ func (lu *LU) isHolder(nexus string) bool {
 	return lu.res.holder == nexus
 }
 
-// mayAccess is the access matrix of spec §6.11 for READ and WRITE.
+// mayAccess is the access matrix of SPC-4 table 65 / SBC-4 4.17 for READ and WRITE.
 func (lu *LU) mayAccess(nexus string, write bool) bool {
 	if lu.res == nil || lu.isHolder(nexus) {
 		return true

@@ -14,7 +14,7 @@ type UA struct{ ASC, ASCQ uint8 }
 // nexus is the per-I_T-nexus state: unit attention queue, faults, pause.
 type nexus struct {
 	name   string
-	ua     []UA // FIFO, oldest first (spec §6.1)
+	ua     []UA // FIFO, oldest first (SAM-5 unit attention queue)
 	faults []*Fault
 	// pause is non-nil while the nexus is frozen; commands wait for it to close.
 	pause chan struct{}
@@ -116,7 +116,7 @@ func (p *port) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, er
 }
 
 // fitDataIn builds the Result: min(allocation, available) bytes transferred
-// and the residual reported (spec §2.7, §6.2 step 6), or a truncated transfer
+// and the residual reported (SPC-4 4.2.5.6; processing order step 6), or a truncated transfer
 // when a FaultTruncate applies.
 func fitDataIn(cmd *scsi.Command, a answer, f *Fault) *scsi.Result {
 	r := &scsi.Result{Status: a.status, Sense: a.sense, DataIn: make([]byte, cmd.DataInLen)}

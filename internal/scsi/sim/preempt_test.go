@@ -7,7 +7,8 @@ func abc(extra ...step) []step {
 	return append(withSetup(step{"c", regIgn, 0, 0, 3, ""}), extra...)
 }
 
-// TestPreemptTable walks the rows of spec §6.9.
+// TestPreemptTable walks the cases of SPC-4 5.13 (preempting): reservation
+// type, holder or not, SARK 0 or the holder's key.
 func TestPreemptTable(t *testing.T) {
 	ua := func(s ...string) []string { return s }
 	for _, s := range []scenario{

@@ -6,7 +6,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// PERSISTENT RESERVE IN service actions (spec §2.2).
+// PERSISTENT RESERVE IN service actions (SPC-4 6.15.1).
 const (
 	saReadKeys           = 0x00
 	saReadReservation    = 0x01
@@ -14,9 +14,9 @@ const (
 	saReadFullStatus     = 0x03
 )
 
-// prIn executes PERSISTENT RESERVE IN (spec §2). The ADDITIONAL LENGTH
+// prIn executes PERSISTENT RESERVE IN (SPC-4 6.15). The ADDITIONAL LENGTH
 // fields always describe everything available; fitDataIn then transfers
-// min(allocation, available) bytes (SPC-4 6.15.2, spec §2.7).
+// min(allocation, available) bytes (SPC-4 6.15.2, 4.2.5.6).
 func (lu *LU) prIn(cmd *scsi.Command) (answer, error) {
 	cdb := cmd.CDB
 	alloc := int(binary.BigEndian.Uint16(cdb[7:9]))
@@ -80,7 +80,7 @@ func (lu *LU) prHeaderCut(body []byte, alloc int, bounds []int, cut bool) []byte
 	return append(d, body...)
 }
 
-// readKeys builds the READ KEYS response: one key per registered nexus (§2.3).
+// readKeys builds the READ KEYS response: one key per registered nexus (SPC-4 6.15.2).
 func (lu *LU) readKeys(alloc int) []byte {
 	body := make([]byte, 0, 8*len(lu.regs))
 	var bounds []int
@@ -91,7 +91,7 @@ func (lu *LU) readKeys(alloc int) []byte {
 	return lu.prHeader(body, alloc, bounds)
 }
 
-// readReservation builds the READ RESERVATION response (§2.4); the key is 0
+// readReservation builds the READ RESERVATION response (SPC-4 6.15.3); the key is 0
 // for the all-registrants types.
 func (lu *LU) readReservation() []byte {
 	if lu.res == nil {
@@ -107,10 +107,10 @@ func (lu *LU) readReservation() []byte {
 	return lu.prHeader(body, 24, nil)
 }
 
-// typeMask advertises all six types (libiscsi's 16-bit view, spec §2.5).
+// typeMask advertises all six types (SPC-4 6.15.4; libiscsi reads it as 16 bits).
 const typeMask = 1<<15 | 1<<14 | 1<<13 | 1<<11 | 1<<9 | 1<<0
 
-// reportCapabilities builds the 8-byte REPORT CAPABILITIES response (§2.5).
+// reportCapabilities builds the 8-byte REPORT CAPABILITIES response (SPC-4 6.15.4).
 // Strict mode advertises ATP_C and PTPL_C (both implemented), ALLOW
 // COMMANDS 1; LIO additionally claims CRH and SIP_C although the simulator
 // rejects SPEC_I_PT (26/00); tgt claims nothing.
@@ -134,7 +134,7 @@ func (lu *LU) reportCapabilities() []byte {
 	return d
 }
 
-// readFullStatus builds READ FULL STATUS (§2.6) with one descriptor per
+// readFullStatus builds READ FULL STATUS (SPC-4 6.15.5) with one descriptor per
 // registration; all nexuses reach the LU through relative target port 1.
 func (lu *LU) readFullStatus(alloc int) []byte {
 	var body []byte
@@ -165,7 +165,7 @@ func (lu *LU) readFullStatus(alloc int) []byte {
 
 // iscsiTransportID encodes an iSCSI TransportID, format 00b: protocol 5,
 // ADDITIONAL LENGTH, then the NUL-terminated name padded to a multiple of
-// 4 bytes, 24 bytes at least (SPC-4 7.6.4.6, spec §2.6).
+// 4 bytes, 24 bytes at least (SPC-4 7.6.4.6).
 func iscsiTransportID(name string) []byte {
 	n := len(name) + 1
 	n = (n + 3) &^ 3

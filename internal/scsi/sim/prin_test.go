@@ -21,7 +21,7 @@ func TestReadKeysAllocation(t *testing.T) {
 		{"header only", QuirkNone, 8, "GOOD", 8, 24},                   // libiscsi PrinReadKeys.Truncate
 		{"half a key", QuirkNone, 12, "GOOD", 12, 24},                  // not cut to whole keys
 		{"zero", QuirkNone, 0, "GOOD", 0, 0},                           // SPC-4 4.2.5.6
-		{"zero LIO", QuirkLIO, 0, "CC 5/24/00", 0, 0},                  // §6.15 last row
+		{"zero LIO", QuirkLIO, 0, "CC 5/24/00", 0, 0},                  // docs/pr-notes.md, target deviations
 		{"old LIO", QuirkTruncatedAdditionalLength, 20, "GOOD", 20, 8}, // one whole key fits
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// PERSISTENT RESERVE OUT service actions (spec §3.2).
+// PERSISTENT RESERVE OUT service actions (SPC-4 6.16.2).
 const (
 	saRegister          = 0x00
 	saReserve           = 0x01
@@ -20,7 +20,7 @@ const (
 	saReplaceLost       = 0x08
 )
 
-// Parameter list byte 20 flags (spec §3.4).
+// Parameter list byte 20 flags (SPC-4 6.16.3).
 const (
 	flagAPTPL   = 0x01
 	flagAllTgPt = 0x04
@@ -39,12 +39,12 @@ type prOutRequest struct {
 	specIPT bool
 }
 
-// prOut decodes and executes PERSISTENT RESERVE OUT (spec §3, §6.3–§6.9).
+// prOut decodes and executes PERSISTENT RESERVE OUT (SPC-4 6.16, 5.13).
 // CDB-level checks come first (unsupported service action, parameter list
 // length, reserved bits: there is no key to check without a parameter list),
-// then the key check (§6.3), then type/scope and flag validation.
+// then the key check (SPC-4 6.16.3), then type/scope and flag validation.
 // REGISTER AND MOVE and REPLACE LOST RESERVATION are not implemented and
-// answer 24/00, which spec §3.5 allows for a fence agent's simulator.
+// answer 24/00: a fence agent sends neither.
 func (lu *LU) prOut(n *nexus, cmd *scsi.Command) (answer, error) {
 	cdb := cmd.CDB
 	plen := binary.BigEndian.Uint32(cdb[5:9])
@@ -90,7 +90,7 @@ func (lu *LU) prOut(n *nexus, cmd *scsi.Command) (answer, error) {
 	}
 }
 
-// keyCheck is spec §6.3 for every service action but the REGISTER ones:
+// keyCheck is the RESERVATION KEY check of SPC-4 6.16.3 for every service action but the REGISTER ones:
 // the sender must be registered with RK. notReadyIfIdle applies LIO's
 // NOT READY 08/00 for an unregistered sender when no reservation exists.
 func (lu *LU) keyCheck(nexus string, rk scsi.Key, notReadyIfIdle bool) (*registration, *answer) {
@@ -110,7 +110,7 @@ func (lu *LU) keyCheck(nexus string, rk scsi.Key, notReadyIfIdle bool) (*registr
 }
 
 // typeScopeCheck validates TYPE (24/00) and SCOPE (24/00; LIO 26/00) for
-// RESERVE, RELEASE and PREEMPT (spec §6.6, §6.9).
+// RESERVE, RELEASE and PREEMPT (SPC-4 6.15.3.2, 6.15.3.3).
 func (lu *LU) typeScopeCheck(req prOutRequest) *answer {
 	if req.scope != 0 {
 		a := invalidCDBField(2)
@@ -126,7 +126,8 @@ func (lu *LU) typeScopeCheck(req prOutRequest) *answer {
 	return nil
 }
 
-// register executes REGISTER (§6.4) and REGISTER AND IGNORE EXISTING KEY (§6.5).
+// register executes REGISTER and REGISTER AND IGNORE EXISTING KEY
+// (SPC-4 5.13, registering; 6.16.2).
 func (lu *LU) register(nexus string, req prOutRequest) answer {
 	r := lu.registration(nexus)
 	if req.sa == saRegister && ((r == nil && req.rk != 0) || (r != nil && req.rk != r.key)) {
@@ -144,7 +145,7 @@ func (lu *LU) register(nexus string, req prOutRequest) answer {
 		return checkCondition(scsi.SenseIllegalRequest, 0x24, 0x00) // LIO: TCM_INVALID_CDB_FIELD, no field pointer
 	}
 	switch {
-	case r == nil && req.sark == 0: // no-op (§6.4 row 1)
+	case r == nil && req.sark == 0: // no-op (unregistered nexus, SARK 0)
 		if lu.quirks.Has(QuirkGenerationOnNoopRegister) {
 			lu.generation++
 		}
@@ -174,7 +175,7 @@ func (lu *LU) aptplWritten() answer {
 	return good(nil)
 }
 
-// unregister removes r (§6.5.1): a non-AR reservation it held is released,
+// unregister removes r (SPC-4 5.13, releasing and removing registrations): a non-AR reservation it held is released,
 // with UA 2A/04 to the other registrants for the RO types; an AR
 // reservation goes with the last registrant.
 func (lu *LU) unregister(r *registration) {

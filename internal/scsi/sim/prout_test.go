@@ -100,7 +100,7 @@ func withSetup(extra ...step) []step { return append(append([]step(nil), ab...),
 func TestPROutSemantics(t *testing.T) {
 	ua := func(s string) []string { return []string{s} }
 	for _, s := range []scenario{
-		// §6.4 REGISTER
+		// REGISTER (SPC-4 5.13, registering; 6.16.2)
 		{name: "register unregistered RK=0", steps: []step{{"a", register, 0, 0, 7, "GOOD"}}, regs: "a=7", genDiff: 1},
 		{name: "register unregistered RK≠0", steps: []step{{"a", register, 0, 3, 7, "CONFLICT"}}, genDiff: 0},
 		{name: "register no-op", steps: []step{{"a", register, 0, 0, 0, "GOOD"}}, genDiff: 0},
@@ -118,7 +118,7 @@ func TestPROutSemantics(t *testing.T) {
 		{name: "unregister last AR registrant", setup: withSetup(step{"a", reserve, 8, 1, 0, ""}),
 			steps: []step{{"a", regIgn, 0, 0, 0, "GOOD"}, {"b", register, 0, 2, 0, "GOOD"}}, genDiff: 2},
 		{name: "register-and-ignore ignores RK", setup: ab, steps: []step{{"a", regIgn, 0, 77, 5, "GOOD"}}, regs: "a=5 b=2", genDiff: 1},
-		// §6.6 RESERVE
+		// RESERVE (SPC-4 5.13, reserving)
 		{name: "reserve", setup: ab, steps: []step{{"a", reserve, 5, 1, 0, "GOOD"}, {"a", reserve, 5, 1, 0, "GOOD"}}, regs: "a=1 b=2", res: "5@a"},
 		{name: "reserve bad type", setup: ab, steps: []step{{"a", reserve, 2, 1, 0, "CC 5/24/00"}}, regs: "a=1 b=2"},
 		{name: "reserve bad scope", setup: ab, steps: []step{{"a", reserve, 0x15, 1, 0, "CC 5/24/00"}}, regs: "a=1 b=2"},
@@ -131,7 +131,7 @@ func TestPROutSemantics(t *testing.T) {
 		{name: "holder reserves other type", setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"a", reserve, 6, 1, 0, "CONFLICT"}}, regs: "a=1 b=2", res: "5@a"},
 		{name: "non-holder reserves", setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"b", reserve, 5, 2, 0, "CONFLICT"}}, regs: "a=1 b=2", res: "5@a"},
 		{name: "AR second registrant reserves", setup: withSetup(step{"a", reserve, 7, 1, 0, ""}), steps: []step{{"b", reserve, 7, 2, 0, "GOOD"}}, regs: "a=1 b=2", res: "7@*"},
-		// §6.7 RELEASE
+		// RELEASE (SPC-4 5.13, releasing)
 		{name: "release RO", setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"a", release, 5, 1, 0, "GOOD"}},
 			regs: "a=1 b=2", uas: map[string][]string{"b": ua("CC 6/2A/04")}},
 		{name: "release WE", setup: withSetup(step{"a", reserve, 1, 1, 0, ""}), steps: []step{{"a", release, 1, 1, 0, "GOOD"}}, regs: "a=1 b=2"},
@@ -145,7 +145,7 @@ func TestPROutSemantics(t *testing.T) {
 		{name: "release non-holder wrong key", setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"b", release, 5, 9, 0, "CONFLICT"}}, regs: "a=1 b=2", res: "5@a"},
 		{name: "release non-holder wrong key LIO", quirks: QuirkLIO, setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"b", release, 5, 9, 0, "GOOD"}}, regs: "a=1 b=2", res: "5@a"},
 		{name: "release holder wrong key LIO", quirks: QuirkLIO, setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"a", release, 5, 9, 0, "CONFLICT"}}, regs: "a=1 b=2", res: "5@a"},
-		// §6.8 CLEAR
+		// CLEAR (SPC-4 5.13, clearing)
 		{name: "clear", setup: withSetup(step{"c", regIgn, 0, 0, 1, ""}, step{"a", reserve, 3, 1, 0, ""}), steps: []step{{"a", clearSA, 0, 1, 0, "GOOD"}},
 			genDiff: 1, uas: map[string][]string{"b": ua("CC 6/2A/03"), "c": ua("CC 6/2A/03")}},
 		{name: "clear wrong key", setup: ab, steps: []step{{"a", clearSA, 0, 2, 0, "CONFLICT"}}, regs: "a=1 b=2"},

@@ -1,6 +1,6 @@
 package sim
 
-// Quirks selects documented target deviations from SPC-4 (spec §6.15). The
+// Quirks selects documented target deviations from SPC-4 (docs/pr-notes.md, "Known target deviations"). The
 // zero value is the strict SPC-4 behaviour; QuirkLIO and QuirkTGT bundle the
 // deviations of the two open-source targets. The conformance suite reads the
 // same bits to know which answer to expect from a target.
@@ -55,7 +55,8 @@ const (
 	QuirkTruncatedAdditionalLength
 	// QuirkAPTPLDirMissing: every successful registration change answers
 	// NOT READY 08/00 although it took effect, as LIO does when it cannot
-	// write its APTPL file (/etc/target/pr missing; real-storage-vm.md).
+	// write its APTPL file (/etc/target/pr missing; tests/vm/guest-init.sh
+	// creates it; drivers/target/target_core_pr.c).
 	QuirkAPTPLDirMissing
 	// QuirkTruncatedFullStatusLength: READ FULL STATUS reports an ADDITIONAL
 	// LENGTH cut to the whole descriptors that fit in the allocation, like
@@ -67,7 +68,7 @@ const (
 	// QuirkAllTgPtSticky: a nexus registered with ALL_TG_PT=1 must set
 	// ALL_TG_PT=1 again to unregister or change its key; without it
 	// REGISTER and REGISTER AND IGNORE EXISTING KEY answer 24/00 and change
-	// nothing (LIO; spec §3.4, §6.5.1; seen by tests/lio's probe).
+	// nothing (LIO; SPC-4 6.16.3 ALL_TG_PT; seen by tests/lio's probe).
 	QuirkAllTgPtSticky
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// Raw CDB helpers: written from spec §2-§4 independently of the scsi
+// Raw CDB helpers: written from SPC-4 6.6, 6.15, 6.16 and 6.37 independently of the scsi
 // package builders, so these tests pin the simulator's decoding on its own.
 
 func run(t *testing.T, tr scsi.Transport, cmd *scsi.Command) *scsi.Result {

@@ -2,7 +2,7 @@ package sim
 
 import "github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 
-// reserve executes RESERVE (spec §6.6): no generation change, no UA.
+// reserve executes RESERVE (SPC-4 5.13, reserving): no generation change, no UA.
 func (lu *LU) reserve(nexus string, req prOutRequest) answer {
 	if _, a := lu.keyCheck(nexus, req.rk, true); a != nil {
 		return *a
@@ -23,7 +23,7 @@ func (lu *LU) reserve(nexus string, req prOutRequest) answer {
 	return conflict()
 }
 
-// release executes RELEASE (spec §6.7): no generation change.
+// release executes RELEASE (SPC-4 5.13, releasing): no generation change.
 func (lu *LU) release(nexus string, req prOutRequest) answer {
 	r := lu.registration(nexus)
 	if r != nil && r.key != req.rk && !lu.isHolder(nexus) && lu.quirks.Has(QuirkReleaseNonHolderAnyKey) {
@@ -60,7 +60,7 @@ func (lu *LU) release(nexus string, req prOutRequest) answer {
 	return good(nil)
 }
 
-// clearAll executes CLEAR (spec §6.8): everything goes, generation +1 once,
+// clearAll executes CLEAR (SPC-4 5.13, clearing): everything goes, generation +1 once,
 // UA 2A/03 to every other previously registered nexus.
 func (lu *LU) clearAll(nexus string, req prOutRequest) answer {
 	if _, a := lu.keyCheck(nexus, req.rk, true); a != nil {
@@ -76,7 +76,7 @@ func (lu *LU) clearAll(nexus string, req prOutRequest) answer {
 	return good(nil)
 }
 
-// preempt executes PREEMPT and PREEMPT AND ABORT (spec §6.9, table row by row).
+// preempt executes PREEMPT and PREEMPT AND ABORT (SPC-4 5.13, preempting; case by case).
 func (lu *LU) preempt(nexus string, req prOutRequest) answer {
 	if _, a := lu.keyCheck(nexus, req.rk, false); a != nil {
 		return *a
@@ -141,7 +141,7 @@ func (lu *LU) preempt(nexus string, req prOutRequest) answer {
 		lu.res = nil
 	}
 	if lu.res != nil && !lu.res.typ.AllRegistrants() && lu.registration(lu.res.holder) == nil {
-		lu.res = nil // can not happen per §6.9, kept as an invariant
+		lu.res = nil // can not happen per SPC-4 5.13 (preempting), kept as an invariant
 	}
 	ascq := uint8(0x05)
 	if lu.quirks.Has(QuirkUAPreemptedAsReservations) {

@@ -13,7 +13,7 @@ type answer struct {
 // good is GOOD status with optional data-in.
 func good(data []byte) answer { return answer{status: scsi.StatusGood, data: data} }
 
-// conflict is RESERVATION CONFLICT: no sense data (SPC-4 5.13.1, spec §6.2 step 3).
+// conflict is RESERVATION CONFLICT: no sense data (SPC-4 5.13.1; processing order step 3, docs/pr-notes.md, "Processing order").
 func conflict() answer { return answer{status: scsi.StatusReservationConflict} }
 
 // checkCondition is CHECK CONDITION with fixed-format sense.
@@ -36,10 +36,10 @@ func invalidParamField(off uint16) answer {
 	return a
 }
 
-// notReadyCommFailure is NOT READY 08/00, LIO's answer in several PR corners (§5.8).
+// notReadyCommFailure is NOT READY 08/00, LIO's answer in several PR corners (docs/pr-notes.md, "Known target deviations").
 func notReadyCommFailure() answer { return checkCondition(scsi.SenseNotReady, 0x08, 0x00) }
 
-// fixedSense encodes 18 bytes of current fixed-format sense data (spec §5.8):
+// fixedSense encodes 18 bytes of current fixed-format sense data (SPC-4 4.5.3):
 // response code 0x70, sense key, ADDITIONAL SENSE LENGTH 10, ASC and ASCQ.
 func fixedSense(key, asc, ascq uint8) []byte {
 	s := make([]byte, 18)

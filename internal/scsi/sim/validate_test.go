@@ -7,7 +7,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// TestPROutFieldValidation covers spec §3.1, §3.4 and §6.2 step 4.
+// TestPROutFieldValidation covers SPC-4 6.16.1 and 6.16.3 field checks (processing
+// order step 4, docs/pr-notes.md, "Processing order").
 func TestPROutFieldValidation(t *testing.T) {
 	withLen := func(n int) *scsi.Command {
 		c := prOutCmd(regIgn, 0, 0, 5, 0)

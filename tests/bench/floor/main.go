@@ -1,4 +1,4 @@
-// Command floor is the benchmark floor of `off` (issue 4): the minimum PR commands fence_scsi's
+// Command floor is the benchmark floor of `off`: the minimum PR commands fence_scsi's
 // off sequence needs on one LUN, sent through internal/scsi with nothing else (no option
 // parsing, no logging, no device discovery, no state files):
 //
