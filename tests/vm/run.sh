@@ -137,7 +137,7 @@ start=$(date +%s.%N)
 set +e
 timeout -k 5 "$TIMEOUT" "$QEMU" "${ACCEL[@]}" -smp 2 -m 1536 -nographic -no-reboot \
 	-kernel "$FSG_VMLINUZ" -initrd "$FSG_INITRD" \
-	-append "console=ttyS0 quiet loglevel=$LOGLEVEL panic=-1" \
+	-append "console=ttyS0 quiet loglevel=$LOGLEVEL panic=-1 no_timer_check" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$RUN,mount_tag=fsgrun,security_model=none,multidevs=remap" \
 	-nic none </dev/null >"$RUN/console.log" 2>&1 &
