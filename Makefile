@@ -41,7 +41,7 @@ fuzz:
 bench: bench-check
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 bench-check: build ; tests/bench/check_cpu.sh
-# Side-by-side timing of Debian's fence_scsi and ours on real PR storage in the QEMU guest (issue 4;
+# Side-by-side timing of Debian's fence_scsi and ours on real PR storage in the QEMU guest
 # root; 10-20 min under TCG, so not part of bench). Writes docs/benchmarks.md's table and .png.
 .PHONY: bench-fence
 bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/report.sh
@@ -73,7 +73,7 @@ e2e: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
 	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 60m -v ./tests/e2e/
 
-# ---- Installation (issue 5; see docs/install.md) ----
+# ---- Installation (see docs/install.md) ----
 # make install [PREFIX=/usr] [DESTDIR=] [FORCE=1]
 #   $(PREFIX)/sbin/fence_scsi_go, the man page (if man/fence_scsi_go.8 exists) and the watchdog
 #   names $(PREFIX)/share/cluster/fence_scsi_check{,_hardreboot} (symlinks; the mode is chosen

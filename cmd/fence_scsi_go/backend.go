@@ -213,7 +213,7 @@ func (b *backend) Off(ctx context.Context, o *fenceproto.Options, devices []stri
 	return compatError(err)
 }
 
-// Monitor is fence_scsi HEAD's monitor (compat §6.4) without the sg_persist
+// Monitor is fence_scsi HEAD's monitor (fence_scsi.py's monitor action) without the sg_persist
 // and sg_turs checks, since this agent runs no external SCSI tools: vgs must
 // run when no devices are configured, the key and dev files must be
 // readable, and every device this node unfenced must be in the SCSI state

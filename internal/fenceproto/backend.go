@@ -45,7 +45,7 @@ type Options struct {
 // values with fence_scsi's texts; any other error is logged as one ERROR
 // line. Every method may be called concurrently with logging.
 type Backend interface {
-	// DeriveKey computes the key of node (compat §4) as hex digits.
+	// DeriveKey computes the key of node (fence_scsi.py's generate_key) as hex digits.
 	DeriveKey(ctx context.Context, o *Options, node string) (string, error)
 	// Devices returns the devices to act on: o.Devices split on commas and
 	// whitespace, or auto-detected shared VG devices when empty.
@@ -65,7 +65,7 @@ type Backend interface {
 	// victim cannot write any device (every one reserved); the front end
 	// then prints "Success: Already OFF".
 	Off(ctx context.Context, o *Options, devices []string, victimKey string) error
-	// Monitor checks the agent can work on this node (compat §6.4): the
+	// Monitor checks the agent can work on this node (fence_scsi.py's monitor action): the
 	// key and dev files are readable. A missing file is a one-line
 	// error, e.g. `Failed: Cannot open file "/var/run/cluster.dev"`,
 	// where fence_scsi shows a traceback.

@@ -60,7 +60,7 @@ func failUsage(log *Logger, msg string, stop bool) {
 	}
 }
 
-// Exit codes (compat §1.5).
+// Exit codes (fence-agents lib/fencing.py.py's EC_* values).
 const (
 	exitOK   = 0
 	exitFail = 1

@@ -21,7 +21,7 @@ const (
 // option is set (for booleans: true).
 type values map[string]string
 
-// parseStdin reads key=value lines (compat §1.2). Warnings are logged; a
+// parseStdin reads key=value lines (lib/fencing.py.py's process_input). Warnings are logged; a
 // malformed stream (too long, NUL or control bytes, invalid UTF-8) is a
 // usage error.
 func parseStdin(r io.Reader, log *Logger) (values, error) {
@@ -136,7 +136,7 @@ func parseBool(s string) string {
 	return ""
 }
 
-// parseArgs parses the command line (compat §1.3).
+// parseArgs parses the command line (lib/fencing.py.py's getopt call in process_input).
 func parseArgs(args []string, log *Logger) (values, error) {
 	opts, operands, err := gnuGetopt(args)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 // fenceAction is fence-agents' generic fence_action for fence_scsi
-// (compat §6.5): read the status, short-circuit "Already OFF", run the set
+// (lib/fencing.py.py's fence_action): read the status, short-circuit "Already OFF", run the set
 // step (1 attempt for off, 1+retry_on for on), sleep power_wait, then poll
 // the status every stonith_status_sleep seconds, at most power_timeout
 // times (no limit when 0).

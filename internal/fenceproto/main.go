@@ -70,7 +70,7 @@ type run struct {
 	files []io.Closer
 }
 
-// Run executes one agent run (the 20 steps of compat §1.4) and returns the
+// Run executes one agent run (the order of lib/fencing.py.py's check_input and fence_action as fence_scsi's main calls them) and returns the
 // exit code. Nil clock, sleep, file and version fields of env get the real
 // ones; a nil Syslog means no syslog copy.
 func Run(ctx context.Context, env Env, b Backend) int {

@@ -1,4 +1,4 @@
-# Scenario 7 (issue 4): the same sequence of agent calls run with Debian's fence_scsi (the
+# Scenario 7: the same sequence of agent calls run with Debian's fence_scsi (the
 # reference, /usr/sbin/fence_scsi from the host root) and with the agent under test ($AGENT),
 # one after the other on the same LUNs, from the same clean PR state. After every call the
 # transcript records the exit status, stdout, the keys, reservation holder and type of every

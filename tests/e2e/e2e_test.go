@@ -1,4 +1,4 @@
-// Package e2e runs the end-to-end scenarios of issue 4 against real SCSI-3 PR storage (LIO in a
+// Package e2e runs the end-to-end scenarios against real SCSI-3 PR storage (LIO in a
 // QEMU guest, see tests/vm). Each scenario script asserts on the device itself (sg_persist in
 // the guest) and on real writes (dd oflag=direct), not only on the agent's exit status.
 //

@@ -1,5 +1,5 @@
-# Issue 5, the full cluster: corosync and pacemakerd (all Pacemaker daemons) as a one-node
-# cluster on loopback inside the guest (docs: shared/docs/pacemaker.md, recipe C), with a
+# The full cluster: corosync and pacemakerd (all Pacemaker daemons) as a one-node
+# cluster on loopback inside the guest (as in ClusterLabs' "Clusters from Scratch", on one node), with a
 # fence_scsi_go device created by `pcs stonith create` on real LIO LUNs. Checked: when the
 # device starts, Pacemaker unfences the node by itself (the agent runs `on` with the key
 # derived by key_value=hash from the real corosync: registered and reserved on every LUN, state

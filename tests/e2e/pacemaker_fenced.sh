@@ -1,4 +1,4 @@
-# Issue 5, section 2: a real pacemaker-fenced drives fence_scsi_go on real LIO LUNs.
+# A real pacemaker-fenced drives fence_scsi_go on real LIO LUNs.
 #
 #   tests/vm/run.sh --nodes 2 --luns 3 --agent /usr/sbin/fence_scsi_go tests/e2e/pacemaker_fenced.sh
 #

@@ -10,7 +10,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
-// TestPacemakerFenced (issue 5, section 2): a stand-alone pacemaker-fenced in the guest drives
+// TestPacemakerFenced: a stand-alone pacemaker-fenced in the guest drives
 // fence_scsi_go on real LIO LUNs (tests/e2e/pacemaker_fenced.sh). Pacemaker runs agents only
 // from /usr/sbin, and the guest sees the host's root, so the host needs Debian's pacemaker and
 // the agent under test installed as /usr/sbin/fence_scsi_go; this test does both (root only)
@@ -24,7 +24,7 @@ func TestPacemakerFenced(t *testing.T) {
 		Script: "tests/e2e/pacemaker_fenced.sh", Timeout: 15 * time.Minute})
 }
 
-// TestPacemakerCluster (issue 5, the full cluster): corosync and pacemakerd as a one-node
+// TestPacemakerCluster (the full cluster): corosync and pacemakerd as a one-node
 // cluster in the guest; `pcs stonith create` a fence_scsi_go device on real LIO LUNs, and
 // Pacemaker unfences the node by itself when the device starts; then the cluster's fencer
 // fences another node (tests/e2e/pacemaker_cluster.sh). Same host preparation as above.

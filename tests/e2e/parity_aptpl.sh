@@ -1,4 +1,4 @@
-# Parity (issue 6), APTPL and read-only: run with --nodes 2 --luns 1. `on` without --aptpl
+# Parity, APTPL and read-only: run with --nodes 2 --luns 1. `on` without --aptpl
 # leaves "Persist Through Power Loss Active" off on LIO (REPORT CAPABILITIES, PTPL_A 0), and a
 # power cycle of the LU (lu_power_cycle: destroyed and recreated, restored from LIO's APTPL file
 # as the target's boot does) loses the registration; `on --aptpl` turns it on (PTPL_A 1), LIO

@@ -1,4 +1,4 @@
-# Parity (issue 6), watchdog check mode: run with --nodes 2 --luns 1. The agent started as
+# Parity, watchdog check mode: run with --nodes 2 --luns 1. The agent started as
 # fence_scsi_check (argv[0], a symlink) exits 0 when the node is not configured, 0 while its key
 # is registered, 2 right after another node fenced it; `repair N` exits N; the devices are
 # opened read-only (strace). Debian's Python check (/usr/share/cluster/fence_scsi_check) runs

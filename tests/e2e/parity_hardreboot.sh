@@ -1,4 +1,4 @@
-# Parity (issue 6), fence_scsi_check_hardreboot: run with --nodes 2 --luns 1. While node 1 is
+# Parity, fence_scsi_check_hardreboot: run with --nodes 2 --luns 1. While node 1 is
 # registered the hardreboot check exits 0; after node 2 fences it, it reboots the machine at once
 # (reboot(2)). QEMU runs with -no-reboot, so the reboot ends QEMU: the console stops right after
 # the marker "FSG-PARITY: HARDREBOOT-NEXT", with no result line. parity_test.go asserts exactly

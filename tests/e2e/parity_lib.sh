@@ -1,4 +1,4 @@
-# Extra helpers for the fence_scsi parity scenarios (issue 6): tests/e2e/parity_*.sh.
+# Extra helpers for the fence_scsi parity scenarios: tests/e2e/parity_*.sh.
 # Sourced inside the guest after tests/vm/guest/lib.sh (whose helpers it uses). parity_test.go
 # prepends this file to each scenario; run by hand (tests/vm/run.sh ... parity_X.sh) a scenario
 # finds it next to the agent (<repo>/bin/fence_scsi_go -> <repo>/tests/e2e/parity_lib.sh).

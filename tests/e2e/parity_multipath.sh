@@ -1,4 +1,4 @@
-# Parity (issue 6), multipath: run with --nodes 2 --luns 1 --paths 2. Node 1's two iSCSI
+# Parity, multipath: run with --nodes 2 --luns 1 --paths 2. Node 1's two iSCSI
 # sessions (two I_T nexuses, distinct ISIDs) to LUN 1 are combined by dmsetup into
 # /dev/mapper/mpatha -> ../dm-N. `on` (mpath_register_method=multi, the default) registers both
 # paths exactly once each, also when run twice (fence-agents #631); node 2's `off` removes both

@@ -1,6 +1,6 @@
 package e2e
 
-// fence_scsi parity scenarios (issue 6) on real storage: multipath, the watchdog check mode
+// fence_scsi parity scenarios on real storage: multipath, the watchdog check mode
 // (including the hardreboot variant really rebooting the guest), APTPL and read-only opens.
 // Each scenario script asserts on the device itself (sg_persist through another node's
 // nexus) and on real writes; parity_lib.sh holds the extra helpers and is prepended to the

@@ -1,4 +1,4 @@
-# Parity (issue 6), shared-VG device discovery with real LVM: run with --nodes 2 --luns 3.
+# Parity, shared-VG device discovery with real LVM: run with --nodes 2 --luns 3.
 # Node 1 makes a local VG on LUN 1 and VGs on LUNs 2 and 3 whose on-disk metadata says shared
 # (lock_type "dlm", lock_args "1.0.0:CLUSTER": what `vgcreate --shared` writes with lvmlockd)
 # and clustered (the CLUSTERED flag clvmd's `vgcreate -cy` wrote). lvmlockd/dlm/clvmd cannot run
