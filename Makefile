@@ -42,7 +42,7 @@ bench: bench-check
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 bench-check: build ; tests/bench/check_cpu.sh
 # Side-by-side timing of Debian's fence_scsi and ours on real PR storage in the QEMU guest
-# root; 10-20 min under TCG, so not part of bench). Writes docs/benchmarks.md's table and .png.
+# (root; 10-20 min under TCG, so not part of bench). Writes docs/benchmarks.md's table and .png.
 .PHONY: bench-fence
 bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/report.sh
 
