@@ -32,7 +32,7 @@ func runArbitration(args []string, stderr io.Writer) int {
 	common := []cli.Flag{
 		&cli.StringFlag{Name: "devices", Aliases: []string{"d"}, Usage: "whole LUNs (a multipath device stands for its paths), comma or space separated"},
 		&cli.StringFlag{Name: "key", Aliases: []string{"k"}, Usage: "this node's key (hex); or use --node and --cluster-name"},
-		&cli.StringFlag{Name: "node", Usage: "node name: the key is fence_scsi's hash key of --cluster-name and --node"},
+		&cli.StringFlag{Name: "node", Usage: "node name: the key is 16 bits of MD5(--cluster-name) and 48 bits of MD5(--node)"},
 		&cli.StringFlag{Name: "cluster-name", Usage: "cluster name for --node"},
 		&cli.StringFlag{Name: "type", Value: "7", Usage: "reservation type: 7 (WE-AR, default), 8, 5, 6, 1 or 3"},
 		&cli.DurationFlag{Name: "period", Value: arbitrate.DefaultPeriod, Usage: "defender cycle P"},
@@ -107,7 +107,7 @@ func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Con
 	case c.String("key") != "":
 		key, err = keys.Parse(c.String("key"))
 	case c.String("node") != "":
-		key, err = keys.FromNames(c.String("cluster-name"), c.String("node"))
+		key, err = arbitrate.KeyFromNames(c.String("cluster-name"), c.String("node"))
 	default:
 		err = fmt.Errorf("a key is required: --key=KEY, or --node=NAME --cluster-name=NAME")
 	}

@@ -3,6 +3,7 @@ package arbitrate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -111,5 +112,41 @@ func TestRenewalGapOverflow(t *testing.T) {
 		if w, err := DefaultWait(tc.p, tc.m, tc.t); err == nil {
 			t.Errorf("DefaultWait(%v, %d, %v) = %v; want an overflow error", tc.p, tc.m, tc.t, w)
 		}
+	}
+}
+
+// TestKeyFromNames: the cluster part is fence_scsi's (first 4 hex digits of
+// MD5(cluster)), the node part 48 bits of MD5(node); among 5000 names,
+// whose 16-bit MD5 prefixes (fence_scsi's node part) collide many times,
+// no two derive the same key.
+func TestKeyFromNames(t *testing.T) {
+	// MD5("cluster1") = fb56..., MD5("node1") = 164546f60261...
+	if k, err := KeyFromNames("cluster1", "node1"); err != nil || k != 0xfb56164546f60261 {
+		t.Errorf("KeyFromNames(cluster1, node1) = %v, %v; want 0xfb56164546f60261", k, err)
+	}
+	short := map[uint16]bool{}
+	shortCollisions := 0
+	seen := map[scsi.Key]string{}
+	for i := 0; i < 5000; i++ {
+		name := fmt.Sprintf("server%d", i)
+		k, err := KeyFromNames("cluster1", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, ok := seen[k]; ok {
+			t.Fatalf("%s and %s derive the same key %v", name, other, k)
+		}
+		seen[k] = name
+		p := uint16(uint64(k) >> 32) // the first 16 bits of MD5(name)
+		if short[p] {
+			shortCollisions++
+		}
+		short[p] = true
+	}
+	if shortCollisions == 0 {
+		t.Errorf("no 16-bit collision among 5000 names: the test does not show the difference")
+	}
+	if _, err := KeyFromNames("", "node1"); err == nil {
+		t.Error("empty cluster name accepted")
 	}
 }
