@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ type raceResult struct {
 // acquired starts its defender: a node in its wait window sees the other's
 // renewal once the other finished acquiring (Defend once through the
 // winner's nexus), or nothing if the other never finishes in time.
-func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key, sched []int) raceResult {
+func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key, sched []int, logf func(string, ...any)) raceResult {
 	rr := raceResult{lus: newLUs(q, 2), name: [2]string{"node1", "node2"}}
 	s := newStepper(sched)
 	done := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
@@ -95,7 +96,7 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 			plain[who] = append(plain[who], scsi.NewDevice(name, lu.Connect(rr.name[who]), opt))
 		}
 		c := Defaults(devs, keys[who])
-		c.Type = typ
+		c.Type, c.Logf = typ, logf
 		c.Sleep = func(ctx context.Context, d time.Duration) error {
 			s.setIdle(who, true)
 			defer s.setIdle(who, false)
@@ -198,12 +199,58 @@ func TestSimultaneousAcquire(t *testing.T) {
 	for _, p := range profiles {
 		for _, typ := range []scsi.ReservationType{scsi.TypeWriteExclusiveAllRegistrants, scsi.TypeWriteExclusiveRegistrantsOnly, scsi.TypeWriteExclusive} {
 			t.Run(p.name+"/"+typ.String(), func(t *testing.T) {
+				seen := &pathCounter{}
 				for i, sched := range schedules(n) {
-					if !checkOneWinner(t, race(t, p.quirks, typ, keys, sched), typ, keys) {
+					if !checkOneWinner(t, race(t, p.quirks, typ, keys, sched, seen.logf), typ, keys) {
 						t.Fatalf("schedule %d %v", i, sched)
 					}
 				}
+				seen.require(t, testing.Short())
 			})
+		}
+	}
+}
+
+// pathCounter counts which race-rule decisions the interleavings reached.
+type pathCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// raceDecisions are the log messages of the race rules' decisions.
+var raceDecisions = []string{
+	"racing",                        // a racer registered between our two reads
+	"removed racer",                 // our PREEMPT of the racer landed first
+	"another server won",            // the racer's PREEMPT landed first
+	"another server is active",      // a reservation appeared since our first read
+	"owner alive",                   // the other finished first; its defender renewed
+	"was removed by another server", // our key was gone at our second read
+}
+
+func (c *pathCounter) logf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	for _, d := range raceDecisions {
+		if strings.Contains(msg, d) {
+			c.n[d]++
+		}
+	}
+}
+
+// require fails unless every decision was reached; relaxed in -short runs.
+func (c *pathCounter) require(t *testing.T, short bool) {
+	t.Helper()
+	t.Logf("race-rule decisions reached: %v", c.n)
+	if short {
+		return
+	}
+	for _, d := range raceDecisions {
+		if c.n[d] == 0 {
+			t.Errorf("no interleaving reached %q", d)
 		}
 	}
 }
@@ -215,7 +262,7 @@ func TestSimultaneousAcquireFreeRunning(t *testing.T) {
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			for i := range 200 {
-				if !checkOneWinner(t, race(t, p.quirks, DefaultType, keys, nil), DefaultType, keys) {
+				if !checkOneWinner(t, race(t, p.quirks, DefaultType, keys, nil, nil), DefaultType, keys) {
 					t.Fatalf("iteration %d", i)
 				}
 			}
@@ -258,7 +305,7 @@ func TestDuplicateKeySimultaneous(t *testing.T) {
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			for i, sched := range schedules(150) {
-				rr := race(t, p.quirks, DefaultType, keys, sched)
+				rr := race(t, p.quirks, DefaultType, keys, sched, nil)
 				won := 0
 				for who := range 2 {
 					if rr.err[who] == nil && rr.out[who].Outcome == Acquired {
