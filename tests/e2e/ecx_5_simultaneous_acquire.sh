@@ -49,9 +49,10 @@ for ((i = 1; i <= N; i++)); do
 		exec 6>/tmp/ecx-race2.fifo 5>/tmp/ecx-race1.fifo
 	fi
 	exec 5>&- 6>&-
-	for j in $(seq 1200); do # both acquires done (the loser may wait W): up to 120 s
-		[ "$(cat /tmp/ecx-race1.log /tmp/ecx-race2.log | grep -c '^ACQUIRE rc=')" = 2 ] && break
-		sleep 0.1
+	T_GO=$(now)
+	for j in $(seq 480); do # both acquires done (the loser may wait W): up to 240 s, few forks
+		[[ $(</tmp/ecx-race1.log) == *"ACQUIRE rc="* && $(</tmp/ecx-race2.log) == *"ACQUIRE rc="* ]] && break
+		sleep 0.5
 	done
 	for k in 1 2; do
 		RC[$k]=$(sed -n 's/^ACQUIRE rc=\([0-9]*\).*/\1/p' "/tmp/ecx-race$k.log")
@@ -68,15 +69,20 @@ for ((i = 1; i <= N; i++)); do
 	fi
 	grep -q "lost the race" "/tmp/ecx-race$lose.log" && LOST_RACE=$((LOST_RACE + 1))
 	grep -q "owner alive" "/tmp/ecx-race$lose.log" && OWNER_ALIVE=$((OWNER_ALIVE + 1))
-	say "round $i: node $win acquired; node $lose exited ${RC[$lose]}: $(grep -o 'lost the race\|owner alive\|FAILED.*' "/tmp/ecx-race$lose.log" | head -1)"
-	for l in 1 2; do
-		show_pr "$l"
-		assert_keys "$l" "$win"
-		case "$(holder "$l")" in
+	say "round $i: node $win acquired; node $lose exited ${RC[$lose]} ($(grep -o 'lost the race\|owner alive\|FAILED.*' "/tmp/ecx-race$lose.log" | head -1)); both done $(since "$T_GO")s after the barrier"
+	for l in 1 2; do # one READ KEYS and one READ RESERVATION per LUN (forks are slow under TCG)
+		kout=$(_pr_in "$l" 1 -k) || fail "round $i: read keys LUN $l"
+		rout=$(_pr_in "$l" 1 -r) || fail "round $i: read reservation LUN $l"
+		got=$(printf '%s\n' "$kout" | awk '$1 ~ /^0x[0-9a-fA-F]+$/ {printf "%s ", tolower($1)}')
+		hold=$(printf '%s\n' "$rout" | sed -n 's/^ *Key=\(0x[0-9a-fA-F]*\).*/\1/p' | tr 'A-F' 'a-f')
+		rtype=$(printf '%s\n' "$rout" | sed -n 's/.*type: *//p')
+		say "LUN $l: keys: ${got:-(none)}| reservation: ${hold:-none}, ${rtype:-none}"
+		[ "$got" = "$(_hexkey "$win") " ] || fail "round $i: LUN $l keys [${got}], want [$(_hexkey "$win")] alone"
+		case "$hold" in
 		"$(_hexkey "$win")" | 0x0 | 0x0000000000000000) ;;
-		*) fail "round $i: LUN $l reservation holder $(holder "$l"), want node $win's" ;;
+		*) fail "round $i: LUN $l reservation holder ${hold:-none}, want node $win's" ;;
 		esac
-		[ -n "$(restype "$l")" ] || fail "round $i: LUN $l has no reservation"
+		[ -n "$rtype" ] || fail "round $i: LUN $l has no reservation"
 		assert_write_fails "$lose" "$l"
 	done
 	[ "$(pstate "${PID[$win]}")" != gone ] || { cat "/tmp/ecx-race$win.log"; fail "round $i: node $win's defender is not running"; }
