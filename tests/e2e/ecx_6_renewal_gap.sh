@@ -50,12 +50,14 @@ measure() {
 	wait "$dpid" 2>/dev/null || true
 	kill "$opid" 2>/dev/null || true
 	wait "$opid" 2>/dev/null || true
-	read -r n max mean res < <(gaps "/tmp/ecx-gap-$mode.obs")
+	local st n max mean res
+	st=$(gaps "/tmp/ecx-gap-$mode.obs") # no process substitution: the guest has no /dev/fd
+	n=${st%% *} st=${st#* } max=${st%% *} st=${st#* } mean=${st%% *} res=${st#* }
 	say "$mode: $n renewal gaps observed: max ${max}s, mean ${mean}s (P=${P}s), poll resolution <= ${res}s"
 	[ "$n" -ge 5 ] || { tail -20 "/tmp/ecx-gap-$mode.log"; fail "$mode: only $n renewals observed in ${DUR}s"; }
 	fge "$LIMIT" "$max" || fail "$mode: a renewal came ${max}s after the previous one, more than P+T+1s=${LIMIT}s"
 	pass "$mode: every renewal within ${max}s of the previous one (limit ${LIMIT}s)"
-	eval "GAP_$mode=\$max MEAN_$mode=\$mean RES_$mode=\$res"
+	eval "GAP_$mode=$max MEAN_$mode=$mean RES_$mode=$res"
 }
 
 step "(a) defend: one process renewing every P"
