@@ -42,6 +42,7 @@ func runArbitration(args []string, stderr io.Writer) int {
 		&cli.IntFlag{Name: "retries", Value: arbitrate.DefaultRetries, Usage: "the SG_IO layer's re-sends after transient path errors (0-10), within T"},
 		&cli.BoolFlag{Name: "preempt-fallback", Usage: "retry a rejected PREEMPT AND ABORT as PREEMPT"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress messages"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "defend: also log every renewal (timestamped)"},
 	}
 	action := func(run func(ctx context.Context, cfg arbitrate.Config, c *cli.Context, logf func(string, ...any)) int) cli.ActionFunc {
 		return func(c *cli.Context) error {
@@ -124,6 +125,7 @@ func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Con
 	cfg.Misses = c.Int("misses")
 	cfg.CommandTimeout = c.Duration("command-timeout")
 	cfg.PreemptFallback = c.Bool("preempt-fallback")
+	cfg.Verbose = c.Bool("verbose")
 	retries := c.Int("retries")
 	if retries < 0 || retries > arbitrate.MaxRetries {
 		return arbitrate.Config{}, none, fmt.Errorf("--retries=%d must be between 0 and %d", retries, arbitrate.MaxRetries)

@@ -80,6 +80,9 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
+	// Verbose also logs every renewal (one line per device and cycle), to
+	// measure the renewal gap.
+	Verbose bool
 }
 
 // Defaults returns a Config with the default type and timings for devs and key.
@@ -265,5 +268,12 @@ func (c *Config) sleep(ctx context.Context, d time.Duration) error {
 func (c *Config) logf(format string, args ...any) {
 	if c.Logf != nil {
 		c.Logf(format, args...)
+	}
+}
+
+// vlogf logs only when Verbose is set.
+func (c *Config) vlogf(format string, args ...any) {
+	if c.Verbose {
+		c.logf(format, args...)
 	}
 }

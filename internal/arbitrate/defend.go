@@ -152,6 +152,7 @@ func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
 	case err != nil:
 		return fmt.Errorf("defend %s: renew: %w", name, err)
 	}
+	c.vlogf("defend %s: renewed %v", name, c.Key)
 
 	v, err := readView(ctx, c, d)
 	if err != nil {
