@@ -133,7 +133,7 @@ func TestCommandTimeoutBoundsRetries(t *testing.T) {
 	dev := scsi.NewDevice("/dev/sdb", lus[0].Connect("node1"), scsi.DeviceOptions{})
 	lus[0].Inject("node1", sim.Fault{Kind: sim.FaultBusy, Count: -1, Opcodes: []byte{0x5E}})
 	c := Defaults([]scsi.Device{dev}, key1)
-	c.CommandTimeout, c.Period, c.Wait = 300*time.Millisecond, time.Second, 4*time.Second
+	c.CommandTimeout, c.Period, c.Wait = time.Second, 2*time.Second, 7*time.Second
 	start := time.Now()
 	if err := Release(context.Background(), c); err == nil {
 		t.Fatal("Release succeeded against a device that is always busy")
