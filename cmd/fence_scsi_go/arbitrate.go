@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,20 +28,21 @@ var arbitrationCommands = map[string]bool{"acquire": true, "defend": true, "rele
 // returns the exit code: 0 done/held, 1 failure or loss, 3 (acquire) the
 // owner is alive and nothing was disturbed.
 func runArbitration(args []string, stderr io.Writer) int {
-	code := arbitrate.ExitFailed
+	code := exitFailed
 	common := []cli.Flag{
 		&cli.StringFlag{Name: "devices", Aliases: []string{"d"}, Usage: "whole LUNs (a multipath device stands for its paths), comma or space separated"},
 		&cli.StringFlag{Name: "key", Aliases: []string{"k"}, Usage: "this node's key (hex); or use --node and --cluster-name"},
-		&cli.StringFlag{Name: "node", Usage: "node name: the key is fence_scsi's hash key of --cluster-name and --node"},
+		&cli.StringFlag{Name: "node", Usage: "node name: the key is 16 bits of MD5(--cluster-name) and 48 bits of MD5(--node)"},
 		&cli.StringFlag{Name: "cluster-name", Usage: "cluster name for --node"},
 		&cli.StringFlag{Name: "type", Value: "7", Usage: "reservation type: 7 (WE-AR, default), 8, 5, 6, 1 or 3"},
 		&cli.DurationFlag{Name: "period", Value: arbitrate.DefaultPeriod, Usage: "defender cycle P"},
 		&cli.IntFlag{Name: "misses", Value: arbitrate.DefaultMisses, Usage: "failed defender cycles tolerated M"},
 		&cli.DurationFlag{Name: "command-timeout", Value: arbitrate.DefaultCommandTimeout, Usage: "bound on each SCSI command T"},
 		&cli.DurationFlag{Name: "wait", Usage: "attacker observation window W (default (M+1)·P + T + 1s; must exceed (M+1)·P + T)"},
-		&cli.IntFlag{Name: "retries", Value: arbitrate.DefaultRetries, Usage: "re-sends of idempotent commands after transient errors"},
+		&cli.IntFlag{Name: "retries", Value: arbitrate.DefaultRetries, Usage: "the SG_IO layer's re-sends after transient path errors (0-10), within T"},
 		&cli.BoolFlag{Name: "preempt-fallback", Usage: "retry a rejected PREEMPT AND ABORT as PREEMPT"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress messages"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "defend: also log every renewal (timestamped)"},
 	}
 	action := func(run func(ctx context.Context, cfg arbitrate.Config, c *cli.Context, logf func(string, ...any)) int) cli.ActionFunc {
 		return func(c *cli.Context) error {
@@ -74,22 +76,22 @@ func runArbitration(args []string, stderr io.Writer) int {
 		Commands: []*cli.Command{
 			{Name: "acquire", Usage: "take the devices (exit 0 acquired, 3 owner alive, 1 failure)", Flags: common,
 				Action: action(func(ctx context.Context, cfg arbitrate.Config, _ *cli.Context, logf func(string, ...any)) int {
-					return arbitrate.RunAcquire(ctx, cfg, logf)
+					return runAcquire(ctx, cfg, logf)
 				})},
 			{Name: "defend", Usage: "hold the devices until lost (exit 1) or stopped (exit 0)",
 				Flags: append(append([]cli.Flag{}, common...), &cli.BoolFlag{Name: "once", Usage: "one check: exit 0 held, 1 lost"}),
 				Action: action(func(ctx context.Context, cfg arbitrate.Config, c *cli.Context, logf func(string, ...any)) int {
-					return arbitrate.RunDefend(ctx, cfg, c.Bool("once"), logf)
+					return runDefend(ctx, cfg, c.Bool("once"), logf)
 				})},
 			{Name: "release", Usage: "release and unregister", Flags: common,
 				Action: action(func(ctx context.Context, cfg arbitrate.Config, _ *cli.Context, logf func(string, ...any)) int {
-					return arbitrate.RunRelease(ctx, cfg, logf)
+					return runRelease(ctx, cfg, logf)
 				})},
 		},
 	}
 	if err := app.Run(args); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
-		return arbitrate.ExitFailed
+		return exitFailed
 	}
 	return code
 }
@@ -106,7 +108,7 @@ func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Con
 	case c.String("key") != "":
 		key, err = keys.Parse(c.String("key"))
 	case c.String("node") != "":
-		key, err = keys.FromNames(c.String("cluster-name"), c.String("node"))
+		key, err = arbitrate.KeyFromNames(c.String("cluster-name"), c.String("node"))
 	default:
 		err = fmt.Errorf("a key is required: --key=KEY, or --node=NAME --cluster-name=NAME")
 	}
@@ -117,20 +119,30 @@ func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Con
 	if err != nil || !scsi.ReservationType(typ).Valid() {
 		return arbitrate.Config{}, none, fmt.Errorf("--type=%q is not a reservation type (1, 3, 5, 6, 7 or 8)", c.String("type"))
 	}
-	paths := fence.ParseDevices(c.String("devices"))
-	if len(paths) == 0 {
-		return arbitrate.Config{}, none, fmt.Errorf("--devices is required (whole LUNs, comma or space separated)")
-	}
 	cfg := arbitrate.Defaults(nil, key)
 	cfg.Type = scsi.ReservationType(typ)
 	cfg.Period = c.Duration("period")
 	cfg.Misses = c.Int("misses")
 	cfg.CommandTimeout = c.Duration("command-timeout")
-	cfg.Retries = c.Int("retries")
 	cfg.PreemptFallback = c.Bool("preempt-fallback")
-	cfg.Wait = arbitrate.DefaultWait(cfg.Period, cfg.Misses, cfg.CommandTimeout)
+	cfg.Verbose = c.Bool("verbose")
+	retries := c.Int("retries")
+	if retries < 0 || retries > arbitrate.MaxRetries {
+		return arbitrate.Config{}, none, fmt.Errorf("--retries=%d must be between 0 and %d", retries, arbitrate.MaxRetries)
+	}
 	if c.IsSet("wait") {
 		cfg.Wait = c.Duration("wait")
+	} else if cfg.Wait, err = arbitrate.DefaultWait(cfg.Period, cfg.Misses, cfg.CommandTimeout); err != nil ||
+		cfg.Misses > arbitrate.MaxMisses {
+		cfg.Wait = 0 // ValidateTiming names the setting out of range
+	}
+	// Refused before any device is looked at.
+	if err := cfg.ValidateTiming(); err != nil {
+		return arbitrate.Config{}, none, err
+	}
+	paths := fence.ParseDevices(c.String("devices"))
+	if len(paths) == 0 {
+		return arbitrate.Config{}, none, fmt.Errorf("--devices is required (whole LUNs, comma or space separated)")
 	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -163,7 +175,7 @@ func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Con
 		}
 	}
 	for _, p := range paths {
-		d, err := scsi.Open(p, scsi.OpenOptions{Device: scsi.DeviceOptions{Timeout: cfg.CommandTimeout}})
+		d, err := scsi.Open(p, scsi.OpenOptions{Device: deviceOptions(cfg.CommandTimeout, retries)})
 		if err != nil {
 			closeAll()
 			return arbitrate.Config{}, none, err
@@ -176,4 +188,95 @@ func arbitrationConfig(c *cli.Context, logf func(string, ...any)) (arbitrate.Con
 		return arbitrate.Config{}, none, err
 	}
 	return cfg, closeAll, nil
+}
+
+// deviceOptions are the SG_IO layer's settings: its retry policy is the
+// only one (the arbitrate package never re-sends), each command bounded by
+// t in the kernel and, with all its retries, by t through the context.
+func deviceOptions(t time.Duration, retries int) scsi.DeviceOptions {
+	o := scsi.DeviceOptions{Timeout: t, MaxTransientRetries: retries}
+	if retries == 0 {
+		o.MaxTransientRetries = -1 // DeviceOptions: 0 means the default, negative none
+	}
+	return o
+}
+
+// Exit codes of the acquire, defend and release actions.
+const (
+	exitOK         = 0 // acquired / held / released
+	exitFailed     = 1 // any failure; for defend: lost or gave up
+	exitOwnerAlive = 3 // acquire only: another server owns the devices; nothing was disturbed
+)
+
+// acquireExit maps an Acquire result to the exit code: a race lost to
+// another server is "owner alive" too (it owns them now, nothing of its was
+// touched).
+func acquireExit(r arbitrate.Result, err error) int {
+	switch {
+	case err == nil && r.Outcome == arbitrate.Acquired:
+		return exitOK
+	case err == nil && (r.Outcome == arbitrate.OwnerAlive || r.Outcome == arbitrate.LostRace):
+		return exitOwnerAlive
+	}
+	return exitFailed
+}
+
+// runAcquire runs Acquire, logs the outcome and returns the exit code.
+func runAcquire(ctx context.Context, cfg arbitrate.Config, logf func(string, ...any)) int {
+	cfg.Logf = logf
+	logf("acquire: %s", cfg.Bounds())
+	r, err := arbitrate.Acquire(ctx, cfg)
+	switch {
+	case err != nil:
+		logf("acquire: FAILED: %v", err)
+	case r.Outcome == arbitrate.OwnerAlive:
+		logf("acquire: owner alive: it renewed during the %v wait; nothing was disturbed", cfg.Wait)
+	case r.Outcome == arbitrate.LostRace:
+		logf("acquire: lost the race: another server took the devices first; nothing of its was disturbed")
+	default:
+		for _, d := range r.Devices {
+			logf("acquire %s: %s (previous owners %v)", d.Name, d.Action, d.Owners)
+		}
+		logf("acquire: acquired %d device(s) with key %v, type %v", len(r.Devices), cfg.Key, cfg.Type)
+	}
+	return acquireExit(r, err)
+}
+
+// defendExit maps a Defend result to the exit code: 0 only when held
+// (once) or stopped by a signal, 1 lost, gave up, or a permanent error.
+func defendExit(err error) int {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return exitOK
+	}
+	return exitFailed
+}
+
+// runDefend runs Defend, logs the outcome and returns the exit code.
+func runDefend(ctx context.Context, cfg arbitrate.Config, once bool, logf func(string, ...any)) int {
+	cfg.Logf = logf
+	if !once {
+		logf("defend: %s", cfg.Bounds())
+	}
+	err := arbitrate.Defend(ctx, cfg, once)
+	switch {
+	case err == nil:
+		logf("defend: held")
+	case errors.Is(err, context.Canceled):
+		logf("defend: stopped")
+	case errors.Is(err, arbitrate.ErrLost):
+		logf("defend: LOST: %v", err)
+	default:
+		logf("defend: FAILED: %v", err)
+	}
+	return defendExit(err)
+}
+
+// runRelease runs Release and returns the exit code.
+func runRelease(ctx context.Context, cfg arbitrate.Config, logf func(string, ...any)) int {
+	cfg.Logf = logf
+	if err := arbitrate.Release(ctx, cfg); err != nil {
+		logf("release: FAILED: %v", err)
+		return exitFailed
+	}
+	return exitOK
 }

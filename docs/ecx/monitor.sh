@@ -8,7 +8,9 @@
 # MISSES+1 periods in a row; then it exits 1 and ECX runs the final action
 # ("Stop group"). ECX stopping the monitor (SIGTERM) exits 0.
 # Synchronous monitor (ONCE=1): each run is one defender cycle, exit 0 held,
-# 1 lost or failed; set the monitor interval to PERIOD and the retry count
+# 1 lost or failed; set the monitor interval to PERIOD (if ECX counts it from
+# the end of the previous run, raise the wait on every server: see
+# docs/arbitration.md "Synchronous monitor") and the retry count
 # to MISSES.
 #
 # Keep the settings below identical in start.sh, stop.sh and monitor.sh.

@@ -1,15 +1,16 @@
 #! /bin/sh
 # EXPRESSCLUSTER X exec resource *start* script (exec-scsipr-acquire):
 # take the shared disks with SCSI-3 PR before the disk resource mounts them.
-# See docs/arbitration.md. Exit 0 = acquired; 3 = the current owner is alive
-# (nothing was disturbed); 1 = failure. Any non-zero exit is an activation
+# See docs/arbitration.md. Exit 0 = acquired; 3 = another server owns the
+# disks: the owner is alive, or it won a simultaneous start (nothing was
+# disturbed); 1 = failure. Any non-zero exit is an activation
 # failure: set the final action to "Stop group".
 #
 # Keep the settings below identical in start.sh, stop.sh and monitor.sh, and
 # the timings identical on every server.
 
 DEVICES=/dev/sdc                 # whole LUNs, comma separated; every path of a multipath LUN
-KEY=                             # this server's key (hex), or empty to derive it:
+KEY=                             # this server's own key (hex; never shared), or empty to derive it:
 CLUSTER=cluster1                 #   hash of the cluster name and this server's name
 TYPE=7                           # WE-AR (docs/arbitration.md "Reservation type")
 PERIOD=3s                        # defender period P
@@ -29,7 +30,7 @@ echo "$(date '+%F %T') acquire ${CLP_EVENT:-START} on $(hostname -s): $DEVICES"
 rc=$?
 case $rc in
 0) echo "$(date '+%F %T') acquired: this server owns $DEVICES" ;;
-3) echo "$(date '+%F %T') NOT STARTING: the owner of $DEVICES is alive and renewing" ;;
+3) echo "$(date '+%F %T') NOT STARTING: another server owns $DEVICES (alive, or it started first)" ;;
 *) echo "$(date '+%F %T') NOT STARTING: acquire failed (exit $rc); see the messages above" ;;
 esac
 exit $rc

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
@@ -11,15 +12,16 @@ import (
 // Outcome is what Acquire achieved.
 type Outcome int
 
-// Acquire outcomes; the CLI maps them to exit codes 1, 0 and 3.
+// Acquire outcomes.
 const (
-	Failed     Outcome = iota // nothing held; partial takes rolled back
-	Acquired                  // every device reserved by our key
-	OwnerAlive                // a foreign owner renewed during the wait; nothing disturbed
+	Failed     Outcome = iota // nothing taken; see the error (kept takes are named in it)
+	Acquired                  // every device reserved by our key, our key alone registered
+	OwnerAlive                // a foreign owner was active during the wait; nothing disturbed
+	LostRace                  // another server took the first LU first; nothing of it disturbed
 )
 
 func (o Outcome) String() string {
-	return [...]string{"failed", "acquired", "owner alive"}[o]
+	return [...]string{"failed", "acquired", "owner alive", "lost the race"}[o]
 }
 
 // DeviceResult is what Acquire found and did on one device.
@@ -35,7 +37,7 @@ type DeviceResult struct {
 type Result struct {
 	Outcome Outcome
 	Devices []DeviceResult
-	// Waited is set when the wait window was observed.
+	// Waited is set when a wait window was observed.
 	Waited bool
 }
 
@@ -43,229 +45,228 @@ type Result struct {
 // reservations (ILLEGAL REQUEST 20/00, or SG_IO refused by the driver).
 var ErrNoPR = scsi.ErrNotSupported
 
-// target is Acquire's per-device working state.
+// ErrDuplicateKey is matched when our key is registered through an I_T
+// nexus that is not one of ours: another server is configured with the
+// same key (docs/arbitration.md, "Duplicated keys").
+var ErrDuplicateKey = errors.New("key registered by another initiator")
+
+// target is one configured device (one I_T nexus) during Acquire.
 type target struct {
-	d          scsi.Device
-	wasHolder  bool // we already held the reservation before Acquire
-	registered bool // our REGISTER AND IGNORE was sent
-	before     view // snapshot after our registration
-	res        *DeviceResult
+	d     scsi.Device
+	res   *DeviceResult
+	had   bool // our key was registered through this nexus before Acquire
+	added bool // Acquire registered our key through this nexus
 }
 
-// Acquire is the attacker (field-map §1.6 "Challenger"): register on every
-// device, and if a foreign key owns any of them, watch them for cfg.Wait
-// without sending PR OUT. An owner that renewed wins (OwnerAlive, our fresh
-// registrations are withdrawn); an owner that stayed silent is preempted
-// with PREEMPT AND ABORT. All or nothing: any failure rolls back every
-// device we touched, and the error names the device.
+// Acquire is the attacker. The devices are grouped by LU and the LUs put
+// in one order that every node computes alike (VPD 0x83 identity). The
+// first LU is decided alone, and only a winner there goes on to the others
+// (concurrently). On each LU Acquire registers, and
+//   - on a free LU, takes it at once; a key that appeared since the first
+//     read is a racer: if it reserved first we lost (LostRace), otherwise
+//     we remove it with PREEMPT, and whoever's PREEMPT lands first wins;
+//   - on an owned LU, watches it for cfg.Wait without sending PR OUT; an
+//     owner that renewed wins (OwnerAlive, our registrations withdrawn), a
+//     silent one is preempted with PREEMPT AND ABORT.
+//
+// A server that finds its own key gone, or a reservation it did not see
+// before, has lost: it stops and never re-registers. Our key registered
+// through a nexus that is not ours is refused (ErrDuplicateKey). On failure
+// Acquire withdraws only its own fresh registrations, and keeps the LUs on
+// which it displaced a previous owner (never leaving them unreserved).
 func Acquire(ctx context.Context, cfg Config) (Result, error) {
 	c := &cfg
 	if err := c.Validate(); err != nil {
 		return Result{}, err
 	}
-	devs, err := ordered(ctx, c)
+	us, err := units(ctx, c)
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{Devices: make([]DeviceResult, len(devs))}
-	ts := make([]*target, len(devs))
-	for i, d := range devs {
-		r.Devices[i].Name = d.Name()
-		ts[i] = &target{d: d, res: &r.Devices[i]}
-	}
-	fail := func(err error) (Result, error) {
-		rollback(ctx, c, ts)
-		for i := range r.Devices {
-			r.Devices[i].Action = ""
+	a := &acquisition{c: c, units: us}
+	for _, u := range us {
+		for _, t := range u.paths {
+			a.r.Devices = append(a.r.Devices, DeviceResult{Name: t.d.Name()})
 		}
-		r.Outcome = Failed
-		return r, err
 	}
+	i := 0
+	for _, u := range us {
+		for _, t := range u.paths {
+			t.res = &a.r.Devices[i]
+			i++
+		}
+	}
+	out, err := a.run(ctx)
+	if err != nil || out != Acquired {
+		kept := a.rollback(ctx)
+		if err != nil && len(kept) > 0 {
+			err = fmt.Errorf("%w; kept %v (their previous owner was preempted): run release to give them up", err, kept)
+		}
+		for i := range a.r.Devices {
+			a.r.Devices[i].Action = ""
+		}
+		if err != nil {
+			out = Failed
+		}
+	}
+	a.r.Outcome = out
+	return a.r, err
+}
 
+// acquisition is one Acquire run.
+type acquisition struct {
+	c     *Config
+	units []*unit
+	r     Result
+	mu    sync.Mutex // guards r.Waited
+}
+
+// run decides the first LU alone, then the others together, then checks
+// that every LU (the first one too) is still ours.
+func (a *acquisition) run(ctx context.Context) (Outcome, error) {
 	// Every device must answer PR IN before any PR OUT is sent to any of
-	// them: a device without PR support fails here, leaving no trace on the
-	// owner's devices (not even a registration that is rolled back later).
-	for _, t := range ts {
-		v, err := readViewRetry(ctx, c, t.d)
-		if err != nil {
-			return fail(describe("acquire "+t.d.Name()+": read state", err))
+	// them: a device without PR support fails here, leaving no trace.
+	for _, u := range a.units {
+		if _, err := readView(ctx, a.c, u.dev()); err != nil {
+			return Failed, describe("acquire "+u.name()+": read state", err)
 		}
-		t.wasHolder = v.heldBy(c.Key, c.Type)
 	}
+	first := a.units[0]
+	if out, err := a.phase(ctx, a.units[:1], nil, nil); err != nil || out != Acquired {
+		return out, err
+	}
+	var silent []scsi.Key // owners of the first LU proven silent for W
+	if first.acq.waited {
+		silent = first.acq.owners
+	}
+	if out, err := a.phase(ctx, a.units[1:], silent, a.units[:1]); err != nil || out != Acquired {
+		return out, err
+	}
+	return a.each(a.units, func(u *unit) (Outcome, error) { return u.verify(ctx, a.c) })
+}
 
-	// Register everywhere, then snapshot: the baseline must be taken after
-	// all our own registrations, which bump PRgeneration themselves (two
-	// devices may be two paths of one LU).
-	for _, t := range ts {
-		if err := t.register(ctx, c); err != nil {
-			return fail(err)
+// phase takes the units us together: prepare, one shared wait window if
+// any unit needs it (renewing the units in hold meanwhile), take.
+func (a *acquisition) phase(ctx context.Context, us []*unit, silent []scsi.Key, hold []*unit) (Outcome, error) {
+	if len(us) == 0 {
+		return Acquired, nil
+	}
+	if out, err := a.each(us, func(u *unit) (Outcome, error) { return u.prepare(ctx, a.c, silent) }); err != nil || out != Acquired {
+		return out, err
+	}
+	var waiting []*unit
+	for _, u := range us {
+		if u.acq.needWait {
+			waiting = append(waiting, u)
 		}
 	}
-	foreign := false
-	for _, t := range ts {
-		v, err := readViewRetry(ctx, c, t.d)
-		if err != nil {
-			return fail(fmt.Errorf("acquire %s: snapshot: %w", t.d.Name(), err))
+	if len(waiting) > 0 {
+		a.c.logf("acquire: foreign owner present; watching for %v without issuing PR OUT", a.c.Wait)
+		if err := a.wait(ctx, hold); err != nil {
+			return Failed, err
 		}
-		t.before, t.res.Owners = v, v.foreign(c.Key)
-		if len(t.res.Owners) == 0 && v.res.Present && !v.heldBy(c.Key, c.Type) {
-			return fail(fmt.Errorf("acquire %s: holds a %v reservation but %v is configured; release it first",
-				t.d.Name(), v.res.Type, c.Type))
+		a.mu.Lock()
+		a.r.Waited = true
+		a.mu.Unlock()
+		if out, err := a.each(waiting, func(u *unit) (Outcome, error) { return u.recheck(ctx, a.c) }); err != nil || out != Acquired {
+			return out, err
 		}
-		foreign = foreign || len(t.res.Owners) > 0
-		c.logf("acquire %s: %v", t.d.Name(), v)
 	}
+	return a.each(us, func(u *unit) (Outcome, error) { return u.take(ctx, a.c) })
+}
 
-	if foreign {
-		c.logf("acquire: foreign owner present; watching for %v without issuing PR OUT", c.Wait)
+// each runs f on every unit concurrently. Any error makes the result
+// Failed; otherwise the first unit (in order) that did not end Acquired
+// decides the outcome.
+func (a *acquisition) each(us []*unit, f func(*unit) (Outcome, error)) (Outcome, error) {
+	outs := make([]Outcome, len(us))
+	errs := make([]error, len(us))
+	var wg sync.WaitGroup
+	for i, u := range us {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = f(u)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Failed, err
+	}
+	for _, o := range outs {
+		if o != Acquired {
+			return o, nil
+		}
+	}
+	return Acquired, nil
+}
+
+// wait sleeps the wait window W. Units already taken (hold) are renewed
+// every period meanwhile, as their defender would, so that a challenger
+// watching them sees their owner alive.
+func (a *acquisition) wait(ctx context.Context, hold []*unit) error {
+	c := a.c
+	if len(hold) == 0 {
 		if err := c.sleep(ctx, c.Wait); err != nil {
-			return fail(fmt.Errorf("acquire: wait interrupted: %w", err))
-		}
-		r.Waited = true
-		for _, t := range ts {
-			v, err := readViewRetry(ctx, c, t.d)
-			if err != nil {
-				return fail(fmt.Errorf("acquire %s: re-read after wait: %w", t.d.Name(), err))
-			}
-			if !v.same(t.before) {
-				c.logf("acquire %s: owner alive: before %v; after %v", t.d.Name(), t.before, v)
-				rollback(ctx, c, ts)
-				r.Outcome = OwnerAlive
-				return r, nil
-			}
-		}
-	}
-
-	for _, t := range ts {
-		if err := t.take(ctx, c); err != nil {
-			return fail(err)
-		}
-	}
-	for _, t := range ts {
-		v, err := readViewRetry(ctx, c, t.d)
-		if err != nil {
-			return fail(fmt.Errorf("acquire %s: verify: %w", t.d.Name(), err))
-		}
-		if !v.heldBy(c.Key, c.Type) {
-			return fail(fmt.Errorf("acquire %s: verify: reservation not held by %v: %v", t.d.Name(), c.Key, v))
-		}
-	}
-	r.Outcome = Acquired
-	return r, nil
-}
-
-// register registers our key with REGISTER AND IGNORE EXISTING KEY
-// (replaces a stale key of this nexus); t.wasHolder was set by the first pass.
-func (t *target) register(ctx context.Context, c *Config) error {
-	name := t.d.Name()
-	t.registered = true
-	err := retry(ctx, c, func(ctx context.Context) error {
-		return t.d.RegisterAndIgnore(ctx, c.Key, scsi.RegisterOptions{})
-	})
-	if errors.Is(err, scsi.ErrReservationConflict) {
-		return fmt.Errorf("acquire %s: register: %w (an SPC-2 RESERVE is held on the LUN)", name, err)
-	}
-	if err != nil && transient(err) {
-		// Outcome unknown, or a target that answers NOT READY although the
-		// registration took effect (LIO without its APTPL directory): the
-		// postcondition decides (spec §9.5).
-		if v, rerr := readViewRetry(ctx, c, t.d); rerr == nil && v.registered(c.Key) {
-			c.logf("acquire %s: register answered %v, but %v is registered", name, err, c.Key)
-			return nil
-		}
-	}
-	return describe("acquire "+name+": register", err)
-}
-
-// describe wraps err, naming a device without persistent reservations clearly.
-func describe(what string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case !errors.Is(err, ErrNoPR) && isInvalidOpcode(err):
-		return fmt.Errorf("%s: %w: %w", what, ErrNoPR, err)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// isInvalidOpcode reports ILLEGAL REQUEST 20/00 (spec §9.3: no PR support).
-func isInvalidOpcode(err error) bool {
-	var se *scsi.Error
-	return errors.As(err, &se) && se.Sense != nil && se.Sense.ASC == 0x20 && se.Sense.ASCQ == 0
-}
-
-// take preempts every foreign owner key and makes sure a reservation of our
-// type exists (RESERVE is the device-side arbiter if someone races us).
-func (t *target) take(ctx context.Context, c *Config) error {
-	name := t.d.Name()
-	for _, o := range t.res.Owners {
-		if err := preemptOwner(ctx, c, t.d, o); err != nil {
-			return fmt.Errorf("acquire %s: preempt-and-abort %v: %w", name, o, err)
-		}
-		t.res.Action = "preempted"
-		c.logf("acquire %s: preempted owner %v", name, o)
-	}
-	v, err := readViewRetry(ctx, c, t.d)
-	if err != nil {
-		return fmt.Errorf("acquire %s: read after preempt: %w", name, err)
-	}
-	if v.heldBy(c.Key, c.Type) {
-		if t.res.Action == "" {
-			t.res.Action = "held"
+			return fmt.Errorf("acquire: wait interrupted: %w", err)
 		}
 		return nil
 	}
-	if err := retry(ctx, c, func(ctx context.Context) error { return t.d.Reserve(ctx, c.Key, c.Type) }); err != nil {
-		return describe(fmt.Sprintf("acquire %s: reserve %v", name, c.Type), err)
-	}
-	if t.res.Action == "" {
-		t.res.Action = "reserved"
+	for left := c.Wait; left > 0; left -= c.Period {
+		if err := c.sleep(ctx, min(left, c.Period)); err != nil {
+			return fmt.Errorf("acquire: wait interrupted: %w", err)
+		}
+		for _, u := range hold {
+			for _, t := range u.paths {
+				if err := command(ctx, c, func(ctx context.Context) error { return t.d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{}) }); err != nil {
+					return fmt.Errorf("acquire %s: renew during the wait: %w", t.d.Name(), err)
+				}
+			}
+		}
 	}
 	return nil
 }
 
-// preemptOwner sends PREEMPT AND ABORT once (it is not idempotent, spec
-// §9.5) and resolves an unknown outcome or a conflict by reading the state:
-// success is "owner key gone, our key registered".
-func preemptOwner(ctx context.Context, c *Config, d scsi.Device, owner scsi.Key) error {
-	err := command(ctx, c, func(ctx context.Context) error { return d.PreemptAndAbort(ctx, c.Key, owner, c.Type) })
-	if err != nil && c.PreemptFallback && errors.Is(err, scsi.ErrIllegalRequest) && !isInvalidOpcode(err) {
-		c.logf("acquire %s: PREEMPT AND ABORT rejected (%v); falling back to PREEMPT", d.Name(), err)
-		err = command(ctx, c, func(ctx context.Context) error { return d.Preempt(ctx, c.Key, owner, c.Type) })
-	}
-	if err == nil || !(transient(err) || errors.Is(err, scsi.ErrReservationConflict)) {
-		return err
-	}
-	v, rerr := readViewRetry(ctx, c, d)
-	if rerr != nil {
-		return fmt.Errorf("%w (state unreadable: %v)", err, rerr)
-	}
-	if v.registered(c.Key) && !v.registered(owner) && !(v.res.Present && v.res.Key == owner) {
-		return nil
-	}
-	return err
-}
-
-// rollback withdraws our registration from every device we registered on
-// and did not already hold. Unregistering also releases a reservation we
-// took (spec §6.5.1): holder-type reservations go with the holder, an
-// all-registrants reservation goes with its last registrant. A preempted
-// owner is not restored; it stays fenced.
-func rollback(ctx context.Context, c *Config, ts []*target) {
+// rollback withdraws our fresh registrations (REGISTER with our key and
+// service action key 0: it can only remove this nexus's own registration
+// with our key, never another's). Units where we displaced a previous
+// owner, or already held before, are kept: withdrawing there would leave a
+// LUN unreserved to its preempted owner. Unregistering also releases a
+// reservation we took on a free LU (SPC-4 5.14.11.2.3).
+func (a *acquisition) rollback(ctx context.Context) (kept []string) {
 	// Roll back even when ctx was cancelled (SIGTERM from the cluster
 	// manager): each command stays bounded by the command timeout.
 	ctx = context.WithoutCancel(ctx)
-	for _, t := range ts {
-		if !t.registered || t.wasHolder {
+	c := a.c
+	for _, u := range a.units {
+		if u.acq.displaced || u.acq.mode == modeHeld {
+			c.logf("acquire %s: kept (%s); run release to give it up", u.name(), u.keptWhy())
+			if u.acq.displaced {
+				kept = append(kept, u.name())
+			}
 			continue
 		}
-		err := retry(ctx, c, func(ctx context.Context) error {
-			return t.d.RegisterAndIgnore(ctx, 0, scsi.RegisterOptions{})
-		})
-		if err != nil {
-			c.logf("acquire %s: rollback: unregister %v: %v", t.d.Name(), c.Key, err)
-			continue
+		for _, t := range u.paths {
+			if !t.added {
+				continue
+			}
+			err := command(ctx, c, func(ctx context.Context) error { return t.d.Register(ctx, c.Key, 0, scsi.RegisterOptions{}) })
+			switch {
+			case err == nil:
+				c.logf("acquire %s: rolled back (unregistered %v)", t.d.Name(), c.Key)
+			case errors.Is(err, scsi.ErrReservationConflict):
+				c.logf("acquire %s: rollback: %v was no longer registered", t.d.Name(), c.Key)
+			default:
+				c.logf("acquire %s: rollback: unregister %v: %v", t.d.Name(), c.Key, err)
+			}
 		}
-		c.logf("acquire %s: rolled back (unregistered %v)", t.d.Name(), c.Key)
 	}
+	return kept
+}
+
+func (u *unit) keptWhy() string {
+	if u.acq.displaced {
+		return "its previous owner was preempted"
+	}
+	return "it was ours before"
 }

@@ -2,7 +2,7 @@
 // cluster managers without Pacemaker (EXPRESSCLUSTER and anything that can
 // run a start script and a monitor): Acquire (the attacker, run once when a
 // group starts), Defend (the defender, run while the group is active) and
-// Release (clean stop). It is field-map §1.6 built on scsi.Device: one owner
+// Release (clean stop), built on scsi.Device: one owner
 // key holds the devices, a taker must watch them for a wait window without
 // disturbing them and may PREEMPT AND ABORT the owner only if the owner did
 // not renew.
@@ -14,12 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// Timing and type defaults (field-map §1.5/§1.6: ECX, MSCS and WSFC renew every 3 s).
+// Timing and type defaults (ECX, MSCS and WSFC renew every 3 s).
 const (
 	DefaultPeriod         = 3 * time.Second
 	DefaultMisses         = 1
@@ -29,6 +30,25 @@ const (
 	// waitMargin is added to the minimum safe wait to form the default wait.
 	waitMargin = time.Second
 )
+
+// Upper limits of the settings (docs/arbitration.md "Limits"): far beyond
+// any sensible cluster timing, and small enough that no bound computed from
+// them can overflow a time.Duration.
+const (
+	MaxPeriod         = 10 * time.Minute
+	MaxMisses         = 100
+	MaxCommandTimeout = 5 * time.Minute
+	MaxWait           = 24 * time.Hour
+	MaxRetries        = 10
+)
+
+// RunOverhead is what the renewal-gap bound adds to (M+1)·P + T for the
+// time a renewal can be late beyond its command timeout: the SG_IO layer
+// gives its last attempt at least one second even when the command's
+// deadline is nearer (internal/scsi cmdTimeout), and a `defend --once` run
+// starts a process and opens its devices before it renews (measured on LIO
+// in the QEMU guest, docs/arbitration.md "Timing").
+const RunOverhead = time.Second
 
 // Config is one arbitration setup. Build it with Defaults and override fields.
 type Config struct {
@@ -45,15 +65,12 @@ type Config struct {
 	// consecutive failed cycle makes Defend give up.
 	Misses int
 	// Wait W is the attacker's observation window; it must exceed
-	// (M+1)·P + CommandTimeout, the longest a live defender can go without a
+	// RenewalGap(P, M, T), the longest a live defender can go without a
 	// renewal the attacker can see.
 	Wait time.Duration
-	// CommandTimeout T bounds each SCSI command (context deadline).
+	// CommandTimeout T bounds each SCSI command including the SG_IO layer's
+	// own retries (context deadline). This package never re-sends a command.
 	CommandTimeout time.Duration
-	// Retries R is how often Acquire and Release re-send an idempotent
-	// command after a transient failure. Defend never retries within a cycle:
-	// a failed cycle is what Misses counts.
-	Retries int
 	// PreemptFallback retries a PREEMPT AND ABORT that the device rejects
 	// with ILLEGAL REQUEST as plain PREEMPT (tgt, some virtual disks).
 	PreemptFallback bool
@@ -63,6 +80,9 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
+	// Verbose also logs every renewal (one line per device and cycle), to
+	// measure the renewal gap.
+	Verbose bool
 }
 
 // Defaults returns a Config with the default type and timings for devs and key.
@@ -74,44 +94,91 @@ func Defaults(devs []scsi.Device, key scsi.Key) Config {
 		Period:         DefaultPeriod,
 		Misses:         DefaultMisses,
 		CommandTimeout: DefaultCommandTimeout,
-		Retries:        DefaultRetries,
 	}
-	c.Wait = DefaultWait(c.Period, c.Misses, c.CommandTimeout)
+	c.Wait, _ = DefaultWait(c.Period, c.Misses, c.CommandTimeout)
 	return c
 }
 
 // DefaultWait is the default attacker wait for period p, misses m and command
-// timeout t: the renewal gap (m+1)·p + t plus a one-second margin.
-func DefaultWait(p time.Duration, m int, t time.Duration) time.Duration {
-	return RenewalGap(p, m, t) + waitMargin
+// timeout t: the renewal gap plus a one-second margin.
+func DefaultWait(p time.Duration, m int, t time.Duration) (time.Duration, error) {
+	g, err := RenewalGap(p, m, t)
+	if err != nil {
+		return 0, err
+	}
+	return add(g, waitMargin)
 }
 
 // RenewalGap is the longest interval between two renewals of a live defender
 // that has not given up: a renewal at the start of one cycle, m failed
-// cycles, and a renewal completing up to t into the cycle after them.
-func RenewalGap(p time.Duration, m int, t time.Duration) time.Duration {
-	return time.Duration(m+1)*p + t
+// cycles, and a renewal completing up to t (plus RunOverhead) into the
+// cycle after them: (m+1)·p + t + RunOverhead. It fails instead of
+// overflowing.
+func RenewalGap(p time.Duration, m int, t time.Duration) (time.Duration, error) {
+	if m < 0 || m >= math.MaxInt64 {
+		return 0, errOverflow
+	}
+	g, err := mul(p, int64(m)+1)
+	if err == nil {
+		g, err = add(g, t)
+	}
+	if err == nil {
+		g, err = add(g, RunOverhead)
+	}
+	return g, err
+}
+
+var errOverflow = errors.New("overflows a duration")
+
+// mul is a*n, or errOverflow (a, n >= 0).
+func mul(a time.Duration, n int64) (time.Duration, error) {
+	if a < 0 || n < 0 || (n != 0 && int64(a) > math.MaxInt64/n) {
+		return 0, errOverflow
+	}
+	return a * time.Duration(n), nil
+}
+
+// add is a+b, or errOverflow (a, b >= 0).
+func add(a, b time.Duration) (time.Duration, error) {
+	if a < 0 || b < 0 || int64(a) > math.MaxInt64-int64(b) {
+		return 0, errOverflow
+	}
+	return a + b, nil
 }
 
 // commandsPerDevice is an upper bound on the commands Acquire sends to one
-// device whose owner holds one key: pre-read (2), register, snapshot (2),
-// re-read (2), preempt, reserve check (2), reserve, verify (2).
-const commandsPerDevice = 13
+// LU whose owner holds one key: identity (2), first read (2), read (2),
+// probe, register, snapshot (2), full status (2), re-read (2), preempt,
+// read (2), read after preempt (2), reserve, read (2), verify (2), full
+// status, three rounds of late-registrant removal (3·5), final verify (3).
+const commandsPerDevice = 44
 
-// AcquireBound is an upper bound on how long Acquire can run (one foreign key
-// per device, every command retried R times up to its timeout). It must fit
-// the cluster manager's start-script timeout.
-func (c *Config) AcquireBound() time.Duration {
-	per := time.Duration(commandsPerDevice*(c.Retries+1)) * c.CommandTimeout
-	return c.Wait + time.Duration(len(c.Devices))*per
+// AcquireBound is an upper bound on how long Acquire can run: the wait
+// window (twice: the first LU, then the others) and every command taking its
+// full timeout (the SG_IO layer's retries included). It must fit the cluster
+// manager's start-script timeout.
+func (c *Config) AcquireBound() (time.Duration, error) {
+	per, err := mul(c.CommandTimeout, commandsPerDevice)
+	if err == nil {
+		per, err = mul(per, int64(len(c.Devices)))
+	}
+	w, err2 := mul(c.Wait, 2)
+	if err == nil {
+		err = err2
+	}
+	if err == nil {
+		w, err = add(w, per)
+	}
+	return w, err
 }
 
 // Bounds describes the computed worst cases in one line.
 func (c *Config) Bounds() string {
-	return fmt.Sprintf("renewal gap (misses+1)*period+timeout = (%d+1)*%v+%v = %v < wait %v; "+
+	gap, _ := RenewalGap(c.Period, c.Misses, c.CommandTimeout)
+	ab, _ := c.AcquireBound()
+	return fmt.Sprintf("renewal gap (misses+1)*period+timeout+overhead = (%d+1)*%v+%v+%v = %v < wait %v; "+
 		"loss detected within period+timeout = %v; acquire worst case %v",
-		c.Misses, c.Period, c.CommandTimeout, RenewalGap(c.Period, c.Misses, c.CommandTimeout),
-		c.Wait, c.Period+c.CommandTimeout, c.AcquireBound())
+		c.Misses, c.Period, c.CommandTimeout, RunOverhead, gap, c.Wait, c.Period+c.CommandTimeout, ab)
 }
 
 // ErrConfig is matched by every error Validate returns.
@@ -122,36 +189,64 @@ func (c *Config) Validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
 	}
-	if len(c.Devices) == 0 {
-		return bad("no devices")
-	}
-	seen := map[string]bool{}
-	for i, d := range c.Devices {
-		if d == nil {
-			return bad("device %d is nil", i)
-		}
-		if seen[d.Name()] {
-			return bad("device %s listed twice", d.Name())
-		}
-		seen[d.Name()] = true
+	if err := c.validateDevices(); err != nil {
+		return bad("%v", err)
 	}
 	switch {
 	case c.Key == 0:
 		return bad("key 0 is not a valid reservation key")
 	case !c.Type.Valid():
 		return bad("reservation type %v is not one of 1, 3, 5, 6, 7, 8", c.Type)
-	case c.CommandTimeout <= 0:
-		return bad("command timeout %v must be positive", c.CommandTimeout)
+	}
+	return c.ValidateTiming()
+}
+
+// ValidateTiming is the part of Validate that checks P, M, T and W: every
+// setting within its limit, no bound overflowing, W above the renewal gap.
+func (c *Config) ValidateTiming() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.CommandTimeout <= 0 || c.CommandTimeout > MaxCommandTimeout:
+		return bad("command timeout %v must be positive and at most %v", c.CommandTimeout, MaxCommandTimeout)
+	case c.Period > MaxPeriod:
+		return bad("period %v must be at most %v", c.Period, MaxPeriod)
 	case c.Period <= c.CommandTimeout:
 		return bad("period %v must exceed the command timeout %v", c.Period, c.CommandTimeout)
-	case c.Misses < 0:
-		return bad("misses %d must not be negative", c.Misses)
-	case c.Retries < 0:
-		return bad("retries %d must not be negative", c.Retries)
+	case c.Misses < 0 || c.Misses > MaxMisses:
+		return bad("misses %d must be between 0 and %d", c.Misses, MaxMisses)
+	case c.Wait <= 0 || c.Wait > MaxWait:
+		return bad("wait %v must be positive and at most %v", c.Wait, MaxWait)
 	}
-	if gap := RenewalGap(c.Period, c.Misses, c.CommandTimeout); c.Wait <= gap {
-		return bad("unsafe timing: wait %v must exceed (misses+1)*period+timeout = (%d+1)*%v+%v = %v, "+
-			"or a live defender can be preempted", c.Wait, c.Misses, c.Period, c.CommandTimeout, gap)
+	gap, err := RenewalGap(c.Period, c.Misses, c.CommandTimeout)
+	if err != nil {
+		return bad("(misses+1)*period+timeout %v", err)
+	}
+	if c.Wait <= gap {
+		return bad("unsafe timing: wait %v must exceed (misses+1)*period+timeout+overhead = (%d+1)*%v+%v+%v = %v, "+
+			"or a live defender can be preempted", c.Wait, c.Misses, c.Period, c.CommandTimeout, RunOverhead, gap)
+	}
+	if _, err := c.AcquireBound(); err != nil {
+		return bad("acquire bound %v", err)
+	}
+	return nil
+}
+
+// validateDevices checks the device list.
+func (c *Config) validateDevices() error {
+	if len(c.Devices) == 0 {
+		return errors.New("no devices")
+	}
+	seen := map[string]bool{}
+	for i, d := range c.Devices {
+		if d == nil {
+			return fmt.Errorf("device %d is nil", i)
+		}
+		if seen[d.Name()] {
+			return fmt.Errorf("device %s listed twice", d.Name())
+		}
+		seen[d.Name()] = true
 	}
 	return nil
 }
@@ -173,5 +268,12 @@ func (c *Config) sleep(ctx context.Context, d time.Duration) error {
 func (c *Config) logf(format string, args ...any) {
 	if c.Logf != nil {
 		c.Logf(format, args...)
+	}
+}
+
+// vlogf logs only when Verbose is set.
+func (c *Config) vlogf(format string, args ...any) {
+	if c.Verbose {
+		c.logf(format, args...)
 	}
 }

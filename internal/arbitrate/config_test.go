@@ -3,6 +3,8 @@ package arbitrate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +22,23 @@ func TestValidate(t *testing.T) {
 		want   string // substring of the error; "" = valid
 	}{
 		{"defaults", func(*Config) {}, ""},
-		{"wait just above the bound", func(c *Config) { c.Wait = 8*time.Second + 1 }, ""},
-		{"wait equal to the bound", func(c *Config) { c.Wait = 8 * time.Second },
-			"wait 8s must exceed (misses+1)*period+timeout = (1+1)*3s+2s = 8s"},
+		{"wait just above the bound", func(c *Config) { c.Wait = 9*time.Second + 1 }, ""},
+		{"wait equal to the bound", func(c *Config) { c.Wait = 9 * time.Second },
+			"wait 9s must exceed (misses+1)*period+timeout+overhead = (1+1)*3s+2s+1s = 9s"},
 		{"ECX's 7s against 3s with two misses", func(c *Config) { c.Wait, c.Misses = 7*time.Second, 2 },
-			"(2+1)*3s+2s = 11s"},
+			"(2+1)*3s+2s+1s = 12s"},
 		{"period not above timeout", func(c *Config) { c.Period = 2 * time.Second }, "period 2s must exceed the command timeout 2s"},
 		{"zero timeout", func(c *Config) { c.CommandTimeout = 0 }, "command timeout 0s must be positive"},
 		{"negative misses", func(c *Config) { c.Misses = -1 }, "misses -1"},
-		{"negative retries", func(c *Config) { c.Retries = -1 }, "retries -1"},
+		// (m+1)*p overflowed to a negative gap and was accepted.
+		{"misses overflow", func(c *Config) { c.Misses, c.Wait = math.MaxInt64, 10*time.Second }, "misses 9223372036854775807 must be between 0 and 100"},
+		{"misses overflow, huge wait", func(c *Config) { c.Misses, c.Wait = math.MaxInt64, math.MaxInt64 }, "misses 9223372036854775807"},
+		{"misses product overflow", func(c *Config) { c.Misses = math.MaxInt64 / int(3*time.Second) }, "must be between 0 and 100"},
+		{"misses at the limit", func(c *Config) { c.Misses, c.Wait = MaxMisses, 2*time.Hour }, ""},
+		{"period above the limit", func(c *Config) { c.Period, c.Wait = 1<<62, math.MaxInt64 }, "period 1281023h"},
+		{"timeout above the limit", func(c *Config) { c.CommandTimeout, c.Period, c.Wait = time.Hour, 2*time.Hour, 24*time.Hour }, "at most 5m0s"},
+		{"wait above the limit", func(c *Config) { c.Wait = 25 * time.Hour }, "wait 25h0m0s must be positive and at most 24h0m0s"},
+		{"negative wait", func(c *Config) { c.Wait = -time.Second }, "wait -1s"},
 		{"no devices", func(c *Config) { c.Devices = nil }, "no devices"},
 		{"nil device", func(c *Config) { c.Devices = []scsi.Device{nil} }, "device 0 is nil"},
 		{"duplicate device", func(c *Config) { c.Devices = []scsi.Device{devs[0], devs[0]} }, "/dev/sdb listed twice"},
@@ -72,31 +82,71 @@ func TestValidate(t *testing.T) {
 
 func TestDefaultsAndBounds(t *testing.T) {
 	c := Defaults([]scsi.Device{nil}, key1)
-	if c.Wait != 9*time.Second || c.Period != 3*time.Second || c.Misses != 1 || c.Type != scsi.TypeWriteExclusiveAllRegistrants {
-		t.Errorf("defaults = P %v M %d W %v type %v; want 3s 1 9s WE-AR", c.Period, c.Misses, c.Wait, c.Type)
+	if c.Wait != 10*time.Second || c.Period != 3*time.Second || c.Misses != 1 || c.Type != scsi.TypeWriteExclusiveAllRegistrants {
+		t.Errorf("defaults = P %v M %d W %v type %v; want 3s 1 10s WE-AR", c.Period, c.Misses, c.Wait, c.Type)
 	}
-	// 9s wait + 1 device × 13 commands × 3 tries × 2s.
-	if got := c.AcquireBound(); got != 9*time.Second+78*time.Second {
-		t.Errorf("AcquireBound = %v", got)
+	// Two 10s waits + 1 device × 44 commands × 2s.
+	if got, err := c.AcquireBound(); err != nil || got != 20*time.Second+88*time.Second {
+		t.Errorf("AcquireBound = %v, %v", got, err)
 	}
-	if b := c.Bounds(); !strings.Contains(b, "= 8s < wait 9s") || !strings.Contains(b, "acquire worst case 1m27s") {
+	if b := c.Bounds(); !strings.Contains(b, "= 9s < wait 10s") || !strings.Contains(b, "acquire worst case 1m48s") {
 		t.Errorf("Bounds = %q", b)
 	}
 }
 
-func TestExitCode(t *testing.T) {
+// TestRenewalGapOverflow: every product is checked instead of wrapping.
+func TestRenewalGapOverflow(t *testing.T) {
 	for _, tc := range []struct {
-		r    Result
-		err  error
-		want int
+		p time.Duration
+		m int
+		t time.Duration
 	}{
-		{Result{Outcome: Acquired}, nil, 0},
-		{Result{Outcome: OwnerAlive}, nil, 3},
-		{Result{Outcome: Failed}, errors.New("x"), 1},
-		{Result{Outcome: Acquired}, errors.New("x"), 1},
+		{3 * time.Second, math.MaxInt64, 2 * time.Second},
+		{math.MaxInt64 / 2, 1, time.Second},
+		{time.Second, 1, math.MaxInt64 - time.Second},
+		{time.Second, -1, time.Second},
 	} {
-		if got := ExitCode(tc.r, tc.err); got != tc.want {
-			t.Errorf("ExitCode(%v, %v) = %d; want %d", tc.r.Outcome, tc.err, got, tc.want)
+		if g, err := RenewalGap(tc.p, tc.m, tc.t); err == nil {
+			t.Errorf("RenewalGap(%v, %d, %v) = %v; want an overflow error", tc.p, tc.m, tc.t, g)
 		}
+		if w, err := DefaultWait(tc.p, tc.m, tc.t); err == nil {
+			t.Errorf("DefaultWait(%v, %d, %v) = %v; want an overflow error", tc.p, tc.m, tc.t, w)
+		}
+	}
+}
+
+// TestKeyFromNames: the cluster part is fence_scsi's (first 4 hex digits of
+// MD5(cluster)), the node part 48 bits of MD5(node); among 5000 names,
+// whose 16-bit MD5 prefixes (fence_scsi's node part) collide many times,
+// no two derive the same key.
+func TestKeyFromNames(t *testing.T) {
+	// MD5("cluster1") = fb56..., MD5("node1") = 164546f60261...
+	if k, err := KeyFromNames("cluster1", "node1"); err != nil || k != 0xfb56164546f60261 {
+		t.Errorf("KeyFromNames(cluster1, node1) = %v, %v; want 0xfb56164546f60261", k, err)
+	}
+	short := map[uint16]bool{}
+	shortCollisions := 0
+	seen := map[scsi.Key]string{}
+	for i := 0; i < 5000; i++ {
+		name := fmt.Sprintf("server%d", i)
+		k, err := KeyFromNames("cluster1", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, ok := seen[k]; ok {
+			t.Fatalf("%s and %s derive the same key %v", name, other, k)
+		}
+		seen[k] = name
+		p := uint16(uint64(k) >> 32) // the first 16 bits of MD5(name)
+		if short[p] {
+			shortCollisions++
+		}
+		short[p] = true
+	}
+	if shortCollisions == 0 {
+		t.Errorf("no 16-bit collision among 5000 names: the test does not show the difference")
+	}
+	if _, err := KeyFromNames("", "node1"); err == nil {
+		t.Error("empty cluster name accepted")
 	}
 }

@@ -18,13 +18,20 @@ var ErrLost = errors.New("reservation lost")
 // failed without evidence either way.
 var ErrGaveUp = errors.New("defender gave up")
 
-// Defend is the defender (field-map §1.6 "Defender cycle"). Every period it
+// Defend is the defender. Every period it
 // checks every device (in parallel, one goroutine per device) and returns
 //   - an error matching ErrLost as soon as one device shows positive evidence
 //     of loss: a foreign holder, our key absent, RESERVATION CONFLICT on our
 //     own renewal or preempt, a 2A/03-05 unit attention confirmed by a read;
 //   - an error matching ErrGaveUp after Misses+1 consecutive failed cycles;
+//   - an error matching ErrPermanent at once when a device answers that no
+//     repetition can cure (persistent reservations not supported, ILLEGAL
+//     REQUEST): that is a configuration error, not a missed beat;
 //   - ctx.Err() when ctx is cancelled.
+//
+// The renewal is the first command of every cycle, sent as soon as the
+// devices are open (no INQUIRY first), so a `defend --once` run renews
+// within one command timeout of its start.
 //
 // It preempts foreign registrations by key (never CLEAR), renews by
 // re-registering our key (REGISTER with RK = SARK = key, which advances
@@ -37,10 +44,7 @@ func Defend(ctx context.Context, cfg Config, once bool) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	devs, err := ordered(ctx, c)
-	if err != nil {
-		return err
-	}
+	devs := c.Devices
 	start := c.now()
 	misses := 0
 	for k := 1; ; k++ {
@@ -50,7 +54,7 @@ func Defend(ctx context.Context, cfg Config, once bool) error {
 			return ctx.Err()
 		case err == nil:
 			misses = 0
-		case errors.Is(err, ErrLost):
+		case errors.Is(err, ErrLost), errors.Is(err, ErrPermanent):
 			return err
 		default:
 			misses++
@@ -99,6 +103,11 @@ func cycle(ctx context.Context, c *Config, devs []scsi.Device) error {
 		if errors.Is(err, ErrLost) {
 			return err
 		}
+	}
+	for _, err := range errs {
+		if errors.Is(err, ErrPermanent) {
+			return err
+		}
 		if err != nil {
 			failed = append(failed, err)
 		}
@@ -129,18 +138,13 @@ func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
 		return v, nil
 	}
 
-	renew := func(ctx context.Context) error { return d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{}) }
-	err := command(ctx, c, renew)
-	if err != nil && (preemptedUA(err) || errors.Is(err, scsi.ErrUnitAttention)) {
-		// The UA was reported instead of executing the command (spec §6.2):
-		// check the state, then send the renewal again.
-		if _, cerr := confirm("renew", err); cerr != nil {
-			return cerr
-		}
-		err = command(ctx, c, renew)
-	}
+	// The SG_IO layer already re-sends a command that met a UNIT
+	// ATTENTION; a conflict is evidence only once a read confirms it.
+	err := command(ctx, c, func(ctx context.Context) error { return d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{}) })
 	switch {
-	case errors.Is(err, scsi.ErrReservationConflict):
+	case permanent(err):
+		return describe("defend "+name+": renew", err)
+	case errors.Is(err, scsi.ErrReservationConflict) || preemptedUA(err):
 		if _, cerr := confirm("renew", err); cerr != nil {
 			return cerr
 		}
@@ -148,10 +152,11 @@ func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
 	case err != nil:
 		return fmt.Errorf("defend %s: renew: %w", name, err)
 	}
+	c.vlogf("defend %s: renewed %v", name, c.Key)
 
 	v, err := readView(ctx, c, d)
 	if err != nil {
-		return fmt.Errorf("defend %s: read: %w", name, err)
+		return describe("defend "+name+": read", err)
 	}
 	if !v.registered(c.Key) {
 		return lost("key %v is no longer registered (%v)", c.Key, v)
@@ -176,7 +181,7 @@ func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
 				continue // the challenger withdrew by itself
 			}
 		}
-		return fmt.Errorf("defend %s: preempt %v: %w", name, k, err)
+		return describe(fmt.Sprintf("defend %s: preempt %v", name, k), err)
 	}
 
 	if !v.res.Present {
@@ -190,7 +195,7 @@ func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("defend %s: reserve: %w", name, err)
+			return describe("defend "+name+": reserve", err)
 		}
 	}
 	return nil

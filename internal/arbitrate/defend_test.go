@@ -187,8 +187,8 @@ func TestDefendMisses(t *testing.T) {
 	if n := n1.clk.count(); n != 4 {
 		t.Errorf("Defend gave up after %d sleeps; want 4 (five cycles)", n)
 	}
-	if code := RunDefend(context.Background(), n1.cfg(t, key1, DefaultType), true, nil); code != ExitOK {
-		t.Errorf("RunDefend(once) after recovery = %d; want 0 (the failures were not evidence)", code)
+	if err := Defend(context.Background(), n1.cfg(t, key1, DefaultType), true); err != nil {
+		t.Errorf("Defend(once) after recovery = %v; want held (the failures were not evidence)", err)
 	}
 }
 
@@ -201,8 +201,8 @@ func TestDefendCancel(t *testing.T) {
 			cancel()
 		}
 	}
-	if code := RunDefend(ctx, n1.cfg(t, key1, DefaultType), false, nil); code != ExitOK {
-		t.Errorf("RunDefend after cancel = %d; want 0", code)
+	if err := Defend(ctx, n1.cfg(t, key1, DefaultType), false); !errors.Is(err, context.Canceled) {
+		t.Errorf("Defend after cancel = %v; want context.Canceled", err)
 	}
 	if n := n1.clk.count(); n != 3 {
 		t.Errorf("defender slept %d times; want 3", n)

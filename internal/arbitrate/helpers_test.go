@@ -152,3 +152,20 @@ func checkOwner(t *testing.T, lus []*sim.LU, typ scsi.ReservationType, owner str
 		}
 	}
 }
+
+// luOrder returns the indexes of lus in the order every node arbitrates
+// them (LU identity order), computed through a probe node's paths.
+func luOrder(t *testing.T, lus []*sim.LU) []int {
+	t.Helper()
+	n := newNode("probe", false, lus)
+	c := n.cfg(t, key3, DefaultType)
+	us, err := units(context.Background(), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, u := range us {
+		out = append(out, slices.Index(n.devs, u.dev()))
+	}
+	return out
+}

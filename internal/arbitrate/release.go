@@ -19,12 +19,8 @@ func Release(ctx context.Context, cfg Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	devs, err := ordered(ctx, c)
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, d := range devs {
+	for _, d := range c.Devices {
 		if err := releaseDevice(ctx, c, d); err != nil {
 			errs = append(errs, err)
 		}
@@ -34,7 +30,7 @@ func Release(ctx context.Context, cfg Config) error {
 
 func releaseDevice(ctx context.Context, c *Config, d scsi.Device) error {
 	name := d.Name()
-	v, err := readViewRetry(ctx, c, d)
+	v, err := readView(ctx, c, d)
 	if err != nil {
 		return describe("release "+name+": read state", err)
 	}
@@ -44,11 +40,11 @@ func releaseDevice(ctx context.Context, c *Config, d scsi.Device) error {
 	}
 	if v.res.Present && (v.res.Type.AllRegistrants() || v.res.Key == c.Key) {
 		t := v.res.Type
-		if err := retry(ctx, c, func(ctx context.Context) error { return d.Release(ctx, c.Key, t) }); err != nil {
+		if err := command(ctx, c, func(ctx context.Context) error { return d.Release(ctx, c.Key, t) }); err != nil {
 			return fmt.Errorf("release %s: release %v: %w", name, t, err)
 		}
 	}
-	err = retry(ctx, c, func(ctx context.Context) error { return d.Register(ctx, c.Key, 0, scsi.RegisterOptions{}) })
+	err = command(ctx, c, func(ctx context.Context) error { return d.Register(ctx, c.Key, 0, scsi.RegisterOptions{}) })
 	if errors.Is(err, scsi.ErrReservationConflict) {
 		// Our key was preempted between the read and the unregister.
 		return nil

@@ -3,6 +3,7 @@ package arbitrate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -74,8 +75,10 @@ func TestInconvenientCase(t *testing.T) {
 		if err2 != nil || r2.Outcome != Acquired || !r2.Waited {
 			t.Fatalf("node2 Acquire = %+v, %v; want acquired after waiting", r2, err2)
 		}
-		if got := r2.Devices[0]; got.Name != "/dev/sdc" || !slices.Equal(got.Owners, []scsi.Key{key1}) || got.Action != "preempted" {
-			t.Errorf("node2 first device = %+v; want /dev/sdc (serial lu-a) preempted from %v", got, key1)
+		// node2 names the LUs in reverse: its path to the first LU in order.
+		want := fmt.Sprintf("/dev/sd%c", 'b'+len(lus)-1-luOrder(t, lus)[0])
+		if got := r2.Devices[0]; got.Name != want || !slices.Equal(got.Owners, []scsi.Key{key1}) || got.Action != "preempted" {
+			t.Errorf("node2 first device = %+v; want %s (the first LU by identity) preempted from %v", got, want, key1)
 		}
 		if !errors.Is(err, ErrLost) {
 			t.Fatalf("node1 Defend = %v; want ErrLost", err)
@@ -116,8 +119,8 @@ func TestLiveDefenderWins(t *testing.T) {
 			}
 			defendErr = Defend(context.Background(), n1.cfg(t, key1, typ), true)
 		}
-		if code := RunAcquire(context.Background(), n2.cfg(t, key2, typ), nil); code != ExitOwnerAlive {
-			t.Errorf("node2 RunAcquire = %d; want %d", code, ExitOwnerAlive)
+		if r, err := Acquire(context.Background(), n2.cfg(t, key2, typ)); err != nil || r.Outcome != OwnerAlive {
+			t.Errorf("node2 Acquire = %v, %v; want owner alive", r.Outcome, err)
 		}
 		if defendErr != nil {
 			t.Errorf("node1 Defend(once) during the wait = %v", defendErr)
@@ -156,8 +159,8 @@ func TestReleaseAndHandOver(t *testing.T) {
 		lus := newLUs(q, 2)
 		n1, n2 := newNode("node1", false, lus), newNode("node2", true, lus)
 		mustAcquire(t, n1.cfg(t, key1, typ))
-		if code := RunRelease(context.Background(), n1.cfg(t, key1, typ), nil); code != ExitOK {
-			t.Fatalf("node1 RunRelease = %d", code)
+		if err := Release(context.Background(), n1.cfg(t, key1, typ)); err != nil {
+			t.Fatalf("node1 Release = %v", err)
 		}
 		for i, lu := range lus {
 			if ks, rs := keysOn(lu), lu.ReservationState(); len(ks) != 0 || rs.Present {
@@ -188,10 +191,9 @@ func TestAcquireWithoutPR(t *testing.T) {
 	}
 	n1 := newNode("node1", false, lus)
 	gen := lus[0].Generation()
-	code := RunAcquire(context.Background(), n1.cfg(t, key1, DefaultType), t.Logf)
 	r, err := Acquire(context.Background(), n1.cfg(t, key1, DefaultType))
-	if code != ExitFailed || !errors.Is(err, ErrNoPR) || !strings.Contains(err.Error(), "/dev/sdc") || r.Outcome != Failed {
-		t.Fatalf("Acquire = %d, %v, %v; want exit 1 and ErrNoPR naming /dev/sdc", code, r.Outcome, err)
+	if !errors.Is(err, ErrNoPR) || !strings.Contains(err.Error(), "/dev/sdc") || r.Outcome != Failed {
+		t.Fatalf("Acquire = %v, %v; want ErrNoPR naming /dev/sdc", r.Outcome, err)
 	}
 	if ks := keysOn(lus[0]); len(ks) != 0 {
 		t.Errorf("LU a keeps registrations %v after the failed acquire", ks)
@@ -203,31 +205,34 @@ func TestAcquireWithoutPR(t *testing.T) {
 }
 
 // TestPartialTakeRolledBack: node1 is dead; node2 preempts it on the first
-// LU but its PREEMPT AND ABORT on the second LU fails. node2 rolls back the
-// first LU (no access, no registration); node1 stays fenced there.
+// LU but its registration on the second LU fails. node2 keeps the first LU
+// reserved (withdrawing would leave it unreserved to the fenced node1) and
+// says so; the second LU keeps node1's registration, untouched.
 func TestPartialTakeRolledBack(t *testing.T) {
 	forEach(t, func(t *testing.T, q sim.Quirks, typ scsi.ReservationType) {
 		lus := newLUs(q, 2)
+		order := luOrder(t, lus)
+		first, second := lus[order[0]], lus[order[1]]
 		n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
 		mustAcquire(t, n1.cfg(t, key1, typ))
 		n2.clk.hook = func(int, time.Duration) {
-			lus[1].Inject("node2", sim.Fault{Kind: sim.FaultTimeoutBefore, Count: 1, Opcodes: []byte{0x5F}})
+			second.Inject("node2", sim.Fault{Kind: sim.FaultTimeoutBefore, Count: 1, Opcodes: []byte{0x5F}})
 		}
 		r, err := Acquire(context.Background(), n2.cfg(t, key2, typ))
-		if err == nil || r.Outcome != Failed || !strings.Contains(err.Error(), "/dev/sdc") {
-			t.Fatalf("Acquire = %v, %v; want a failure naming /dev/sdc", r.Outcome, err)
+		name2 := n2.devs[order[1]].Name()
+		if err == nil || r.Outcome != Failed || !strings.Contains(err.Error(), name2) || !strings.Contains(err.Error(), "kept") {
+			t.Fatalf("Acquire = %v, %v; want a failure naming %s and the kept LU", r.Outcome, err, name2)
 		}
-		if ks, rs := keysOn(lus[0]), lus[0].ReservationState(); len(ks) != 0 || rs.Present {
-			t.Errorf("LU a after rollback: keys %v, reservation %+v; want empty (node1 fenced, node2 withdrawn)", ks, rs)
+		if ks, rs := keysOn(first), first.ReservationState(); !slices.Equal(ks, []scsi.Key{key2}) || !rs.Present {
+			t.Errorf("first LU after the failure: keys %v, reservation %+v; want node2's, reserved (node1 fenced)", ks, rs)
 		}
-		if ks := keysOn(lus[1]); !slices.Equal(ks, []scsi.Key{key1}) {
-			t.Errorf("LU b after rollback: keys %v; want node1's untouched", ks)
+		if ks := keysOn(second); !slices.Equal(ks, []scsi.Key{key1}) {
+			t.Errorf("second LU after the failure: keys %v; want node1's untouched", ks)
 		}
-		if lus[1].MayWrite("node2") || !lus[1].MayWrite("node1") {
-			t.Errorf("LU b: node1 must keep, node2 must not get write access")
+		if second.MayWrite("node2") || !second.MayWrite("node1") || first.MayWrite("node1") {
+			t.Errorf("node1 must keep the second LU only, node2 must not write it")
 		}
-		// LU a is left unreserved, but node1's key is gone there: if node1
-		// was only frozen, its defender reports the loss.
+		// If node1 was only frozen, its defender reports the loss.
 		if err := Defend(context.Background(), n1.cfg(t, key1, typ), true); !errors.Is(err, ErrLost) {
 			t.Errorf("node1 Defend(once) after the partial take = %v; want ErrLost", err)
 		}
@@ -252,8 +257,8 @@ func TestAcquireCancelledDuringWait(t *testing.T) {
 	mustAcquire(t, n1.cfg(t, key1, DefaultType))
 	ctx, cancel := context.WithCancel(context.Background())
 	n2.clk.hook = func(int, time.Duration) { cancel() }
-	if code := RunAcquire(ctx, n2.cfg(t, key2, DefaultType), nil); code != ExitFailed {
-		t.Errorf("RunAcquire cancelled during the wait = %d; want 1", code)
+	if r, err := Acquire(ctx, n2.cfg(t, key2, DefaultType)); err == nil || r.Outcome != Failed {
+		t.Errorf("Acquire cancelled during the wait = %v, %v; want failed", r.Outcome, err)
 	}
 	checkOwner(t, lus, DefaultType, "node1", key1, "node2")
 }

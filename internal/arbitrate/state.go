@@ -21,6 +21,18 @@ type view struct {
 // registered reports whether k is registered through at least one nexus.
 func (v view) registered(k scsi.Key) bool { return v.keys.Contains(k) }
 
+// count is the number of I_T nexuses registered with k (READ KEYS lists
+// one key per registered nexus, SPC-4 6.16.2).
+func (v view) count(k scsi.Key) int {
+	n := 0
+	for _, x := range v.keys.Keys {
+		if x == k {
+			n++
+		}
+	}
+	return n
+}
+
 // foreign returns the distinct keys other than own that are registered or
 // named as the reservation holder, the holder first, then in ascending order.
 func (v view) foreign(own scsi.Key) []scsi.Key {
@@ -50,9 +62,23 @@ func (v view) heldBy(own scsi.Key, t scsi.ReservationType) bool {
 
 // same reports whether nothing observable changed between two snapshots.
 func (v view) same(w view) bool {
-	return v.keys.Generation == w.keys.Generation &&
-		slices.Equal(v.keys.Keys, w.keys.Keys) &&
-		v.res.Present == w.res.Present && v.res.Type == w.res.Type && v.res.Key == w.res.Key
+	return v.keys.Generation == w.keys.Generation && slices.Equal(v.keys.Keys, w.keys.Keys) && v.sameReservation(w)
+}
+
+func (v view) sameReservation(w view) bool {
+	return v.res.Present == w.res.Present && v.res.Type == w.res.Type && v.res.Key == w.res.Key
+}
+
+// othersSame reports whether the registrations of keys other than own and
+// the reservation are the same in both snapshots: only own's registrations
+// (and the generation) may differ.
+func (v view) othersSame(w view, own scsi.Key) bool {
+	strip := func(ks []scsi.Key) []scsi.Key {
+		out := slices.DeleteFunc(slices.Clone(ks), func(k scsi.Key) bool { return k == own })
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(strip(v.keys.Keys), strip(w.keys.Keys)) && v.sameReservation(w)
 }
 
 // String renders a snapshot for logs, e.g. "gen 7, keys [0xa 0xb], WE-AR held by 0x0".
@@ -69,7 +95,7 @@ func (v view) String() string {
 }
 
 // readView reads keys and reservation, re-reading (up to three times) until
-// both come from the same PRgeneration (spec §6.13).
+// both come from the same PRgeneration (SPC-4 6.16: PRGENERATION).
 func readView(ctx context.Context, c *Config, d scsi.Device) (view, error) {
 	var v view
 	for i := 0; i < 3; i++ {
@@ -93,35 +119,35 @@ func readView(ctx context.Context, c *Config, d scsi.Device) (view, error) {
 	return v, nil
 }
 
-// command runs one SCSI command under the command timeout.
+// command runs one SCSI command under the command timeout T. The SG_IO
+// layer's retry policy (internal/scsi/retry.go: UNIT ATTENTION, BUSY,
+// becoming-ready and transient path errors) runs inside that deadline, so
+// T bounds the command with all its retries; this package never re-sends.
 func command(ctx context.Context, c *Config, f func(context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, c.CommandTimeout)
 	defer cancel()
 	return f(cctx)
 }
 
-// retry runs an idempotent command, re-sending it up to c.Retries times
-// after a transient failure (spec §9.5: only idempotent commands are re-sent).
-func retry(ctx context.Context, c *Config, f func(context.Context) error) error {
-	var err error
-	for i := 0; i <= c.Retries; i++ {
-		if err = command(ctx, c, f); err == nil || !transient(err) || ctx.Err() != nil {
-			return err
-		}
-	}
-	return err
+// ErrPermanent is matched by a device error that no repetition can cure:
+// persistent reservations not supported, or ILLEGAL REQUEST.
+var ErrPermanent = errors.New("permanent device error")
+
+// permanent reports the error classes that no repetition can cure.
+func permanent(err error) bool {
+	return errors.Is(err, scsi.ErrNotSupported) || errors.Is(err, scsi.ErrIllegalRequest)
 }
 
-// readViewRetry is readView with transient failures retried.
-func readViewRetry(ctx context.Context, c *Config, d scsi.Device) (view, error) {
-	var v view
-	var err error
-	for i := 0; i <= c.Retries; i++ {
-		if v, err = readView(ctx, c, d); err == nil || !transient(err) || ctx.Err() != nil {
-			break
-		}
+// describe wraps err with what was being done; a permanent device error
+// also matches ErrPermanent (and ErrNoPR when PR is not supported).
+func describe(what string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case permanent(err):
+		return fmt.Errorf("%s: %w: %w", what, ErrPermanent, err)
 	}
-	return v, err
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // preemptedUA reports a unit attention that says PR state changed under us
@@ -131,58 +157,4 @@ func preemptedUA(err error) bool {
 	return errors.Is(err, scsi.ErrRegistrationsPreempted) ||
 		errors.Is(err, scsi.ErrReservationsPreempted) ||
 		errors.Is(err, scsi.ErrReservationsReleased)
-}
-
-// transient reports an error that says nothing about PR state: the command
-// may succeed if sent again (spec §9.4, §9.5).
-func transient(err error) bool {
-	for _, e := range []error{scsi.ErrBusy, scsi.ErrNotReady, scsi.ErrTransport, scsi.ErrTimeout,
-		scsi.ErrAborted, scsi.ErrOutcomeUnknown, context.DeadlineExceeded} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return errors.Is(err, scsi.ErrUnitAttention)
-}
-
-// ordered returns the devices sorted by unit serial number (VPD 0x80), then
-// by name, so every node visits one LUN set in the same order even when its
-// paths are named differently: two racing attackers then collide on the
-// first device and one of them stops there. Devices that report the same
-// serial are paths of one LU; with a holder-only type (WE, EA) only the
-// reserving path could write, so that configuration is refused.
-func ordered(ctx context.Context, c *Config) ([]scsi.Device, error) {
-	type ent struct {
-		serial, name string
-		d            scsi.Device
-	}
-	es := make([]ent, len(c.Devices))
-	for i, d := range c.Devices {
-		es[i] = ent{serial: "\xff", name: d.Name(), d: d} // unknown serials sort last
-		var page []byte
-		err := command(ctx, c, func(ctx context.Context) (err error) {
-			page, err = d.InquiryVPD(ctx, scsi.VPDUnitSerialNumber)
-			return err
-		})
-		if err == nil {
-			if s, err := scsi.ParseUnitSerialNumber(page); err == nil && s != "" {
-				es[i].serial = s
-			}
-		}
-	}
-	sort.SliceStable(es, func(i, j int) bool {
-		if es[i].serial != es[j].serial {
-			return es[i].serial < es[j].serial
-		}
-		return es[i].name < es[j].name
-	})
-	out := make([]scsi.Device, len(es))
-	for i, e := range es {
-		out[i] = e.d
-		if i > 0 && e.serial != "\xff" && e.serial == es[i-1].serial && !c.Type.AllRegistrants() && !c.Type.RegistrantsOnly() {
-			return nil, fmt.Errorf("%w: %s and %s are paths of one LU (serial %q): with type %v only the reserving path may write; use type 7 (WE-AR)",
-				ErrConfig, es[i-1].name, e.name, e.serial, c.Type)
-		}
-	}
-	return out, nil
 }

@@ -9,7 +9,7 @@
 #   pgid_of PID / pstate PID   process group, and state letter (or "gone")
 #   /tmp/ecx-writer.sh   the sequence writer: WHO DELAY BASE FIRST LAST DEV...
 ecx_lib_loaded() { :; }
-P=3 M=1 T=2 W=9 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1
+P=3 M=1 T=2 W=10 # the agent's defaults: period, misses, command timeout, wait = (M+1)P+T+1+1 (RunOverhead 1 s)
 BASE=256        # first 4 KiB block of the sequence area (lib.sh's probes use blocks k*8)
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }

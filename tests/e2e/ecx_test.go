@@ -7,6 +7,7 @@ package e2e
 // the agent under test the scenarios are skipped.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,4 +85,45 @@ func ecxBuildAgent(t *testing.T) string {
 func TestECX4Multipath(t *testing.T) {
 	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Paths: 2, Agent: agentCopy(t),
 		Script: libScript(t, "ecx_4_multipath.sh", "parity_lib.sh")})
+}
+
+// raceRounds is the number of simultaneous-acquire rounds: 10, or 100 for the soak run
+// (FSG_SOAK=1).
+func raceRounds() int {
+	if os.Getenv("FSG_SOAK") == "1" {
+		return 100
+	}
+	return 10
+}
+
+// withVars returns the scenario script with shell variable assignments put in front.
+func withVars(t *testing.T, script string, vars string) string {
+	t.Helper()
+	b, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), filepath.Base(script))
+	if err := os.WriteFile(p, append([]byte(vars+"\n"), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestECX5SimultaneousAcquire: both nodes run `acquire` at the same instant on two free LUNs
+// (one barrier), the winner starts its defender; in every round exactly one exits 0, every LUN
+// is held by the winner's key alone, the loser exits non-zero and its writes are refused
+// (tests/e2e/ecx_5_simultaneous_acquire.sh). 10 rounds; 100 with FSG_SOAK=1.
+func TestECX5SimultaneousAcquire(t *testing.T) {
+	n := raceRounds()
+	script := withVars(t, libScript(t, "ecx_5_simultaneous_acquire.sh", "ecx_lib.sh"), fmt.Sprintf("ECX_RACE_N=%d", n))
+	// About 1 min per round on an idle host, 2-3 min under TCG on a busy 2-core host.
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: script, Timeout: 10*time.Minute + time.Duration(n)*4*time.Minute})
+}
+
+// TestECX6RenewalGap measures the time between consecutive renewals seen by another node on
+// LIO, for `defend` and for `defend --once` run every P, and checks it against P + T + 1 s
+// (tests/e2e/ecx_6_renewal_gap.sh).
+func TestECX6RenewalGap(t *testing.T) {
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_6_renewal_gap.sh", "ecx_lib.sh")})
 }
