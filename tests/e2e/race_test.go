@@ -7,7 +7,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,32 +21,13 @@ func soakIterations(n int) int {
 	return n
 }
 
-// withVars is the scenario with shell variable assignments before it.
-func withVars(t *testing.T, scenario string, vars map[string]int) string {
-	t.Helper()
-	p := libScript(t, scenario)
-	body, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var head string
-	for k, v := range vars {
-		head += fmt.Sprintf("%s=%d\n", k, v)
-	}
-	out := filepath.Join(t.TempDir(), "vars-"+scenario)
-	if err := os.WriteFile(out, append([]byte(head), body...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestRaceShootout: both nodes fence each other at once on 4 LUNs; exactly one wins every LUN.
 func TestRaceShootout(t *testing.T) {
 	if isDebianFenceSCSI(vm.DefaultAgent()) {
 		t.Skip("Debian's fence_scsi is known to split in this race (docs/fencing-race.md); the scenario is for fence_scsi_go")
 	}
 	n := soakIterations(10)
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 4, Script: withVars(t, "race_shootout.sh", map[string]int{"RACE_ITER": n}),
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 4, Script: withVars(t, libScript(t, "race_shootout.sh"), fmt.Sprintf("RACE_ITER=%d", n)),
 		Timeout: time.Duration(5+n) * time.Minute})
 }
 
@@ -57,6 +37,6 @@ func TestRaceKill(t *testing.T) {
 		t.Skip("for fence_scsi_go")
 	}
 	n := soakIterations(10)
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 4, Script: withVars(t, "race_kill.sh", map[string]int{"KILL_ITER": n}),
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 4, Script: withVars(t, libScript(t, "race_kill.sh"), fmt.Sprintf("KILL_ITER=%d", n)),
 		Timeout: time.Duration(5+n) * time.Minute})
 }
