@@ -47,11 +47,12 @@ bench-check: build ; tests/bench/check_cpu.sh
 bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/report.sh
 
 # Long fault runs (docs/fencing-race.md): the interleaving search on 4 LUs exhaustively, then on
-# real LIO 100 split-brain shoot-outs and 100 kill -9 runs of on and off (FSG_SOAK=1).
+# real LIO 100 split-brain shoot-outs, 100 kill -9 runs of on and off, 100 simultaneous acquires
+# and the renewal-gap measurement of defend (FSG_SOAK=1).
 .PHONY: soak
 soak: vm-prepare build
 	FSG_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'Shootout|Kill' -v ./internal/fence/
-	FSG_E2E=1 FSG_SOAK=1 FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 300m -run 'TestRace' -v ./tests/e2e/
+	FSG_E2E=1 FSG_SOAK=1 FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 300m -run 'TestRace|TestECX5SimultaneousAcquire|TestECX6RenewalGap' -v ./tests/e2e/
 
 clean:
 	rm -rf bin
