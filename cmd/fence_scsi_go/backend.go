@@ -143,7 +143,12 @@ func compatError(err error) error {
 		return err
 	}
 	var ve *fence.VerifyError
-	if errors.As(err, &ve) || errors.Is(err, keys.ErrCommandTimeout) {
+	var lost *fence.LostError
+	var nx *fence.NexusError
+	var ur *fence.UnreservedError
+	// Outcomes on the storage, not usage mistakes: no "-h" hint.
+	if errors.As(err, &ve) || errors.As(err, &lost) || errors.As(err, &nx) || errors.As(err, &ur) ||
+		errors.Is(err, keys.ErrCommandTimeout) {
 		return &fenceproto.Error{Msg: err.Error(), Err: err}
 	}
 	return &fenceproto.Error{Msg: err.Error(), Usage: true, Err: err}
