@@ -396,3 +396,18 @@ func TestAlreadyOffNeedsReservation(t *testing.T) {
 		t.Fatalf("/dev/sdc after Already OFF: %+v, n3 may write %v", rs, s.lus["/dev/sdc"].MayWrite("n3:/dev/sdc"))
 	}
 }
+
+// TestOffSameIdentityTwoLUs: two logical units that report one identity (a
+// target bug) are grouped as one; off must not report success while the
+// victim stays registered on the second.
+func TestOffSameIdentityTwoLUs(t *testing.T) {
+	devs := []string{"/dev/sdb", "/dev/sdc"}
+	s := newSAN(devs...)
+	s.lus["/dev/sdc"] = sim.NewLU(sim.WithSerial("sim/dev/sdb")) // same serial, same NAA
+	opts := unfenceAll(t, s, devs)
+	_, err := Off(ctx, opts["n1"], devs, key3)
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Off = %v, want a verification failure", err)
+	}
+}

@@ -192,7 +192,30 @@ func (r *runner) offUnit(ctx context.Context, u *unit, host, victim scsi.Key) de
 			return deviceResult{err: err}
 		}
 	}
-	return r.verifyOff(ctx, t, host, victim)
+	res := r.verifyOff(ctx, t, host, victim)
+	if res.err != nil || res.failed {
+		return res
+	}
+	return r.verifyOtherNames(ctx, u, victim)
+}
+
+// verifyOtherNames reads the keys through the unit's other configured
+// names: they name the same logical unit, so the victim must be gone there
+// too. A device whose identity only looked the same (a target that gives
+// two logical units one designator) fails verification instead of staying
+// unfenced unnoticed.
+func (r *runner) verifyOtherNames(ctx context.Context, u *unit, victim scsi.Key) deviceResult {
+	for _, t := range u.targets[1:] {
+		kl, err := r.readKeys(ctx, t.dev)
+		if err != nil {
+			return deviceResult{err: err}
+		}
+		if kl.Contains(victim) {
+			r.debug("Failed to remove key %s from device %s (named as the same logical unit as %s)\n", keys.Format(victim), t.path, u.t().path)
+			return deviceResult{failed: true}
+		}
+	}
+	return deviceResult{}
 }
 
 // preemptVictim sends PREEMPT AND ABORT. A RESERVATION CONFLICT means this
