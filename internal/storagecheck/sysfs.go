@@ -1,11 +1,11 @@
 package storagecheck
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
-
-	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 )
 
 // Sysfs reads what check-storage needs from /sys.
@@ -23,26 +23,57 @@ func (s Sysfs) root() string {
 	return s.Root
 }
 
-// Paths returns the path devices of dev when it is a device-mapper
-// (multipath) node, following stacked dm devices, or nil for any other
-// device. The discovery is the agent's own (fence.MultipathPaths).
+func (s Sysfs) realpath(dev string) string {
+	eval := s.Realpath
+	if eval == nil {
+		eval = filepath.EvalSymlinks
+	}
+	if r, err := eval(dev); err == nil {
+		return r
+	}
+	return dev
+}
+
+// Paths returns the path devices of dev when it resolves to a device-mapper
+// (multipath) node: the entries of /sys/block/dm-N/slaves, sorted; a dm
+// device stacked on another one (a partition of a multipath map) is
+// followed down to the paths. nil for any other device.
 func (s Sysfs) Paths(dev string) ([]string, error) {
-	return fence.MultipathPaths(s.Root, dev)
+	name, ok := strings.CutPrefix(s.realpath(dev), "/dev/")
+	if !ok || !strings.HasPrefix(name, "dm-") {
+		return nil, nil
+	}
+	for depth := 0; depth < 8; depth++ {
+		entries, err := os.ReadDir(filepath.Join(s.root(), "block", name, "slaves"))
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the paths of %s: %v", dev, err)
+		}
+		var slaves []string
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				slaves = append(slaves, e.Name())
+			}
+		}
+		sort.Strings(slaves)
+		if len(slaves) == 0 {
+			return nil, fmt.Errorf("device-mapper device %s has no paths", dev)
+		}
+		if !strings.HasPrefix(slaves[0], "dm-") {
+			for i := range slaves {
+				slaves[i] = "/dev/" + slaves[i]
+			}
+			return slaves, nil
+		}
+		name = slaves[0]
+	}
+	return nil, fmt.Errorf("device-mapper device %s: too deeply stacked", dev)
 }
 
 // Nexus returns this host's side of the I_T nexus of a /dev/sdX as READ
 // FULL STATUS shows it, for iSCSI "<initiator name>,i,0x<ISID>" from
 // /sys/class/iscsi_session; "" when it cannot be told (not iSCSI, no sysfs).
 func (s Sysfs) Nexus(dev string) string {
-	real := dev
-	if s.Realpath != nil {
-		if r, err := s.Realpath(dev); err == nil {
-			real = r
-		}
-	} else if r, err := filepath.EvalSymlinks(dev); err == nil {
-		real = r
-	}
-	name, ok := strings.CutPrefix(real, "/dev/")
+	name, ok := strings.CutPrefix(s.realpath(dev), "/dev/")
 	if !ok || strings.Contains(name, "/") {
 		return ""
 	}
