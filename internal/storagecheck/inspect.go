@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
@@ -103,18 +104,32 @@ func readRegistrations(ctx context.Context, p Path, r *PathReport, cl Cluster) {
 			r.Registrations = append(r.Registrations, Registration{Key: k.String(), Owner: owner(cl, k)})
 		}
 	}
-	if cl.ThisKey == 0 {
-		return
+	if cl.ThisKey != 0 {
+		thisNode(p, r, cl)
 	}
-	for _, k := range r.keys {
-		if k == cl.ThisKey {
-			r.own++
+}
+
+// thisNode decides whether this path's own nexus carries this node's key.
+// With READ FULL STATUS and this host's full nexus name (iSCSI initiator
+// name and ISID) the path's own registration is looked up; otherwise the
+// registrations carrying the key are counted (only those of this host's
+// initiator name when it is known), and Evaluate compares the count with
+// the number of paths.
+func thisNode(p Path, r *PathReport, cl Cluster) {
+	initiator, _, full := strings.Cut(p.Nexus, ",i,0x")
+	for i, k := range r.keys {
+		if k != cl.ThisKey {
+			continue
 		}
+		if r.FullStatus && initiator != "" && !strings.EqualFold(nexusName(r.Registrations[i].Nexus), initiator) {
+			continue
+		}
+		r.own++
 	}
 	switch {
 	case r.own == 0:
 		r.ThisNodeRegistered = "no"
-	case r.FullStatus && p.Nexus != "":
+	case r.FullStatus && full:
 		r.ThisNodeRegistered = "no"
 		for _, g := range r.Registrations {
 			if g.Key == cl.ThisKey.String() && sameNexus(g.Nexus, p.Nexus) {
@@ -122,6 +137,12 @@ func readRegistrations(ctx context.Context, p Path, r *PathReport, cl Cluster) {
 			}
 		}
 	}
+}
+
+// nexusName is the initiator name of a nexus name ("iqn...,i,0x..." -> "iqn...").
+func nexusName(n string) string {
+	name, _, _ := strings.Cut(n, ",i,0x")
+	return name
 }
 
 // owner names the node a key belongs to.

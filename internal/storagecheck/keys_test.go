@@ -30,12 +30,25 @@ func TestRuleUnregisteredPath(t *testing.T) {
 		tg.Paths[i].Nexus = ""
 	}
 	d = check(tg, testCluster(), Options{})
-	if m := problemText(d, RuleUnregisteredPath); !contains(m, "1 I_T nexus(es) but the device has 2 path(s)") {
+	if m := problemText(d, RuleUnregisteredPath); !contains(m, "1 I_T nexus(es) of this host but the device has 2 path(s)") {
 		t.Errorf("counting: %v %s", rules(d), m)
 	}
+	// Only the initiator name known (no ISID in sysfs): another host's
+	// registration with the same key is not counted as one of ours.
+	unfence(t, lu, 3, 1, key1, false)
+	for i := range tg.Paths {
+		tg.Paths[i].Nexus = nexusName(nx(1, i+1))
+	}
+	if d := check(tg, testCluster(), Options{}); !hasRule(d, RuleUnregisteredPath) {
+		t.Fatalf("node3's registration counted for node1: %v", rules(d))
+	}
+	if err := lu.Device(nx(3, 1)).Register(ctx, key1, 0, scsi.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	unfence(t, lu, 1, 2, key1, false)
-	if d := check(tg, testCluster(), Options{}); len(d.Problems) != 0 {
-		t.Fatalf("both paths registered (counted): %v", rules(d))
+	d = check(tg, testCluster(), Options{})
+	if len(d.Problems) != 0 || d.Paths[0].ThisNodeRegistered != "yes (counted)" || d.Paths[1].ThisNodeRegistered != "yes (counted)" {
+		t.Fatalf("both paths registered (counted): %v %s", rules(d), d.Paths[1].ThisNodeRegistered)
 	}
 	for i := range tg.Paths {
 		tg.Paths[i].Nexus = nx(1, i+1)

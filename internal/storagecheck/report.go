@@ -89,7 +89,9 @@ type PathReport struct {
 	// FullStatus tells whether Registrations come from READ FULL STATUS
 	// (one entry per I_T nexus, with its TransportID) or from READ KEYS.
 	FullStatus bool `json:"full_status"`
-	// ThisNodeRegistered: "yes", "no" or "unknown" for this path's own nexus.
+	// ThisNodeRegistered tells whether this path's own nexus carries this
+	// node's key: "yes", "no", "yes (counted)" (as many nexuses of this host
+	// carry the key as the device has paths) or "unknown".
 	ThisNodeRegistered string   `json:"this_node_registered"`
 	Errors             []string `json:"errors,omitempty"`
 

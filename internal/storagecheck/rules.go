@@ -114,7 +114,7 @@ func checkRegistrations(d *DeviceReport, ok []PathReport, npaths int, cl Cluster
 		return
 	}
 	if cl.ThisKey != 0 {
-		checkThisNode(ok, npaths, cl, add)
+		checkThisNode(d, ok, npaths, cl, add)
 	} else {
 		d.Notes = append(d.Notes, "this node's key is unknown (no --key, no cluster): per-path registration not checked")
 	}
@@ -143,7 +143,7 @@ func checkRegistrations(d *DeviceReport, ok []PathReport, npaths int, cl Cluster
 // checkThisNode requires this node's key on every path: decided per path
 // by the path's own nexus in READ FULL STATUS when known, otherwise by
 // counting the nexuses that carry the key against the number of paths.
-func checkThisNode(ok []PathReport, npaths int, cl Cluster, add addFunc) {
+func checkThisNode(d *DeviceReport, ok []PathReport, npaths int, cl Cluster, add addFunc) {
 	const fix = "unfence this node again (fence_scsi_go -o on through the multipath device registers every path)"
 	var missing []string
 	unknown := false
@@ -159,9 +159,18 @@ func checkThisNode(ok []PathReport, npaths int, cl Cluster, add addFunc) {
 		add(RuleUnregisteredPath, fix, "this node's key %s is not registered through %s", cl.ThisKey, strings.Join(missing, ", "))
 		return
 	}
-	if unknown && ok[0].own < npaths {
-		add(RuleUnregisteredPath, fix, "this node's key %s is registered through %d I_T nexus(es) but the device has %d path(s)",
+	if !unknown {
+		return
+	}
+	if ok[0].own < npaths {
+		add(RuleUnregisteredPath, fix, "this node's key %s is registered through %d I_T nexus(es) of this host but the device has %d path(s); which path lacks it cannot be told (this host's nexus names, e.g. the iSCSI ISID, are not in sysfs)",
 			cl.ThisKey, ok[0].own, npaths)
+		return
+	}
+	for i := range d.Paths {
+		if d.Paths[i].ThisNodeRegistered == "unknown" && d.Paths[i].Generation != nil {
+			d.Paths[i].ThisNodeRegistered = "yes (counted)"
+		}
 	}
 }
 

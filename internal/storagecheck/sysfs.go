@@ -71,7 +71,8 @@ func (s Sysfs) Paths(dev string) ([]string, error) {
 
 // Nexus returns this host's side of the I_T nexus of a /dev/sdX as READ
 // FULL STATUS shows it, for iSCSI "<initiator name>,i,0x<ISID>" from
-// /sys/class/iscsi_session; "" when it cannot be told (not iSCSI, no sysfs).
+// /sys/class/iscsi_session, or the initiator name alone when the transport
+// does not show the ISID there; "" when it cannot be told (not iSCSI).
 func (s Sysfs) Nexus(dev string) string {
 	name, ok := strings.CutPrefix(s.realpath(dev), "/dev/")
 	if !ok || strings.Contains(name, "/") {
@@ -94,7 +95,7 @@ func (s Sysfs) Nexus(dev string) string {
 	initiator := readAttr(filepath.Join(dir, "initiatorname"))
 	isid := readAttr(filepath.Join(dir, "isid"))
 	if initiator == "" || isid == "" {
-		return ""
+		return initiator
 	}
 	return initiator + ",i,0x" + isid
 }
