@@ -139,6 +139,19 @@ step "The same LU under two names: rule duplicate-lu"
 chk 1 1 --devices="$M,$P1"
 want_rules duplicate-lu
 
+step "A multipath map over paths of two different LUNs: rule identity-mismatch"
+mm1=$(cat "/sys/block/${P1#/dev/}/dev")
+X2=$(dev 1 2 2)
+mm2=$(cat "/sys/block/${X2#/dev/}/dev")
+sz=$(blockdev --getsz "$P1")
+DM_DISABLE_UDEV=1 dmsetup create mixed --noudevsync --table "0 $sz multipath 0 0 1 1 round-robin 0 2 1 $mm1 1 $mm2 1" ||
+	fail "dmsetup create mixed"
+minor=$(DM_DISABLE_UDEV=1 dmsetup info -c --noheadings -o minor mixed | tr -d ' ')
+chk 1 1 --devices="/dev/dm-$minor"
+want_rules identity-mismatch
+printf '%s' "$AGENT_OUT" | jq -r '.problems[0].message' | grep -q "$P1" || fail "message does not name $P1"
+DM_DISABLE_UDEV=1 dmsetup remove --noudevsync mixed || fail "dmsetup remove mixed"
+
 step "Keys but no reservation (an unfinished unfence): rule unfinished-unfence"
 reset_all
 sg_persist -n -o -I -S "$K1" -d "$L2" >/dev/null || fail "register"
