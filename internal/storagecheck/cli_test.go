@@ -203,3 +203,25 @@ func TestRunWriteTestAndUsage(t *testing.T) {
 		t.Errorf("missing device: exit %d %s", code, out)
 	}
 }
+
+func TestTransportIDAndDesignators(t *testing.T) {
+	iscsi := append([]byte{0x45, 0, 0, 28}, []byte("iqn.x:n1,i,0x00023d000001\x00\x00\x00")...)
+	fc := []byte{0x00, 0, 0, 0, 0, 0, 0, 0, 0x21, 0, 0, 0x24, 0xff, 0x5a, 0x6b, 0x7c, 0, 0, 0, 0, 0, 0, 0, 0}
+	sas := []byte{0x06, 0, 0, 0, 0x50, 0x06, 0x05, 0xb0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	for _, tc := range []struct {
+		b    []byte
+		want string
+	}{{iscsi, "iqn.x:n1,i,0x00023d000001"}, {fc, "fc.21000024ff5a6b7c"}, {sas, "sas.500605b000000001"}, {[]byte{1, 2}, "0102"}} {
+		if got := TransportID(tc.b); got != tc.want {
+			t.Errorf("TransportID(% x) = %q, want %q", tc.b, got, tc.want)
+		}
+	}
+	all, id := designators([]scsi.Designator{
+		{CodeSet: 2, Association: 0, Type: 1, Value: []byte("LIO-ORG RAMDISK-MCP:fsg-lun1")},
+		{CodeSet: 1, Association: 1, Type: 4, Value: []byte{0, 0, 0, 1}}, // target port: not the LU
+		{CodeSet: 1, Association: 0, Type: 3, Value: []byte{0x60, 0x01, 0x40, 0x5f}},
+	})
+	if id != "naa.6001405f" || !reflect.DeepEqual(all, []string{"t10.LIO-ORG_RAMDISK-MCP:fsg-lun1", "naa.6001405f"}) {
+		t.Errorf("designators %q identity %q", all, id)
+	}
+}

@@ -45,6 +45,12 @@ func formatDesignator(d scsi.Designator) string {
 		return "name." + v
 	case 1:
 		return "t10." + strings.Join(strings.Fields(v), "_")
+	case 0:
+		return "vendor." + v
+	case 6:
+		return "lu-group." + v
+	case 7:
+		return "md5." + v
 	}
 	return fmt.Sprintf("type%d.%s", d.Type, v)
 }
