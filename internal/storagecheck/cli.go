@@ -134,8 +134,13 @@ func Check(ctx context.Context, targets []Target, cl Cluster, opt Options) Repor
 // runWriteTests runs WriteTest on every device and adds a problem for each
 // one that failed; a refused device (registrations present) is reported.
 func runWriteTests(ctx context.Context, targets []Target, r *Report) {
-	for _, t := range targets {
-		wt := WriteTest(ctx, t)
+	for i, t := range targets {
+		wt := WriteTestResult{Device: t.Name, Steps: []string{}}
+		if rule := unsafeForWriteTest(r.Devices[i]); rule != "" {
+			wt.Error = "refused: the read-only check failed rule " + rule
+		} else {
+			wt = WriteTest(ctx, t)
+		}
 		r.WriteTests = append(r.WriteTests, wt)
 		if wt.OK {
 			continue
@@ -147,6 +152,18 @@ func runWriteTests(ctx context.Context, targets []Target, r *Report) {
 		r.Problems = append(r.Problems, Problem{Rule: "write-test", Device: t.Name, Message: wt.Error, Fix: fix})
 		r.Verdict = "fail"
 	}
+}
+
+// unsafeForWriteTest names a failed rule that makes a write test pointless
+// or unsafe (the paths may reach different LUs, or cannot be read).
+func unsafeForWriteTest(d DeviceReport) string {
+	for _, p := range d.Problems {
+		switch p.Rule {
+		case RuleNoPR, RuleIdentityMismatch, RuleUnreadable, RuleDuplicateLU:
+			return p.Rule
+		}
+	}
+	return ""
 }
 
 // openTargets opens every device, or each path of a multipath device.

@@ -32,7 +32,7 @@ func Inspect(ctx context.Context, p Path, cl Cluster) PathReport {
 	kl, err := p.Dev.ReadKeys(ctx)
 	if err != nil {
 		if prUnsupported(err) {
-			r.PRSupported = false
+			r.PRSupported, r.noPR, r.Capabilities, r.caps = false, true, nil, nil
 			return r
 		}
 		errf("read keys", err)

@@ -95,6 +95,7 @@ type PathReport struct {
 	ThisNodeRegistered string   `json:"this_node_registered"`
 	Errors             []string `json:"errors,omitempty"`
 
+	noPR bool       // READ KEYS refused as unsupported
 	keys []scsi.Key // registered keys, one per nexus
 	res  *scsi.Reservation
 	caps *scsi.Capabilities

@@ -36,15 +36,17 @@ func Evaluate(t Target, paths []PathReport, cl Cluster, opt Options) DeviceRepor
 	for _, e := range t.OpenErrors {
 		add(RuleUnreadable, "check the path is present and this runs as root", "cannot open %s", e)
 	}
-	var ok []PathReport // paths that answered PR IN
+	var ok []PathReport // paths that answered READ KEYS
 	for _, p := range paths {
 		switch {
-		case len(p.Errors) > 0 && p.Generation == nil && p.PRSupported:
-			add(RuleUnreadable, "check the path (multipath -ll, dmesg) and run again", "%s: %s", p.Path, strings.Join(p.Errors, "; "))
-		case !p.PRSupported:
+		case p.noPR:
 			add(RuleNoPR, "enable SCSI-3 persistent reservations on the array for this LU (on LIO: emulate_pr=1), or do not use it for fencing",
 				"%s does not support persistent reservations (PERSISTENT RESERVE IN refused)", p.Path)
-		default:
+			continue
+		case len(p.Errors) > 0:
+			add(RuleUnreadable, "check the path (multipath -ll, dmesg) and run again", "%s: %s", p.Path, strings.Join(p.Errors, "; "))
+		}
+		if p.Generation != nil {
 			ok = append(ok, p)
 		}
 	}

@@ -126,3 +126,35 @@ func TestRuleIdentityMismatch(t *testing.T) {
 		t.Fatalf("same identity: %v", rules(d))
 	}
 }
+
+// A path that fails for another reason than missing PR support is
+// unreadable, not "no PR".
+func TestRuleUnreadable(t *testing.T) {
+	_, tg := healthy(t)
+	lu := sim.NewLU()
+	bad := path(lu, 1, 1)
+	lu.Inject(nx(1, 1), sim.Fault{Kind: sim.FaultTimeoutBefore, Count: -1, Opcodes: []byte{0x5E}})
+	tg.Paths = append(tg.Paths[:1], bad)
+	d := check(tg, testCluster(), Options{})
+	if !hasRule(d, RuleUnreadable) || hasRule(d, RuleNoPR) || !contains(problemText(d, RuleUnreadable), "/dev/sdd") {
+		t.Fatalf("rules %v: %s", rules(d), problemText(d, RuleUnreadable))
+	}
+	_, tg = healthy(t)
+	if d := check(tg, testCluster(), Options{}); hasRule(d, RuleUnreadable) {
+		t.Fatalf("healthy: %v", rules(d))
+	}
+}
+
+// --write-test is not run on a device whose paths reach different LUs.
+func TestWriteTestRefusedOnIdentityMismatch(t *testing.T) {
+	a, b := sim.NewLU(sim.WithSerial("lun-a")), sim.NewLU(sim.WithSerial("lun-b"))
+	tg := []Target{{Name: "/dev/mapper/bad", Multipath: true, Paths: []Path{path(a, 1, 1), path(b, 1, 2)}}}
+	r := Check(ctx, tg, Cluster{}, Options{})
+	runWriteTests(ctx, tg, &r)
+	if r.Verdict != "fail" || len(r.WriteTests) != 1 || r.WriteTests[0].Ran || !contains(r.WriteTests[0].Error, "identity-mismatch") {
+		t.Fatalf("%+v", r.WriteTests)
+	}
+	if a.Generation() != 0 || b.Generation() != 0 {
+		t.Fatal("PR OUT sent")
+	}
+}
