@@ -92,7 +92,7 @@ G1=$(gen 1) G2=$(gen 2)
 # once lost its corosync-cmapctl child's exit status); names are asserted on untraced runs.
 strace -f -qq -e trace=openat -o /tmp/fsg-check.strace true 2>/dev/null || fail "strace does not run"
 rc=0
-on_node 1 strace -f -qq -e trace=openat -o /tmp/fsg-check.strace "$AGENT" check-storage --key="$K1" --corosync-cmap-path="$CMAP" \
+on_node 1 strace -f -qq -e trace=openat -o /tmp/fsg-check.strace "$AGENT" check-storage --key="${K1#0x}" --corosync-cmap-path="$CMAP" \
 	--devices="$M,$L2" >/tmp/fsg-check.out 2>/tmp/fsg-check.err || rc=$?
 sed 's/^/     2> /' /tmp/fsg-check.err
 [ "$rc" = 0 ] || fail "check-storage under strace exited $rc"
