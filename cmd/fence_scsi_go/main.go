@@ -26,6 +26,9 @@ func main() {
 	case "fence_scsi_check_hardreboot":
 		os.Exit(runCheck(true))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "check-storage" {
+		os.Exit(runCheckStorage(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && arbitrationCommands[os.Args[1]] {
 		os.Exit(runArbitration(os.Args, os.Stderr))
 	}

@@ -1,0 +1,227 @@
+package storagecheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+)
+
+const nodelist = `nodelist.local_node_pos (u32) = 0
+nodelist.node.0.name (str) = node1
+nodelist.node.0.nodeid (u32) = 1
+nodelist.node.0.ring0_addr (str) = 10.0.0.1
+nodelist.node.1.name (str) = node2
+nodelist.node.1.nodeid (u32) = 2
+nodelist.node.1.ring0_addr (str) = 10.0.0.2
+nodelist.node.2.ring0_addr (str) = node3
+`
+
+// fakeCmapctl writes a corosync-cmapctl that knows cluster "clu" and nodelist.
+func fakeCmapctl(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "corosync-cmapctl")
+	script := "#!/bin/sh\ncase \"$1\" in\ntotem.cluster_name) echo 'totem.cluster_name (str) = clu' ;;\nnodelist) cat <<'E'\n" + nodelist + "E\n;;\nesac\n"
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestNodeNames(t *testing.T) {
+	if got := NodeNames(nodelist); !reflect.DeepEqual(got, []string{"node1", "node2", "node3"}) {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestLoadCluster(t *testing.T) {
+	cmap := fakeCmapctl(t)
+	host := func() (string, error) { return "node2.example.com", nil }
+	cl, notes := LoadCluster(ctx, ClusterConfig{Method: "id", CmapctlPath: cmap, Hostname: host})
+	want := map[string]scsi.Key{}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		k, err := keys.Derive(ctx, cmap, n, "id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[n] = k
+	}
+	if len(notes) != 0 || cl.ThisNode != "node2" || cl.ThisKey != want["node2"] || len(cl.Nodes) != 3 || cl.Nodes[want["node3"]] != "node3" {
+		t.Fatalf("%+v %v", cl, notes)
+	}
+	cl, notes = LoadCluster(ctx, ClusterConfig{Method: "id", CmapctlPath: filepath.Join(t.TempDir(), "none"), Key: key1})
+	if len(cl.Nodes) != 0 || cl.ThisKey != key1 || len(notes) != 1 {
+		t.Fatalf("no corosync: %+v %v", cl, notes)
+	}
+}
+
+// sysfs builds dm-0 over sda, sdb (two iSCSI sessions) and a plain sdc.
+func fakeSys(t *testing.T) Sysfs {
+	root := t.TempDir()
+	mk := func(p string) {
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(s+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("block/dm-0/slaves/sda")
+	mk("block/dm-0/slaves/sdb")
+	for i, s := range []string{"sda", "sdb"} {
+		sess := "session" + string(rune('1'+i))
+		dev := "devices/platform/host2/" + sess + "/target2:0:0/2:0:0:1"
+		mk(dev)
+		mk("block/" + s)
+		if err := os.Symlink(filepath.Join(root, dev), filepath.Join(root, "block", s, "device")); err != nil {
+			t.Fatal(err)
+		}
+		mk("class/iscsi_session/" + sess)
+		write("class/iscsi_session/"+sess+"/initiatorname", "iqn.2003-01.test:node1")
+		write("class/iscsi_session/"+sess+"/isid", "00023d00000"+string(rune('1'+i)))
+	}
+	real := map[string]string{"/dev/mapper/mpatha": "/dev/dm-0"}
+	return Sysfs{Root: root, Realpath: func(p string) (string, error) {
+		if r, ok := real[p]; ok {
+			return r, nil
+		}
+		return p, nil
+	}}
+}
+
+func TestSysfs(t *testing.T) {
+	s := fakeSys(t)
+	paths, err := s.Paths("/dev/mapper/mpatha")
+	if err != nil || !reflect.DeepEqual(paths, []string{"/dev/sda", "/dev/sdb"}) {
+		t.Fatalf("%q %v", paths, err)
+	}
+	if p, err := s.Paths("/dev/sdc"); p != nil || err != nil {
+		t.Fatalf("plain disk: %q %v", p, err)
+	}
+	if got := s.Nexus("/dev/sdb"); got != "iqn.2003-01.test:node1,i,0x00023d000002" {
+		t.Fatalf("nexus %q", got)
+	}
+	if got := s.Nexus("/dev/sdc"); got != "" {
+		t.Fatalf("no session: %q", got)
+	}
+	if !sameNexus("IQN.2003-01.test:node1,i,0x23d000002", "iqn.2003-01.test:node1,i,0x00023d000002") || sameNexus(nx(1, 1), nx(1, 2)) {
+		t.Fatal("sameNexus")
+	}
+}
+
+// cliEnv opens sim devices by path: sda, sdb are node1's paths to lu, sdc
+// is node1's single path to plain.
+func cliEnv(t *testing.T, lu, plain *sim.LU, readOnly *[]bool) (Env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	devs := map[string]func() scsi.Device{
+		"/dev/sda": func() scsi.Device { return lu.Device("iqn.2003-01.test:node1,i,0x00023d000001") },
+		"/dev/sdb": func() scsi.Device { return lu.Device("iqn.2003-01.test:node1,i,0x00023d000002") },
+		"/dev/sdc": func() scsi.Device { return plain.Device(nx(1, 3)) },
+	}
+	return Env{Stdout: &out, Stderr: &errb, Sysfs: fakeSys(t), Hostname: func() (string, error) { return "node1", nil },
+		Open: func(p string, ro bool) (scsi.Device, error) {
+			*readOnly = append(*readOnly, ro)
+			if f, ok := devs[p]; ok {
+				return f(), nil
+			}
+			return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
+		}}, &out, &errb
+}
+
+func TestRunMultipath(t *testing.T) {
+	cmap := fakeCmapctl(t)
+	k1, _ := keys.Derive(ctx, cmap, "node1", "id")
+	k2, _ := keys.Derive(ctx, cmap, "node2", "id")
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	node1 := []string{"iqn.2003-01.test:node1,i,0x00023d000001", "iqn.2003-01.test:node1,i,0x00023d000002"}
+	for i, n := range node1 {
+		if err := lu.Device(n).RegisterAndIgnore(ctx, k1, scsi.RegisterOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if err := lu.Device(n).Reserve(ctx, k1, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := lu.Device("iqn.2003-01.test:node2,i,0x1").RegisterAndIgnore(ctx, k2, scsi.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var ro []bool
+	env, out, errb := cliEnv(t, lu, plain, &ro)
+	gen := lu.Generation()
+	code := Run([]string{"--devices=/dev/mapper/mpatha, /dev/sdc", "--corosync-cmap-path=" + cmap, "--json"}, env)
+	var r Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %s %s", err, out, errb)
+	}
+	if code != ExitOK || r.Verdict != "ok" || len(r.Devices) != 2 || !r.Devices[0].Multipath || len(r.Devices[0].Paths) != 2 ||
+		r.Devices[0].Paths[1].ThisNodeRegistered != "yes" || r.ThisNode != "node1" || r.Devices[0].Paths[0].Registrations[2].Owner != "node2" {
+		t.Fatalf("exit %d: %s %s", code, out, errb)
+	}
+	if lu.Generation() != gen || !reflect.DeepEqual(ro, []bool{true, true, true}) {
+		t.Fatalf("read-only run: generation %d -> %d, opens read-only %v", gen, lu.Generation(), ro)
+	}
+	// node1 loses its registration through sdb: exit 1, the path is named.
+	if err := lu.Device(node1[1]).Register(ctx, k1, 0, scsi.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env, out, _ = cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices", "/dev/mapper/mpatha", "--corosync-cmap-path", cmap}, env); code != ExitProblems ||
+		!contains(out.String(), "PROBLEM [unregistered-path] this node's key "+k1.String()+" is not registered through /dev/sdb") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestRunWriteTestAndUsage(t *testing.T) {
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	var ro []bool
+	env, out, errb := cliEnv(t, lu, plain, &ro)
+	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
+	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", none}, env); code != ExitOK ||
+		!contains(out.String(), "WRITE TEST /dev/mapper/mpatha: PASS") || !reflect.DeepEqual(ro, []bool{false, false}) {
+		t.Fatalf("exit %d ro %v:\n%s%s", code, ro, out, errb)
+	}
+	pristine(t, lu)
+	for _, args := range [][]string{{"--bogus"}, {"--key=xyz", "--devices=/dev/sdc"}, {"--key-value=name"}, {"extra"},
+		{"--vgs-path=" + filepath.Join(t.TempDir(), "novgs"), none}} {
+		env, out, errb := cliEnv(t, lu, plain, &ro)
+		if code := Run(args, env); code != ExitUsage || out.Len() != 0 || bytes.Count(errb.Bytes(), []byte("\n")) < 1 ||
+			!bytes.HasPrefix(errb.Bytes(), []byte("check-storage: ")) {
+			t.Errorf("%q: exit %d, stdout %q stderr %q", args, code, out, errb)
+		}
+	}
+	env, out, _ = cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices=/dev/sdq", none}, env); code != ExitProblems || !contains(out.String(), "[unreadable]") {
+		t.Errorf("missing device: exit %d %s", code, out)
+	}
+}
+
+func TestTransportIDAndDesignators(t *testing.T) {
+	iscsi := append([]byte{0x45, 0, 0, 28}, []byte("iqn.x:n1,i,0x00023d000001\x00\x00\x00")...)
+	fc := []byte{0x00, 0, 0, 0, 0, 0, 0, 0, 0x21, 0, 0, 0x24, 0xff, 0x5a, 0x6b, 0x7c, 0, 0, 0, 0, 0, 0, 0, 0}
+	sas := []byte{0x06, 0, 0, 0, 0x50, 0x06, 0x05, 0xb0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	for _, tc := range []struct {
+		b    []byte
+		want string
+	}{{iscsi, "iqn.x:n1,i,0x00023d000001"}, {fc, "fc.21000024ff5a6b7c"}, {sas, "sas.500605b000000001"}, {[]byte{1, 2}, "0102"}} {
+		if got := TransportID(tc.b); got != tc.want {
+			t.Errorf("TransportID(% x) = %q, want %q", tc.b, got, tc.want)
+		}
+	}
+	all, id := designators([]scsi.Designator{
+		{CodeSet: 2, Association: 0, Type: 1, Value: []byte("LIO-ORG RAMDISK-MCP:fsg-lun1")},
+		{CodeSet: 1, Association: 1, Type: 4, Value: []byte{0, 0, 0, 1}}, // target port: not the LU
+		{CodeSet: 1, Association: 0, Type: 3, Value: []byte{0x60, 0x01, 0x40, 0x5f}},
+	})
+	if id != "naa.6001405f" || !reflect.DeepEqual(all, []string{"t10.LIO-ORG_RAMDISK-MCP:fsg-lun1", "naa.6001405f"}) {
+		t.Errorf("designators %q identity %q", all, id)
+	}
+}

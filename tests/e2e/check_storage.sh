@@ -1,0 +1,182 @@
+# check-storage on real storage: run with --nodes 2 --luns 3 --paths 2 --nopr 3 (parity_lib.sh is
+# prepended for mpath_create). A stand-in corosync-cmapctl (cluster "fsgcheck", nodes node1 and
+# node2) lets both the agent and check-storage derive the keys (key_value=id). Checked: the
+# read-only check never changes the PR generation and opens every device O_RDONLY (strace); the
+# verdicts no-pr (LUN 3, emulate_pr=0), unregistered-path (one path of node 1's multipath device
+# unregistered), unknown-key, duplicate-lu, unfinished-unfence and a clean pass with keys decoded
+# to node names; --write-test passes through both paths of the multipath device and leaves the
+# LU exactly as it began, and is refused (nothing sent) on a LU with registrations.
+[ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 3 ] && [ "$FSG_PATHS" -ge 2 ] || fail "needs --nodes 2 --luns 3 --paths 2 --nopr 3"
+command -v jq >/dev/null || fail "jq is needed in the guest (host root)"
+
+CMAP=/tmp/fsg-check-cmapctl
+cat >"$CMAP" <<'CMAPEOF'
+#!/bin/sh
+case "$1" in
+totem.cluster_name) echo 'totem.cluster_name (str) = fsgcheck' ;;
+nodelist) printf '%s\n' 'nodelist.local_node_pos (u32) = 0' \
+	'nodelist.node.0.name (str) = node1' 'nodelist.node.0.nodeid (u32) = 1' \
+	'nodelist.node.1.name (str) = node2' 'nodelist.node.1.nodeid (u32) = 2' ;;
+esac
+CMAPEOF
+chmod 755 "$CMAP"
+H=$(printf %s fsgcheck | md5sum | cut -c1-4)
+K1=0x$(printf '%s0000' "$H" | sed 's/^0*//')
+K2=0x$(printf '%s0001' "$H" | sed 's/^0*//')
+say "derived keys (key_value=id): node1 $K1, node2 $K2"
+
+gen() { _pr_in "$1" 2 -k | sed -n 's/.*PR generation=\(0x[0-9a-fA-F]*\).*/\1/p'; }
+rules() { printf '%s\n' "$AGENT_OUT" | jq -r '[.problems[].rule] | unique | join(" ")'; }
+# chk RC K ARGS...: check-storage as node K (key derived for nodeK), JSON report; exit RC wanted.
+chk() {
+	local rc=$1 k=$2
+	shift 2
+	expect_agent "$rc" "$k" check-storage --corosync-cmap-path="$CMAP" --nodename="node$k" --json "$@"
+}
+want_rules() {
+	local got
+	got=$(rules)
+	[ "$got" = "$*" ] || fail "rules fired: '$got', want '$*'"
+	pass "rules fired: '${*:-none}'"
+}
+# reset_all: every nexus of every node (all paths) unregisters from LUNs 1 and 2.
+reset_all() {
+	local k l p d
+	for ((k = 1; k <= FSG_NODES; k++)); do
+		for ((l = 1; l <= 2; l++)); do
+			for ((p = 1; p <= FSG_PATHS; p++)); do
+				d=$(dev "$k" "$l" "$p")
+				sg_turs "$d" >/dev/null 2>&1 || true
+				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
+					fail "reset: unregister node $k LUN $l path $p"
+			done
+		done
+	done
+	for l in 1 2; do [ -z "$(keys "$l")$(holder "$l")" ] || fail "reset: LUN $l still has PR state"; done
+}
+
+step "Node 1: multipath device over its $FSG_PATHS paths to LUN 1"
+mpath_create 1 mpatha 1
+M=$MPATH_DEV
+P1=$(dev 1 1 1) P2=$(dev 1 1 2) L2=$(dev 1 2) L3=$(dev 1 3)
+S1=$(_session 1 1)
+say "$P1: $(readlink -f "/sys/block/${P1#/dev/}/device"); session attributes: $(ls "$S1" | tr '\n' ' ')"
+# With the ISID in sysfs each path's own nexus is looked up in READ FULL STATUS; without it
+# check-storage counts this host's nexuses carrying the key (docs/check-storage.md).
+if [ -r "$S1/isid" ]; then BYNEXUS=1 YES="yes,yes" PARTIAL="yes,no"; else BYNEXUS=0 YES="yes (counted),yes (counted)" PARTIAL="unknown,unknown"; fi
+say "per-path method: $([ $BYNEXUS = 1 ] && echo "by nexus (ISID $(cat "$S1/isid"))" || echo "counting (no isid attribute)")"
+
+step "Fresh LUNs: nothing registered yet, read-only check passes and changes nothing"
+G1=$(gen 1) G2=$(gen 2)
+chk 0 1 --devices="$M,$L2"
+want_rules
+[ "$(gen 1)" = "$G1" ] && [ "$(gen 2)" = "$G2" ] || fail "generation changed: LUN1 $G1 -> $(gen 1), LUN2 $G2 -> $(gen 2)"
+pass "PR generation unchanged (LUN 1 $G1, LUN 2 $G2)"
+[ "$(printf '%s' "$AGENT_OUT" | jq -r '.devices[0].paths | length')" = "$FSG_PATHS" ] || fail "multipath not expanded"
+printf '%s' "$AGENT_OUT" | jq -r '.devices[0].paths[] | "     path \(.path) nexus \(.nexus // "-") identity \(.identity) \(.vendor)/\(.product)/\(.revision) serial \(.serial)"'
+printf '%s' "$AGENT_OUT" | jq -e '.devices[0].paths[0].capabilities.types | index("WE-RO")' >/dev/null || fail "WE-RO not in the type mask"
+
+step "LUN 3 has no PR (emulate_pr=0): rule no-pr"
+chk 1 1 --devices="$L3"
+want_rules no-pr
+
+step "Both nodes unfence with derived keys (the agent, key_value=id through the stand-in cmapctl)"
+expect_agent 0 1 -o on -n node1 --corosync-cmap-path="$CMAP" -d "$M,$L2"
+expect_agent 0 2 -o on -n node2 --corosync-cmap-path="$CMAP" -d "$(dev 2 1),$(dev 2 2)"
+show_pr 1
+show_pr 2
+
+step "Healthy cluster: check passes, keys decoded to node names, generation unchanged, O_RDONLY opens"
+G1=$(gen 1) G2=$(gen 2)
+# Under strace only the opens are asserted (this node is also given by --key there: the traced run
+# once lost its corosync-cmapctl child's exit status); names are asserted on untraced runs.
+strace -f -qq -e trace=openat -o /tmp/fsg-check.strace true 2>/dev/null || fail "strace does not run"
+rc=0
+on_node 1 strace -f -qq -e trace=openat -o /tmp/fsg-check.strace "$AGENT" check-storage --key="${K1#0x}" --corosync-cmap-path="$CMAP" \
+	--devices="$M,$L2" >/tmp/fsg-check.out 2>/tmp/fsg-check.err || rc=$?
+sed 's/^/     2> /' /tmp/fsg-check.err
+[ "$rc" = 0 ] || fail "check-storage under strace exited $rc"
+opens=$(grep -E 'openat\(.*"/dev/(sd|dm-|mapper)' /tmp/fsg-check.strace || true)
+[ -n "$opens" ] || fail "strace saw no device open"
+printf '%s\n' "$opens" | sed 's/^/     strace: /'
+! printf '%s\n' "$opens" | grep -v O_RDONLY | grep -q . || fail "a device was opened without O_RDONLY"
+pass "every device open was O_RDONLY"
+agent 1 check-storage --corosync-cmap-path="$CMAP" --nodename=node1 --devices="$M,$L2"
+[ "$AGENT_RC" = 0 ] || fail "check-storage (text) exited $AGENT_RC"
+printf '%s\n' "$AGENT_OUT" | grep -q "this node (node1)" && printf '%s\n' "$AGENT_OUT" | grep -qE "^ +$K2 +node2 " ||
+	fail "keys not decoded to node names"
+pass "keys decoded: this node (node1), node2"
+chk 0 1 --devices="$M,$L2"
+want_rules
+[ "$(gen 1)" = "$G1" ] && [ "$(gen 2)" = "$G2" ] || fail "generation changed: LUN1 $G1 -> $(gen 1), LUN2 $G2 -> $(gen 2)"
+pass "PR generation unchanged (LUN 1 $G1, LUN 2 $G2) after three checks"
+regs=$(printf '%s' "$AGENT_OUT" | jq -r '.devices[0].paths[0].registrations[] | "\(.key) \(.owner) \(.nexus) \(.holder)"')
+printf '%s\n' "$regs" | sed 's/^/     registration: /'
+[ "$(printf '%s\n' "$regs" | grep -c "this node (node1)")" = "$FSG_PATHS" ] || fail "node 1's key not on $FSG_PATHS nexuses"
+printf '%s\n' "$regs" | grep -q " node2 " || fail "node 2's key not decoded"
+method=$(printf '%s' "$AGENT_OUT" | jq -r '[.devices[0].paths[].this_node_registered] | join(",")')
+say "this node registered per path: $method"
+[ "$method" = "$YES" ] || fail "per-path registration '$method', want $YES"
+
+step "Node 1's path 2 of LUN 1 unregistered: rule unregistered-path names that path"
+sg_persist -n -o -I -S 0 -d "$P2" >/dev/null || fail "unregister $P2"
+chk 1 1 --devices="$M,$L2"
+want_rules unregistered-path
+printf '%s' "$AGENT_OUT" | jq -r '.problems[] | "     \(.rule): \(.message)"'
+if [ $BYNEXUS = 1 ]; then
+	printf '%s' "$AGENT_OUT" | jq -r '.problems[0].message' | grep -q "through $P2\$" || fail "message does not name $P2"
+else
+	printf '%s' "$AGENT_OUT" | jq -r '.problems[0].message' | grep -q "through 1 I_T nexus(es) of this host but the device has 2 path(s)" ||
+		fail "message does not count 1 of 2"
+fi
+[ "$(printf '%s' "$AGENT_OUT" | jq -r '[.devices[0].paths[].this_node_registered] | join(",")')" = "$PARTIAL" ] || fail "per path, want $PARTIAL"
+expect_agent 0 1 -o on -n node1 --corosync-cmap-path="$CMAP" -d "$M"
+chk 0 1 --devices="$M"
+
+step "A key of no cluster node on LUN 2 (node 2's second path): rule unknown-key"
+sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null || fail "register 0xbad0"
+chk 1 1 --devices="$M,$L2"
+want_rules unknown-key
+printf '%s' "$AGENT_OUT" | jq -r '.problems[0].message' | grep -q "0xbad0 (unknown)" || fail "key not named unknown"
+sg_persist -n -o -I -S 0 -d "$(dev 2 2 2)" >/dev/null || fail "unregister 0xbad0"
+
+step "The same LU under two names: rule duplicate-lu"
+chk 1 1 --devices="$M,$P1"
+want_rules duplicate-lu
+
+step "A multipath map over paths of two different LUNs: rule identity-mismatch"
+mm1=$(cat "/sys/block/${P1#/dev/}/dev")
+X2=$(dev 1 2 2)
+mm2=$(cat "/sys/block/${X2#/dev/}/dev")
+sz=$(blockdev --getsz "$P1")
+DM_DISABLE_UDEV=1 dmsetup create mixed --noudevsync --table "0 $sz multipath 0 0 1 1 round-robin 0 2 1 $mm1 1 $mm2 1" ||
+	fail "dmsetup create mixed"
+minor=$(DM_DISABLE_UDEV=1 dmsetup info -c --noheadings -o minor mixed | tr -d ' ')
+chk 1 1 --devices="/dev/dm-$minor"
+want_rules identity-mismatch
+printf '%s' "$AGENT_OUT" | jq -r '.problems[0].message' | grep -q "$P1" || fail "message does not name $P1"
+DM_DISABLE_UDEV=1 dmsetup remove --noudevsync mixed || fail "dmsetup remove mixed"
+
+step "Keys but no reservation (an unfinished unfence): rule unfinished-unfence"
+reset_all
+sg_persist -n -o -I -S "$K1" -d "$L2" >/dev/null || fail "register"
+chk 1 1 --devices="$L2" --aptpl
+want_rules unfinished-unfence
+pass "--aptpl: LIO reports PTPL_C, no no-aptpl"
+
+step "--write-test is refused on a LU with a registration (nothing sent)"
+G2=$(gen 2)
+chk 1 1 --devices="$L2" --write-test
+printf '%s' "$AGENT_OUT" | jq -r '.write_tests[0].error' | grep -q '^refused' || fail "not refused"
+[ "$(gen 2)" = "$G2" ] && [ "$(keys 2)" = "$(printf '%s' "$K1" | tr A-F a-f)" ] || fail "refused write test changed LUN 2"
+pass "refused, LUN 2 unchanged (generation $G2)"
+
+step "--write-test through both paths of the multipath device: passes, LU as it began"
+reset_all
+G1=$(gen 1)
+chk 0 1 --devices="$M" --write-test
+printf '%s' "$AGENT_OUT" | jq -r '.write_tests[0].steps[] | "     step: \(.)"'
+[ "$(printf '%s' "$AGENT_OUT" | jq -r '.write_tests[0] | "\(.ok) \(.restored)"')" = "true true" ] || fail "write test"
+[ -z "$(keys 1)$(holder 1)" ] || fail "LUN 1 not as it began: keys $(keys 1 | tr '\n' ' ') holder $(holder 1)"
+say "generation $G1 -> $(gen 1) (PR OUT was sent)"
+pass "LUN 1 has no registrations and no reservation after --write-test"

@@ -1,0 +1,20 @@
+package e2e
+
+// check-storage on real storage (docs/check-storage.md): verdicts, the read-only guarantee
+// (PR generation unchanged, O_RDONLY opens) and --write-test leaving the LU as it began.
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
+)
+
+func TestCheckStorage(t *testing.T) {
+	agent := agentCopy(t)
+	if isDebianFenceSCSI(agent) {
+		t.Skipf("%s has no check-storage subcommand", agent)
+	}
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Paths: 2, NoPR: []int{3}, Agent: agent, Timeout: 30 * time.Minute,
+		Script: parityScript(t, "check_storage.sh")})
+}
