@@ -94,19 +94,18 @@ func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (Co
 }
 
 // limitedBuffer keeps the first max bytes written to it and drops the rest
-// (a runaway command cannot exhaust memory).
+// (a runaway command cannot exhaust memory). It has no ReadFrom, so io.Copy
+// goes through Write.
 type limitedBuffer struct {
-	bytes.Buffer
+	buf bytes.Buffer
 	max int
 }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); room > 0 {
-		if len(p) <= room {
-			b.Buffer.Write(p)
-		} else {
-			b.Buffer.Write(p[:room])
-		}
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
 }
+
+func (b *limitedBuffer) String() string { return b.buf.String() }
