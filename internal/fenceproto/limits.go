@@ -85,8 +85,9 @@ func (r *run) withRunLimit(ctx context.Context, o *Options, plugs int) (context.
 		return ctx, func() {}
 	}
 	left := lim - r.env.Now().Sub(r.start)
-	time.AfterFunc(max(left, 0)+StopGrace, r.stop)
-	return context.WithTimeout(ctx, left)
+	t := time.AfterFunc(max(left, 0)+StopGrace, r.stop)
+	ctx, cancel := context.WithTimeout(ctx, left)
+	return ctx, func() { t.Stop(); cancel() }
 }
 
 // clean returns s as it is when it is printable on one line, else quoted
