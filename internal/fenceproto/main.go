@@ -83,6 +83,10 @@ func (r *run) stop() { r.stopOnce.Do(func() { close(r.stopped) }) }
 // Run executes one agent run (the 20 steps of compat §1.4) and returns the
 // exit code. Nil clock, sleep, file and version fields of env get the real
 // ones; a nil Syslog means no syslog copy.
+//
+// With timeouts on, the run gets a deadline (runLimit); when it passes, or
+// when ctx is cancelled, the run winds down through its context, and if it
+// is still going StopGrace later Run returns 1 without waiting for it.
 func Run(ctx context.Context, env Env, b Backend) int {
 	if env.Now == nil {
 		env.Now = time.Now
