@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
@@ -142,19 +143,28 @@ func compatError(err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
+	if errors.Is(err, keys.ErrCommandTimeout) {
+		return &fenceproto.Error{Msg: fenceproto.TimedOutMsg, Err: err}
+	}
 	var ve *fence.VerifyError
 	var lost *fence.LostError
 	var nx *fence.NexusError
 	var ur *fence.UnreservedError
 	// Outcomes on the storage, not usage mistakes: no "-h" hint.
-	if errors.As(err, &ve) || errors.As(err, &lost) || errors.As(err, &nx) || errors.As(err, &ur) ||
-		errors.Is(err, keys.ErrCommandTimeout) {
+	if errors.As(err, &ve) || errors.As(err, &lost) || errors.As(err, &nx) || errors.As(err, &ur) {
 		return &fenceproto.Error{Msg: err.Error(), Err: err}
 	}
 	return &fenceproto.Error{Msg: err.Error(), Usage: true, Err: err}
 }
 
+// commandLimit applies power_timeout to every external command, as
+// fence-agents' run_command does (0, e.g. under Pacemaker: no limit).
+func commandLimit(ctx context.Context, o *fenceproto.Options) context.Context {
+	return keys.WithCommandTimeout(ctx, time.Duration(o.PowerTimeout)*time.Second)
+}
+
 func (b *backend) DeriveKey(ctx context.Context, o *fenceproto.Options, node string) (string, error) {
+	ctx = commandLimit(ctx, o)
 	k, err := keys.Deriver{CmapctlPath: o.CorosyncCmapPath, Logf: logf(o)}.Derive(ctx, node, o.KeyValue)
 	if err != nil {
 		return "", compatError(err)
@@ -166,7 +176,7 @@ func (b *backend) Devices(ctx context.Context, o *fenceproto.Options) ([]string,
 	if devs := fence.ParseDevices(o.Devices); len(devs) > 0 {
 		return devs, nil
 	}
-	devs, err := fence.DiscoverDevices(ctx, o.VgsPath, logf(o))
+	devs, err := fence.DiscoverDevices(commandLimit(ctx, o), o.VgsPath, logf(o))
 	return devs, compatError(err)
 }
 
@@ -225,12 +235,12 @@ func (b *backend) Off(ctx context.Context, o *fenceproto.Options, devices []stri
 // "live" or "running".
 func (b *backend) Monitor(ctx context.Context, o *fenceproto.Options) error {
 	if len(fence.ParseDevices(o.Devices)) == 0 {
-		res, err := keys.RunCommand(ctx, logf(o), o.VgsPath, "--version")
+		res, err := keys.RunCommand(commandLimit(ctx, o), logf(o), o.VgsPath, "--version")
 		if err != nil {
 			return compatError(err)
 		}
 		if res.ExitCode != 0 {
-			return &fenceproto.Error{Msg: "Unable to run " + o.VgsPath}
+			return &fenceproto.Error{Msg: "Unable to run " + fenceproto.Clean(o.VgsPath)}
 		}
 	}
 	if _, err := b.store.ReadKey(); err != nil {

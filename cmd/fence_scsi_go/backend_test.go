@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func TestAgentOpensEachDeviceOnce(t *testing.T) {
 // agent runs one agent invocation on node with stdin lines, as Pacemaker does.
 func (c *cluster) agent(node, stdin string) (int, string, string) {
 	var out, errb bytes.Buffer
-	rc := fenceproto.Main([]string{"fence_scsi_go"}, strings.NewReader(stdin), &out, &errb,
+	rc := fenceproto.Main(context.Background(), []string{"fence_scsi_go"}, strings.NewReader(stdin), &out, &errb,
 		func(string) string { return "" }, c.backend(node))
 	return rc, out.String(), errb.String()
 }

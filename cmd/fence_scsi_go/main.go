@@ -9,9 +9,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
@@ -32,7 +38,25 @@ func main() {
 	if len(os.Args) > 1 && arbitrationCommands[os.Args[1]] {
 		os.Exit(runArbitration(os.Args, os.Stderr))
 	}
-	os.Exit(fenceproto.Main(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, newBackend()))
+	ctx, stop := signalContext()
+	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, newBackend())
+	stop()
+	os.Exit(code)
+}
+
+// signalContext is cancelled by SIGTERM or SIGINT, with the signal as the
+// cause: the run kills its external commands (their process groups) and
+// exits 1 instead of dying with its children still running.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		if s, ok := <-ch; ok {
+			cancel(fmt.Errorf("interrupted by signal %s", unix.SignalName(s.(syscall.Signal))))
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }
 
 func runCheck(hardReboot bool) int {

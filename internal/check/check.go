@@ -66,6 +66,11 @@ func readSettings(path string) settings {
 	if err != nil {
 		return s
 	}
+	return parseSettings(s, b)
+}
+
+// parseSettings adds the settings found in the config file's contents b to s.
+func parseSettings(s settings, b []byte) settings {
 	for _, m := range settingRE.FindAllStringSubmatch(string(b), -1) {
 		s[strings.ToLower(m[1])] = strings.ToLower(m[2])
 	}

@@ -1,6 +1,7 @@
 package fenceproto
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -34,8 +35,36 @@ func Failf(format string, a ...any) error {
 
 const usageHint = "Please use '-h' for usage\n"
 
+// TimedOutMsg is fence-agents' EC_TIMED_OUT text as fail() logs it: what a
+// run prints when a command or the run itself exceeds its time limit.
+const TimedOutMsg = "Connection timed out\n\n"
+
+const timedOutMsg = TimedOutMsg
+
+// refusedFile is a logfile or debug file path that is not a regular file.
+type refusedFile struct{ why string }
+
+func (e *refusedFile) Error() string { return e.why }
+
+// fileError is the failure to open the logfile or debug file name:
+// fence_scsi's texts for an open error, one line for a refused file type.
+func (r *run) fileError(name string, err error, debug bool) error {
+	var rf *refusedFile
+	if errors.As(err, &rf) {
+		return Failf("Failed: Unable to create file %s: %s", clean(name), rf.why)
+	}
+	if debug {
+		r.log.Errorf("Unable to create file %s", clean(name))
+	}
+	return UsageErrorf("Failed: Unable to create file %s", clean(name))
+}
+
 // report logs err the way fence_scsi would and returns the exit code (1).
 func report(log *Logger, err error) int {
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Errorf("%s", timedOutMsg)
+		return exitFail
+	}
 	var fe *Error
 	if errors.As(err, &fe) {
 		if fe.Usage {

@@ -88,11 +88,11 @@ func matchLong(name string) (*Option, error) {
 	}
 	switch len(cands) {
 	case 0:
-		return nil, &getoptError{fmt.Sprintf("option --%s not recognized", name)}
+		return nil, &getoptError{fmt.Sprintf("option --%s not recognized", clean(name))}
 	case 1:
 		return cands[0], nil
 	}
-	return nil, &getoptError{fmt.Sprintf("option --%s not a unique prefix", name)}
+	return nil, &getoptError{fmt.Sprintf("option --%s not a unique prefix", clean(name))}
 }
 
 func doShorts(s string, rest []string) ([]argOpt, []string, error) {
@@ -102,13 +102,13 @@ func doShorts(s string, rest []string) ([]argOpt, []string, error) {
 		s = s[size:]
 		o := matchShort(c)
 		if o == nil {
-			return nil, nil, &getoptError{fmt.Sprintf("option -%s not recognized", string(c))}
+			return nil, nil, &getoptError{fmt.Sprintf("option -%s not recognized", clean(string(c)))}
 		}
 		val := ""
 		if o.HasArg {
 			if s == "" {
 				if len(rest) == 0 {
-					return nil, nil, &getoptError{fmt.Sprintf("option -%s requires argument", string(c))}
+					return nil, nil, &getoptError{fmt.Sprintf("option -%s requires argument", clean(string(c)))}
 				}
 				s, rest = rest[0], rest[1:]
 			}

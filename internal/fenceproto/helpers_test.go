@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -121,10 +119,7 @@ func runAgent(t *testing.T, b *fakeBackend, env map[string]string, stdin string,
 			res.sleeps = append(res.sleeps, d)
 			now = now.Add(d)
 		},
-		Syslog: func(l Level, msg string) { res.syslog = append(res.syslog, l.String()+" "+msg) },
-		OpenFile: func(name string, flag int, perm os.FileMode) (io.WriteCloser, error) {
-			return os.OpenFile(name, flag, perm)
-		},
+		Syslog:  func(l Level, msg string) { res.syslog = append(res.syslog, l.String()+" "+msg) },
 		Version: DefaultVersion,
 	}
 	res.code = Run(context.Background(), e, b)

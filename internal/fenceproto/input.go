@@ -100,12 +100,12 @@ func setStdin(v values, name, value, line string, log *Logger) {
 		}
 		switch {
 		case !internal:
-			log.Warningf("Parse error: Ignoring unknown option '%s'\n", line)
+			log.Warningf("Parse error: Ignoring unknown option '%s'\n", clean(line))
 		case parseBool(value) != "":
 			// fence_scsi crashes with a KeyError traceback here.
-			log.Warningf("Parse error: Ignoring option '%s' because it cannot be set\n", name)
+			log.Warningf("Parse error: Ignoring option '%s' because it cannot be set\n", clean(name))
 		default:
-			log.Warningf("Parse error: Ignoring option '%s' because it does not have value\n", name)
+			log.Warningf("Parse error: Ignoring option '%s' because it does not have value\n", clean(name))
 		}
 		return
 	}
@@ -121,7 +121,7 @@ func setStdin(v values, name, value, line string, log *Logger) {
 		// false value means false here (docs/differences.md).
 		delete(v, name)
 	default:
-		log.Warningf("Parse error: Ignoring option '%s' because it does not have value\n", name)
+		log.Warningf("Parse error: Ignoring option '%s' because it does not have value\n", clean(name))
 	}
 }
 

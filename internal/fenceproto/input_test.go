@@ -125,17 +125,49 @@ func TestNormaliseKey(t *testing.T) {
 	}
 }
 
-// FuzzParseStdin checks that no input crashes the parser and every error
-// is a single line.
+// FuzzParseStdin checks that no input crashes the parser, every error is a
+// single line, and nothing it logs holds a control character.
 func FuzzParseStdin(f *testing.F) {
-	for _, s := range []string{"action=on\nplug=n\n", "key\n", "=\n", "\"=\"\n", "a=\"\"\"\n", "x=\x00", "\r\r\n#\n", "verbose=yes\nverbose_level=-1\n"} {
+	for _, s := range []string{"action=on\nplug=n\n", "key\n", "=\n", "\"=\"\n", "a=\"\"\"\n", "x=\x00", "\r\r\n#\n", "verbose=yes\nverbose_level=-1\n", "foo\v=\f\n", "no_login=\u2028\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var errb bytes.Buffer
 		_, err := parseStdin(strings.NewReader(in), newLogger(&errb, time.Now, nil))
-		if err != nil && strings.Contains(err.Error(), "\n") {
-			t.Fatalf("multi-line error %q", err)
+		checkOneLine(t, err, errb.String())
+	})
+}
+
+// FuzzParseArgs: the getopt parser on any argument vector (NUL-separated
+// in the fuzz input) never crashes, and its errors and warnings are lines
+// without control characters.
+func FuzzParseArgs(f *testing.F) {
+	for _, s := range []string{"-o\x00on\x00-n\x00x", "-a\n", "--ac\x1b=1", "--de=x", "-vvvH", "--\x00-x", "--action", "-ooff\x00--plug=\xff", "x\x00it's\x00\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var errb bytes.Buffer
+		log := newLogger(&errb, time.Now, nil)
+		_, err := parseArgs(strings.Split(in, "\x00"), log)
+		checkOneLine(t, err, errb.String())
+		if err != nil {
+			errb.Reset()
+			report(log, err)
+			checkOneLine(t, nil, errb.String())
 		}
 	})
+}
+
+// checkOneLine fails when err's text is not one printable line or a logged
+// line (trailing newlines aside) holds a control character.
+func checkOneLine(t *testing.T, err error, logged string) {
+	t.Helper()
+	if err != nil && !printable(err.Error()) {
+		t.Fatalf("error %q is not one printable line", err)
+	}
+	for _, l := range strings.Split(logged, "\n") {
+		if !printable(l) {
+			t.Fatalf("logged line %q holds a control character", l)
+		}
+	}
 }

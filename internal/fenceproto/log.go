@@ -3,8 +3,12 @@ package fenceproto
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Level is a log level with Python logging's names.
@@ -77,7 +81,12 @@ func (l *Logger) Verbose() bool {
 
 // Log writes msg at level. Messages that end in "\n" leave a blank line, as
 // they do in fence_scsi.
+//
+// Whatever the message holds, one line is written: line breaks and other
+// control characters inside it (a command's output, a device name) are
+// shown as Go escapes (\n, \x1b); only the trailing newlines stay.
 func (l *Logger) Log(level Level, msg string) {
+	msg = oneLine(msg)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.ready {
@@ -112,3 +121,27 @@ func (l *Logger) Warningf(format string, a ...any) { l.Log(LevelWarning, fmt.Spr
 
 // Errorf logs at ERROR.
 func (l *Logger) Errorf(format string, a ...any) { l.Log(LevelError, fmt.Sprintf(format, a...)) }
+
+// oneLine escapes the control characters and invalid UTF-8 of msg, except
+// its trailing newlines.
+func oneLine(msg string) string {
+	body := strings.TrimRight(msg, "\n")
+	if printable(body) {
+		return msg
+	}
+	var b strings.Builder
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRuneInString(body[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, body[i])
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String() + msg[len(body):]
+}

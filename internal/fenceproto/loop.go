@@ -3,7 +3,6 @@ package fenceproto
 import (
 	"context"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -19,10 +18,7 @@ func (r *run) fenceAction(ctx context.Context, o *Options, devs []string) (int, 
 	}
 	// fence-agents runs get/set once per plug (split on plug_separator);
 	// fence_scsi's key does not depend on it, so this only repeats calls.
-	plugs := 1
-	if _, ok := o.Raw[optPort]; (ok || o.Raw[optNodename] != "") && o.PlugSeparator != "" {
-		plugs = len(strings.Split(o.Plug, o.PlugSeparator))
-	}
+	plugs := plugCount(o.Raw)
 	status := func() (bool, error) {
 		on := false
 		for i := 0; i < plugs; i++ {

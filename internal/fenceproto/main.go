@@ -8,9 +8,9 @@ package fenceproto
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,20 +28,23 @@ type Env struct {
 	Getenv         func(string) string
 	Now            func() time.Time
 	// Sleep waits for d or until ctx is done.
-	Sleep    func(ctx context.Context, d time.Duration)
-	Syslog   SyslogFunc
-	OpenFile func(name string, flag int, perm os.FileMode) (io.WriteCloser, error)
+	Sleep  func(ctx context.Context, d time.Duration)
+	Syslog SyslogFunc
+	// OpenFile opens the logfile (truncate set) or the debug file
+	// (appended to); the default is openLogFile.
+	OpenFile func(name string, truncate bool) (io.WriteCloser, error)
 	Version  string
 }
 
 // Main runs the agent with the real clock, syslog and file system and
-// returns the exit code.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string, b Backend) int {
+// returns the exit code. Cancelling ctx (on SIGTERM or SIGINT) stops the
+// run: external commands are killed and the cause is logged.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string, b Backend) int {
 	prog := "fence_scsi_go"
 	if len(args) > 0 {
 		prog = filepath.Base(args[0])
 	}
-	return Run(context.Background(), Env{
+	return Run(ctx, Env{
 		Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: env,
 		Syslog: newSyslog(prog),
 	}, b)
@@ -68,11 +71,23 @@ type run struct {
 	prog  string
 	out   io.Writer
 	files []io.Closer
+
+	stopped  chan struct{} // closed when the run must end now (see stop)
+	stopOnce sync.Once
 }
 
-// Run executes one agent run (the order of lib/fencing.py.py's check_input and fence_action as fence_scsi's main calls them) and returns the
+// stop ends a run that did not wind down by itself within StopGrace of its
+// limit or of its cancellation.
+func (r *run) stop() { r.stopOnce.Do(func() { close(r.stopped) }) }
+
+// Run executes one agent run (in the order of lib/fencing.py.py's check_input and
+// fence_action, as fence_scsi's main calls them) and returns the
 // exit code. Nil clock, sleep, file and version fields of env get the real
 // ones; a nil Syslog means no syslog copy.
+//
+// With timeouts on, the run gets a deadline (runLimit); when it passes, or
+// when ctx is cancelled, the run winds down through its context, and if it
+// is still going StopGrace later Run returns 1 without waiting for it.
 func Run(ctx context.Context, env Env, b Backend) int {
 	if env.Now == nil {
 		env.Now = time.Now
@@ -81,9 +96,7 @@ func Run(ctx context.Context, env Env, b Backend) int {
 		env.Sleep = sleepCtx
 	}
 	if env.OpenFile == nil {
-		env.OpenFile = func(name string, flag int, perm os.FileMode) (io.WriteCloser, error) {
-			return os.OpenFile(name, flag, perm)
-		}
+		env.OpenFile = openLogFile
 	}
 	if env.Version == "" {
 		env.Version = DefaultVersion
@@ -91,21 +104,45 @@ func Run(ctx context.Context, env Env, b Backend) int {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")
 	}
-	r := &run{env: env, b: b, start: env.Now(), out: env.Stdout, prog: "fence_scsi_go"}
+	r := &run{env: env, b: b, start: env.Now(), out: env.Stdout, prog: "fence_scsi_go", stopped: make(chan struct{})}
 	if len(env.Args) > 0 {
 		r.prog = filepath.Base(env.Args[0])
 	}
 	r.log = newLogger(env.Stderr, env.Now, env.Syslog)
-	defer func() {
+	done := make(chan int, 1)
+	go func() { done <- r.finish(ctx) }()
+	unhook := context.AfterFunc(ctx, func() { time.AfterFunc(StopGrace, r.stop) })
+	defer unhook()
+	select {
+	case code := <-done:
 		for _, f := range r.files {
 			f.Close()
 		}
-	}()
-	code, err := r.main(ctx)
-	if err != nil {
-		return report(r.log, err)
+		return code
+	case <-r.stopped:
+		// The run is stuck (e.g. in a device command); it is abandoned
+		// and its files stay open until the process exits.
+		if ctx.Err() != nil {
+			r.log.Errorf("Failed: %v", context.Cause(ctx))
+		} else {
+			r.log.Errorf("%s", timedOutMsg)
+		}
+		return exitFail
 	}
-	return code
+}
+
+// finish runs the agent and reports its error; a run cancelled from the
+// outside reports the cancellation's cause instead of what it led to.
+func (r *run) finish(ctx context.Context) int {
+	code, err := r.main(ctx)
+	switch {
+	case err == nil:
+		return code
+	case ctx.Err() != nil:
+		r.log.Errorf("Failed: %v", context.Cause(ctx))
+		return exitFail
+	}
+	return report(r.log, err)
 }
 
 func (r *run) main(ctx context.Context) (int, error) {
@@ -157,7 +194,7 @@ func (r *run) main(ctx context.Context) (int, error) {
 	case "disable":
 		action = "off"
 	default:
-		return 0, UsageErrorf("Failed: Unrecognised action '%s'", action)
+		return 0, UsageErrorf("Failed: Unrecognised action '%s'", clean(action))
 	}
 	o.Action = action
 	// 6. Types, then our up-front key check.
@@ -171,10 +208,9 @@ func (r *run) main(ctx context.Context) (int, error) {
 	}
 	// 7. Debug file.
 	if o.DebugFile != "" {
-		f, err := r.env.OpenFile(o.DebugFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := r.env.OpenFile(o.DebugFile, false)
 		if err != nil {
-			r.log.Errorf("Unable to create file %s", o.DebugFile)
-			return 0, UsageErrorf("Failed: Unable to create file %s", o.DebugFile)
+			return 0, r.fileError(o.DebugFile, err, true)
 		}
 		r.files = append(r.files, f)
 		r.log.setFile(f)
@@ -187,6 +223,8 @@ func (r *run) main(ctx context.Context) (int, error) {
 		o.DisableTimeout = true
 		o.PowerTimeout, o.ShellTimeout, o.LoginTimeout = 0, 0, 0
 	}
+	ctx, cancel := r.withRunLimit(ctx, o, plugCount(v))
+	defer cancel()
 	// 10. Delay (off only).
 	if o.Action == "off" && v[optDelay] != "0" {
 		left := time.Duration(1+o.Delay)*time.Second - r.env.Now().Sub(r.start)
@@ -197,9 +235,9 @@ func (r *run) main(ctx context.Context) (int, error) {
 	}
 	// 11. Log file: stdout and our log lines go to the truncated file.
 	if o.Logfile != "" {
-		f, err := r.env.OpenFile(o.Logfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		f, err := r.env.OpenFile(o.Logfile, true)
 		if err != nil {
-			return 0, UsageErrorf("Failed: Unable to create file %s", o.Logfile)
+			return 0, r.fileError(o.Logfile, err, false)
 		}
 		r.files = append(r.files, f)
 		r.out = f

@@ -1,6 +1,7 @@
 package fenceproto
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -227,7 +228,7 @@ func TestBooleanFalseOnStdin(t *testing.T) {
 
 func TestMainUsesBasename(t *testing.T) {
 	var out, errb strings.Builder
-	code := Main([]string{"/usr/local/sbin/fence_scsi_go", "-o", "metadata"}, strings.NewReader(""), &out, &errb, func(string) string { return "" }, nil)
+	code := Main(context.Background(), []string{"/usr/local/sbin/fence_scsi_go", "-o", "metadata"}, strings.NewReader(""), &out, &errb, func(string) string { return "" }, nil)
 	if code != 0 || !strings.Contains(out.String(), `<resource-agent name="fence_scsi_go" `) || errb.Len() != 0 {
 		t.Fatalf("exit %d stderr %q stdout starts %.80q", code, errb.String(), out.String())
 	}

@@ -39,6 +39,9 @@ func fill(o *Options, v values) error {
 			}
 			return UsageErrorf("Failed: The value you have entered for --%s is not a valid %s", opt.Long, opt.Type)
 		}
+		if err := checkRange(lookup(name), n); err != nil {
+			return err
+		}
 		*nums[name] = n
 	}
 	o.Devices = v[optDevices]

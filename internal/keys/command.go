@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,24 +25,58 @@ type CommandResult struct {
 	ExitCode int
 }
 
+type commandTimeoutKey struct{}
+
+// WithCommandTimeout returns a context under which every RunCommand is
+// limited to d (fence-agents' run_command kills a command after
+// power_timeout seconds). d <= 0 means no limit besides the context's own.
+func WithCommandTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, commandTimeoutKey{}, d)
+}
+
+// CommandTimeout returns the per-command limit set by WithCommandTimeout (0: none).
+func CommandTimeout(ctx context.Context) time.Duration {
+	d, _ := ctx.Value(commandTimeoutKey{}).(time.Duration)
+	return d
+}
+
+// maxOutput bounds what is kept of a command's stdout and stderr each.
+const maxOutput = 4 << 20
+
 // RunCommand runs path with args as an argument vector (never through a
 // shell) with LANG=C and LC_ALL=C added to the environment, as fence_scsi's
 // run_cmd does, and logs the command and its result at INFO/DEBUG. A command
 // that cannot be started is reported with ExitCode -1 and a nil error, like a
-// shell's 127 in fence_scsi; the only error is ErrCommandTimeout.
+// shell's 127 in fence_scsi.
+//
+// The command runs in a process group of its own. When ctx ends or the
+// per-command limit (WithCommandTimeout) passes, the whole group is killed
+// with SIGKILL, so a shell script's children do not outlive it, and
+// ErrCommandTimeout is returned (wrapping the cause when ctx was cancelled
+// rather than timed out).
 func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (CommandResult, error) {
 	if logf == nil {
 		logf = func(string, string, ...any) {}
 	}
 	logf("INFO", "Executing: %s %s\n", path, strings.Join(args, " "))
-	cmd := exec.CommandContext(ctx, path, args...)
+	cctx := ctx
+	if d := CommandTimeout(ctx); d > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(cctx, path, args...)
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C")
 	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	ownProcessGroup(cmd)
+	stdout, stderr := &limitedBuffer{max: maxOutput}, &limitedBuffer{max: maxOutput}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	if ctx.Err() != nil {
-		logf("DEBUG", "%s: %v\n", path, ctx.Err())
+	if cctx.Err() != nil {
+		logf("DEBUG", "%s: %v\n", path, cctx.Err())
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return CommandResult{ExitCode: -1}, fmt.Errorf("%w (%w)", ErrCommandTimeout, context.Cause(ctx))
+		}
 		return CommandResult{ExitCode: -1}, ErrCommandTimeout
 	}
 	res := CommandResult{Stdout: stdout.String(), Stderr: stderr.String()}
@@ -57,3 +92,20 @@ func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (Co
 	logf("DEBUG", "%d %s %s\n", res.ExitCode, res.Stdout, res.Stderr)
 	return res, nil
 }
+
+// limitedBuffer keeps the first max bytes written to it and drops the rest
+// (a runaway command cannot exhaust memory). It has no ReadFrom, so io.Copy
+// goes through Write.
+type limitedBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) String() string { return b.buf.String() }

@@ -99,6 +99,11 @@ func (d Deriver) clusterName(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return parseClusterName(out)
+}
+
+// parseClusterName finds the cluster name in corosync-cmapctl's output.
+func parseClusterName(out string) (string, error) {
 	for _, line := range strings.SplitAfter(out, "\n") {
 		value, ok := strings.CutSuffix(line, "\n")
 		if !ok {
@@ -124,6 +129,12 @@ func (d Deriver) nodePosition(ctx context.Context, node string) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	return parseNodePosition(out, node)
+}
+
+// parseNodePosition finds node's nodelist position in corosync-cmapctl's
+// output of "nodelist".
+func parseNodePosition(out, node string) (string, error) {
 	for _, wantRing := range []bool{false, true} {
 		for _, line := range strings.SplitAfter(out, "\n") {
 			line, ok := strings.CutSuffix(line, "\n")

@@ -70,12 +70,18 @@ func (s Store) ReadKey() (scsi.Key, error) {
 	if err != nil {
 		return 0, &FileError{Path: s.KeyFile, Err: err}
 	}
-	line, _, _ := bytes.Cut(data, []byte("\n"))
-	k, err := keys.Parse(strings.ToLower(strings.TrimSpace(string(line))))
+	k, err := parseKeyFile(data)
 	if err != nil {
 		return 0, &KeyError{Path: s.KeyFile, Err: err}
 	}
 	return k, nil
+}
+
+// parseKeyFile reads the key from the key file's contents: the first line,
+// stripped and lower-cased.
+func parseKeyFile(data []byte) (scsi.Key, error) {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	return keys.Parse(strings.ToLower(strings.TrimSpace(string(line))))
 }
 
 // ReadDevices returns the non-empty, stripped lines of the dev file.

@@ -1,0 +1,80 @@
+package fence
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzDMSlaves builds /sys/block/dm-0/slaves from fuzzed entry names
+// ("/"-separated) and checks the sysfs reader: no panic, paths only for
+// real entries, never a path outside /dev/, and no dm device in the result.
+func FuzzDMSlaves(f *testing.F) {
+	for _, s := range []string{"sda/sdb", "dm-1", ".hidden", "", "sdb/sda/dm-7", "..", "a b"} {
+		f.Add(s)
+	}
+	root := f.TempDir()
+	f.Fuzz(func(t *testing.T, names string) {
+		slaves := filepath.Join(root, "block", "dm-0", "slaves")
+		if err := os.RemoveAll(filepath.Join(root, "block")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(slaves, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		made := map[string]bool{}
+		for i, n := range strings.Split(names, "/") {
+			if i >= 8 || n == "" || n == "." || n == ".." || len(n) > 200 || strings.ContainsRune(n, 0) {
+				continue
+			}
+			if os.WriteFile(filepath.Join(slaves, n), nil, 0o644) == nil {
+				made[n] = true
+			}
+		}
+		o := Options{SysfsRoot: root}.withDefaults()
+		paths, err := o.dmSlaves("dm-0", 0)
+		if err != nil {
+			return
+		}
+		for _, p := range paths {
+			n, ok := strings.CutPrefix(p, "/dev/")
+			if !ok || !made[n] || strings.HasPrefix(n, ".") {
+				t.Fatalf("path %q not from entries %q", p, names)
+			}
+		}
+	})
+}
+
+// FuzzDiscoverDevices runs DiscoverDevices against a vgs stand-in that
+// prints fuzzed output. Each execution starts a process, so this fuzzer
+// runs far fewer executions than the in-process ones.
+func FuzzDiscoverDevices(f *testing.F) {
+	for _, s := range []string{"  wz--ns:/dev/sdb\n  wz--nc:/dev/sdc\n", "wz--n-:/dev/sda\n", "x:y:z\n", ":\n", "abcdes:\n", "\n\n"} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	out := filepath.Join(dir, "out")
+	vgs := filepath.Join(dir, "vgs")
+	if err := os.WriteFile(vgs, []byte("#!/bin/sh\nexec cat "+out+"\n"), 0o755); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, stdout string) {
+		if err := os.WriteFile(out, []byte(stdout), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		devs, err := DiscoverDevices(context.Background(), vgs, nil)
+		if err != nil {
+			if err != ErrNoDevices {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		for _, d := range devs {
+			if d == "" || strings.ContainsAny(d, ":\n") || !strings.Contains(stdout, d) {
+				t.Fatalf("device %q not a PV field of %q", d, stdout)
+			}
+		}
+	})
+}

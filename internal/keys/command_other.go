@@ -1,0 +1,13 @@
+//go:build !unix
+
+package keys
+
+import "os/exec"
+
+func ownProcessGroup(cmd *exec.Cmd) {}
+
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		cmd.Process.Kill()
+	}
+}
