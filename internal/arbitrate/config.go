@@ -115,7 +115,7 @@ func DefaultWait(p time.Duration, m int, t time.Duration) (time.Duration, error)
 // cycle after them: (m+1)·p + t + RunOverhead. It fails instead of
 // overflowing.
 func RenewalGap(p time.Duration, m int, t time.Duration) (time.Duration, error) {
-	if m < 0 || m >= math.MaxInt64 {
+	if m < 0 || int64(m) == math.MaxInt64 {
 		return 0, errOverflow
 	}
 	g, err := mul(p, int64(m)+1)
