@@ -172,6 +172,8 @@ func matrixCheck(t *testing.T, id string, run func(t *testing.T) vm.Result) {
 func matrixRun(t *testing.T, m matrixTarget, sc vm.Scenario) vm.Result {
 	t.Helper()
 	sc.Target, sc.Kernel = m.target, m.kernel
+	// Generous: several guests may run at once (FSG_MATRIX_PARALLEL) on a busy 2-core host.
+	sc.Timeout = max(sc.Timeout, 25*time.Minute)
 	return vm.Try(t, sc)
 }
 
