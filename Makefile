@@ -154,3 +154,16 @@ uninstall-as-fence_scsi:
 # the freshly built agent as /usr/sbin/fence_scsi_go; skips loudly when not root).
 pacemaker: build
 	FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -tags pacemaker -count=1 -v ./tests/pacemaker/
+
+# ---- Target matrix (tests/e2e/matrix_test.go, docs/conformance.md) ----
+# Every matrix case (conformance suite, fencing at 1 and 4 LUNs, ISID change, side-by-side with
+# Debian's fence_scsi, watchdog check, delayed-server arbitration) on LIO of Debian 12's kernel,
+# LIO of trixie-backports' kernel (prepared on first use) and tgt. TestMatrixQuick (the two
+# non-default targets, conformance and fencing only) also runs in `make e2e`.
+# MATRIX_PARALLEL=N boots up to N guests at once.
+MATRIX_PARALLEL ?= 1
+.PHONY: e2e-matrix
+e2e-matrix: vm-prepare build
+	tests/vm/prepare.sh --kernel new
+	FSG_E2E=1 FSG_MATRIX=1 FSG_MATRIX_PARALLEL=$(MATRIX_PARALLEL) FSG_AGENT=$(CURDIR)/$(BIN) \
+		$(GO) test -count=1 -timeout 180m -v -run '^TestMatrix$$' ./tests/e2e/

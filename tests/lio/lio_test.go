@@ -13,7 +13,8 @@
 //	tests/vm/run.sh --nodes 3 --luns 1 --exec /tmp/lio.test -test.v
 //
 // Flags (after the binary: the guest passes no environment of ours):
-// -lio.lun picks the LUN (default 1); -lio.quirks overrides the quirk
+// -lio.lun picks the LUN (default 1); -lio.profile=tgt expects the quirks of
+// tgt (run.sh --target tgt: the same binary then runs on tgtd); -lio.quirks overrides the quirk
 // profile (a number, e.g. 0 for strict SPC-4: the quirk-dependent cases must
 // then fail, which shows LIO needs each bit); -lio.exact-ua=false stops
 // checking unit attentions.
@@ -82,12 +83,20 @@ func devicePaths(lun int) []string {
 
 var (
 	flagLUN     = flag.Int("lio.lun", 1, "LUN to test (FSG_NODEk_LUN<n>)")
-	flagQuirks  = flag.String("lio.quirks", "", "quirk bits the target claims (default sim.QuirkLIO)")
+	flagQuirks  = flag.String("lio.quirks", "", "quirk bits the target claims (default: those of -lio.profile)")
+	flagProfile = flag.String("lio.profile", "lio", "target profile: lio (sim.QuirkLIO) or tgt (sim.QuirkTGT, tests/vm/run.sh --target tgt)")
 	flagExactUA = flag.Bool("lio.exact-ua", true, "check unit attentions exactly")
 )
 
 func openTarget() (*lioTarget, error) {
 	tgt := &lioTarget{quirks: sim.QuirkLIO, exactUA: *flagExactUA}
+	switch *flagProfile {
+	case "lio":
+	case "tgt":
+		tgt.quirks = sim.QuirkTGT
+	default:
+		return nil, fmt.Errorf("-lio.profile=%q: want lio or tgt", *flagProfile)
+	}
 	if s := *flagQuirks; s != "" {
 		n, err := strconv.ParseUint(s, 0, 32)
 		if err != nil {

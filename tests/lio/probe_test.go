@@ -78,6 +78,7 @@ func probes() []probe {
 		{"UnregisterHolderUA", []step{register(0, k(0)), register(1, k(1)), prout(0, scsi.PROutReserve, 0, wero, k(0), 0, 0), unregister(0, k(0)), {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, unregister(1, k(1))}},
 		{"ReleaseUA", []step{register(0, k(0)), register(1, k(1)), prout(0, scsi.PROutReserve, 0, wero, k(0), 0, 0), prout(0, scsi.PROutRelease, 0, wero, k(0), 0, 0), {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, {nexus: 1, cdb: scsi.TestUnitReadyCDB()},
 			prout(0, scsi.PROutReserve, 0, scsi.TypeWriteExclusive, k(0), 0, 0), prout(0, scsi.PROutRelease, 0, scsi.TypeWriteExclusive, k(0), 0, 0), {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, unregister(0, k(0)), unregister(1, k(1))}},
+		{"ReserveWrongKey", []step{register(0, k(0)), prout(0, scsi.PROutReserve, 0, wero, k(5), 0, 0), prin(0, scsi.PRInReadReservation, 24), unregister(0, k(0))}},
 		{"ClearUA", []step{register(0, k(0)), register(1, k(1)), prout(0, scsi.PROutClear, 0, 0, k(0), 0, 0), {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, {nexus: 1, cdb: scsi.TestUnitReadyCDB()}, {nexus: 0, cdb: scsi.TestUnitReadyCDB()}}},
 	}
 	for i := range ps {

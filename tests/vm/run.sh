@@ -10,6 +10,8 @@
 #   --paths P       sessions (portals) per node, for multipath (default 1)
 #   --lun-mb M      size of each LUN in MiB (default 16)
 #   --nopr "L ..."  LUNs exported with PR emulation off (LIO attrib emulate_pr=0)
+#   --target T      lio (default: the kernel target) or tgt (tgtd, the user-space target)
+#   --kernel K      default (Debian 12's) or new (prepare.sh --kernel new: trixie-backports)
 #   --agent PATH    the fence agent the scenario runs as $AGENT (default /usr/sbin/fence_scsi)
 #   --timeout S     hard limit for the whole guest run (default 420 s; FSG_VM_TIMEOUT)
 #   --keep          keep the run directory (console.log, devices.txt) even on success
@@ -18,14 +20,15 @@
 # Exit status: 0 scenario passed; 1 failed (console saved, path printed); 2 usage error;
 # 77 this machine cannot run the VM (not prepared: run tests/vm/prepare.sh as root).
 # Environment: FSG_VM_CACHE (cache of prepare.sh), FSG_VM_KVM=1 (use /dev/kvm if present),
-# FSG_VM_LOGDIR (copy the console log of failed runs there).
+# FSG_VM_LOGDIR (copy the console log of failed runs there), FSG_VM_TARGET and FSG_VM_KERNEL
+# (defaults of --target and --kernel).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${FSG_VM_CACHE:-/var/cache/fence_scsi_go-vm}
 
 usage() {
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() {
@@ -35,6 +38,7 @@ die() {
 isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; esac; }
 
 NODES=2 LUNS=1 PATHS=1 LUN_MB=16 NOPR="" AGENT=/usr/sbin/fence_scsi
+TARGET=${FSG_VM_TARGET:-lio} KERNEL=${FSG_VM_KERNEL:-default}
 TIMEOUT=${FSG_VM_TIMEOUT:-420} KEEP=0 VERBOSE=0 MODE=script SCEN="" EXEC_BIN=""
 EXEC_ARGS=()
 while [ $# -gt 0 ]; do
@@ -44,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--paths) PATHS=${2-}; shift 2 ;;
 	--lun-mb) LUN_MB=${2-}; shift 2 ;;
 	--nopr) NOPR=${2-}; shift 2 ;;
+	--target) TARGET=${2-}; shift 2 ;;
+	--kernel) KERNEL=${2-}; shift 2 ;;
 	--agent) AGENT=${2-}; shift 2 ;;
 	--timeout) TIMEOUT=${2-}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
@@ -59,6 +65,9 @@ for v in NODES LUNS PATHS LUN_MB TIMEOUT; do isnum "${!v}" || die "--${v,,} need
 [ "$LUNS" -ge 1 ] && [ "$LUNS" -le 64 ] || die "--luns must be 1..64"
 [ "$PATHS" -ge 1 ] && [ "$PATHS" -le 4 ] || die "--paths must be 1..4"
 for l in $NOPR; do isnum "$l" && [ "$l" -ge 1 ] && [ "$l" -le "$LUNS" ] || die "--nopr: bad LUN '$l'"; done
+case "$TARGET" in lio | tgt) ;; *) die "--target must be lio or tgt" ;; esac
+case "$KERNEL" in default | new) ;; *) die "--kernel must be default or new" ;; esac
+[ "$TARGET" = lio ] || [ -z "$NOPR" ] || die "--nopr needs --target lio"
 [[ "$AGENT" =~ ^/[A-Za-z0-9/._+-]+$ ]] || die "--agent must be an absolute path of [A-Za-z0-9/._+-]"
 if [ "$MODE" = script ]; then
 	[ -n "$SCEN" ] && [ -f "$SCEN" ] || die "scenario script missing (see --help)"
@@ -68,21 +77,24 @@ else
 fi
 
 # Can this machine run the guest at all?
-[ -r "$CACHE/current.env" ] || { echo "vm: not prepared: run 'make vm-prepare' (tests/vm/prepare.sh) as root" >&2; exit 77; }
+ENVFILE=$CACHE/current.env
+PREP=(--kernel default)
+if [ "$KERNEL" = new ]; then ENVFILE=$CACHE/new.env PREP=(--kernel new); fi
+[ -r "$ENVFILE" ] || { echo "vm: not prepared: run tests/vm/prepare.sh ${PREP[*]} as root" >&2; exit 77; }
 FSG_VMLINUZ="" FSG_INITRD="" FSG_INIT_SHA=""
 while IFS='=' read -r k v; do
 	case "$k" in FSG_VMLINUZ) FSG_VMLINUZ=$v ;; FSG_INITRD) FSG_INITRD=$v ;; FSG_INIT_SHA) FSG_INIT_SHA=$v ;; esac
-done <"$CACHE/current.env"
+done <"$ENVFILE"
 [ -f "$FSG_VMLINUZ" ] && [ -f "$FSG_INITRD" ] || { echo "vm: cache incomplete: run tests/vm/prepare.sh" >&2; exit 77; }
 QEMU=$(command -v qemu-system-x86_64 || true)
 [ -n "$QEMU" ] || { echo "vm: qemu-system-x86_64 not installed: run tests/vm/prepare.sh" >&2; exit 77; }
 # A stale initramfs (guest-init.sh changed since prepare) would run old code: rebuild it.
 if [ "$FSG_INIT_SHA" != "$(sha256sum "$HERE/guest-init.sh" | cut -d' ' -f1)" ]; then
 	echo "vm: guest-init.sh changed since the initramfs was built: running prepare.sh" >&2
-	"$HERE/prepare.sh" >&2 || { echo "vm: prepare.sh failed" >&2; exit 77; }
+	"$HERE/prepare.sh" "${PREP[@]}" >&2 || { echo "vm: prepare.sh failed" >&2; exit 77; }
 	while IFS='=' read -r k v; do
 		case "$k" in FSG_VMLINUZ) FSG_VMLINUZ=$v ;; FSG_INITRD) FSG_INITRD=$v ;; esac
-	done <"$CACHE/current.env"
+	done <"$ENVFILE"
 fi
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/fsg-vm.XXXXXX")
@@ -114,6 +126,7 @@ esac
 	echo "PATHS=$PATHS"
 	echo "LUN_MB=$LUN_MB"
 	echo "NOPR_LUNS=$NOPR"
+	echo "TARGET=$TARGET"
 	echo "AGENT=$GUEST_AGENT"
 	echo "AGENT_SOURCE=$AGENT"
 	echo "MODE=$MODE"
@@ -160,7 +173,7 @@ boot=$(tr -d '\r' <"$RUN/console.log" | sed -n 's/^FSG-BOOT: .* ready (uptime \(
 
 result=$(tr -d '\r' <"$RUN/console.log" | grep -a '^FSG-RESULT: ' | tail -1 || true)
 if [ "$result" = "FSG-RESULT: PASS" ]; then
-	echo "vm: PASS (${SCEN:-$EXEC_BIN}; nodes=$NODES luns=$LUNS paths=$PATHS; guest ready after ${boot:-?}s, total ${secs}s)"
+	echo "vm: PASS (${SCEN:-$EXEC_BIN}; target=$TARGET kernel=$KERNEL nodes=$NODES luns=$LUNS paths=$PATHS; guest ready after ${boot:-?}s, total ${secs}s)"
 	if [ "$KEEP" = 1 ]; then echo "vm: run directory kept: $RUN"; else rm -rf "$RUN"; fi
 	exit 0
 fi

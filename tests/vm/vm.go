@@ -45,6 +45,11 @@ type Scenario struct {
 	// Timeout bounds the whole guest run (default 10 minutes: Debian's fence_scsi takes
 	// seconds per call under TCG, more while the host is busy compiling).
 	Timeout time.Duration
+	// Target is the iSCSI target serving the LUNs: "lio" (default) or "tgt" (run.sh --target).
+	Target string
+	// Kernel is the guest kernel: "default" (Debian 12's) or "new" (run.sh --kernel new,
+	// prepared on first use with prepare.sh --kernel new).
+	Kernel string
 }
 
 // Result is what a run produced.
@@ -101,6 +106,31 @@ func skipOrFail(t testing.TB, msg string) {
 var prepareOnce sync.Once
 var prepareErr error
 
+var prepareNewOnce sync.Once
+var prepareNewErr error
+
+func cacheDir() string {
+	if c := os.Getenv("FSG_VM_CACHE"); c != "" {
+		return c
+	}
+	return "/var/cache/fence_scsi_go-vm"
+}
+
+// prepareNewKernel runs prepare.sh --kernel new once per process when its result is missing.
+func prepareNewKernel(root string) error {
+	prepareNewOnce.Do(func() {
+		if _, err := os.Stat(filepath.Join(cacheDir(), "new.env")); err == nil {
+			return
+		}
+		cmd := exec.Command(filepath.Join(root, "tests", "vm", "prepare.sh"), "--kernel", "new")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			prepareNewErr = fmt.Errorf("tests/vm/prepare.sh --kernel new failed: %v", err)
+		}
+	})
+	return prepareNewErr
+}
+
 // Available reports why the guest cannot run here ("" when it can), running
 // tests/vm/prepare.sh once per process if the cache is missing and we are root.
 func Available() string {
@@ -118,10 +148,7 @@ func Available() string {
 		return err.Error()
 	}
 	prepareOnce.Do(func() {
-		cache := os.Getenv("FSG_VM_CACHE")
-		if cache == "" {
-			cache = "/var/cache/fence_scsi_go-vm"
-		}
+		cache := cacheDir()
 		_, qerr := exec.LookPath("qemu-system-x86_64")
 		if _, err := os.Stat(filepath.Join(cache, "current.env")); err == nil && qerr == nil {
 			return
@@ -208,10 +235,21 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 	if sc.Timeout == 0 {
 		sc.Timeout = 10 * time.Minute
 	}
+	if sc.Kernel == "new" {
+		if err := prepareNewKernel(root); err != nil {
+			return Result{}, err
+		}
+	}
 	args := []string{
 		"--nodes", strconv.Itoa(sc.Nodes), "--luns", strconv.Itoa(sc.LUNs),
 		"--paths", strconv.Itoa(sc.Paths), "--agent", sc.Agent,
 		"--timeout", strconv.Itoa(int(sc.Timeout.Seconds())),
+	}
+	if sc.Target != "" {
+		args = append(args, "--target", sc.Target)
+	}
+	if sc.Kernel != "" {
+		args = append(args, "--kernel", sc.Kernel)
 	}
 	if len(sc.NoPR) > 0 {
 		var s []string

@@ -157,13 +157,18 @@ func preemptSelfHolder(h *H) {
 }
 
 // preemptSelfNonHolder: RK = SARK from a non-holder removes the sender's own
-// registration, without a UA for it; the reservation is unchanged.
+// registration, without a UA for it; the reservation is unchanged
+// (QuirkPreemptKeepsSender: tgt keeps the sender's registration).
 func preemptSelfNonHolder(h *H) {
 	h.Register(0, K(0))
 	h.Register(1, K(1))
 	h.Reserve(0, K(0), typeWERO)
 	h.OK(h.Dev(1).Preempt(h.Ctx, K(1), K(1), typeWERO), "self-preempt by non-holder")
-	h.WantKeys(K(0))
+	if h.Q.Has(sim.QuirkPreemptKeepsSender) {
+		h.WantKeys(K(0), K(1))
+	} else {
+		h.WantKeys(K(0))
+	}
 	h.WantRes(typeWERO, K(0))
 	h.WantUAs(1)
 	h.WantUAs(0)
@@ -185,7 +190,7 @@ func preemptUnmatched(h *H) {
 
 // preemptZeroWithoutAR: SARK 0 is only meaningful under an AR reservation:
 // 26/00 otherwise (QuirkPreemptZeroNoReservation: tgt returns GOOD when no
-// reservation exists).
+// reservation exists; QuirkPreemptZeroInvalidCDB: 24/00 under one).
 func preemptZeroWithoutAR(h *H) {
 	h.Register(0, K(0))
 	h.Register(1, K(1))
@@ -196,7 +201,11 @@ func preemptZeroWithoutAR(h *H) {
 		h.Sense(err, scsi.SenseIllegalRequest, 0x26, 0x00, "preempt SARK 0, no reservation")
 	}
 	h.Reserve(0, K(0), typeWERO)
-	h.Sense(h.Dev(1).Preempt(h.Ctx, K(1), 0, typeWERO), scsi.SenseIllegalRequest, 0x26, 0x00, "preempt SARK 0 under WE-RO")
+	asc := uint8(0x26) // QuirkPreemptZeroInvalidCDB (tgt): 24/00
+	if h.Q.Has(sim.QuirkPreemptZeroInvalidCDB) {
+		asc = 0x24
+	}
+	h.Sense(h.Dev(1).Preempt(h.Ctx, K(1), 0, typeWERO), scsi.SenseIllegalRequest, asc, 0x00, "preempt SARK 0 under WE-RO")
 	h.WantKeys(K(0), K(1))
 	h.WantRes(typeWERO, K(0))
 }

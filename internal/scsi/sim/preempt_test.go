@@ -13,7 +13,7 @@ func TestPreemptTable(t *testing.T) {
 	ua := func(s ...string) []string { return s }
 	for _, s := range []scenario{
 		{name: "none, SARK 0", setup: ab, steps: []step{{"b", preempt, 5, 2, 0, "CC 5/26/00"}}, regs: "a=1 b=2"},
-		{name: "none, SARK 0 tgt", quirks: QuirkTGT, setup: ab, steps: []step{{"b", preempt, 5, 2, 0, "GOOD"}}, regs: "a=1 b=2"},
+		{name: "none, SARK 0 tgt", quirks: QuirkTGT, setup: ab, steps: []step{{"b", preempt, 5, 2, 0, "GOOD"}}, regs: "a=1 b=2", genDiff: 1},
 		{name: "none, SARK matches", setup: ab, steps: []step{{"b", preempt, 3, 2, 1, "GOOD"}}, regs: "b=2", genDiff: 1,
 			uas: map[string][]string{"a": ua("CC 6/2A/05")}},
 		{name: "none, SARK matches tgt UA", quirks: QuirkTGT, setup: ab, steps: []step{{"b", preempt, 3, 2, 1, "GOOD"}}, regs: "b=2", genDiff: 1,

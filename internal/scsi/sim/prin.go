@@ -35,7 +35,7 @@ func (lu *LU) prIn(cmd *scsi.Command) (answer, error) {
 	}
 	if lu.quirks.Has(QuirkMinAllocation) {
 		minimum := 8
-		if sa == saReportCapabilities {
+		if sa == saReportCapabilities && !lu.quirks.Has(QuirkMinAllocationCapabilities) {
 			minimum = 6
 		}
 		if alloc < minimum {

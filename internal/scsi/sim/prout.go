@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
@@ -76,6 +77,10 @@ func (lu *LU) prOut(n *nexus, cmd *scsi.Command) (answer, error) {
 		allTgPt: p[20]&flagAllTgPt != 0,
 		specIPT: p[20]&flagSpecIPT != 0,
 	}
+	if lu.quirks.Has(QuirkRejectOptionalBits) && (req.aptpl || req.allTgPt || req.specIPT) {
+		// tgt: 24/00 although the bits are in the parameter list, before any key check
+		return checkCondition(scsi.SenseIllegalRequest, 0x24, 0x00), nil
+	}
 	switch sa {
 	case saRegister, saRegisterAndIgnore:
 		return lu.register(n.name, req), nil
@@ -133,11 +138,6 @@ func (lu *LU) register(nexus string, req prOutRequest) answer {
 	if req.sa == saRegister && ((r == nil && req.rk != 0) || (r != nil && req.rk != r.key)) {
 		return conflict()
 	}
-	if lu.quirks.Has(QuirkRejectOptionalBits) && (req.aptpl || req.allTgPt || req.specIPT) {
-		a := checkCondition(scsi.SenseIllegalRequest, 0x24, 0x00) // tgt: 24/00 although the bits are in the parameter list
-		setFieldPointer(a.sense, false, 20)
-		return a
-	}
 	if req.specIPT { // SPEC_I_PT is not implemented (SIP_C = 0 in strict mode)
 		return invalidParamField(20)
 	}
@@ -192,9 +192,33 @@ func (lu *LU) unregister(r *registration) {
 	}
 	t := lu.res.typ
 	lu.res = nil
+	if lu.quirks.Has(QuirkUAReleasedMisrouted) {
+		lu.queueReleasedMisrouted(r.nexus)
+		return
+	}
 	if t.RegistrantsOnly() {
 		for _, o := range lu.regs {
 			lu.queueUA(o.nexus, 0x2A, 0x04)
+		}
+	}
+}
+
+// queueReleasedMisrouted is QuirkUAReleasedMisrouted: for each registrant
+// but sender, 2A/04 on every known nexus except that registrant.
+func (lu *LU) queueReleasedMisrouted(sender string) {
+	names := make([]string, 0, len(lu.nexuses))
+	for name := range lu.nexuses {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, o := range lu.regs {
+		if o.nexus == sender {
+			continue
+		}
+		for _, name := range names {
+			if name != o.nexus {
+				lu.queueUA(name, 0x2A, 0x04)
+			}
 		}
 	}
 }

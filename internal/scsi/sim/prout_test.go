@@ -136,7 +136,7 @@ func TestPROutSemantics(t *testing.T) {
 			regs: "a=1 b=2", uas: map[string][]string{"b": ua("CC 6/2A/04")}},
 		{name: "release WE", setup: withSetup(step{"a", reserve, 1, 1, 0, ""}), steps: []step{{"a", release, 1, 1, 0, "GOOD"}}, regs: "a=1 b=2"},
 		{name: "release WE tgt", quirks: QuirkTGT, setup: withSetup(step{"a", reserve, 1, 1, 0, ""}), steps: []step{{"a", release, 1, 1, 0, "GOOD"}},
-			regs: "a=1 b=2", uas: map[string][]string{"b": ua("CC 6/2A/04")}},
+			regs: "a=1 b=2", uas: map[string][]string{"a": ua("CC 6/2A/04"), "c": ua("CC 6/2A/04")}},
 		{name: "release AR by other registrant", setup: withSetup(step{"a", reserve, 8, 1, 0, ""}), steps: []step{{"b", release, 8, 2, 0, "GOOD"}},
 			regs: "a=1 b=2", uas: map[string][]string{"a": ua("CC 6/2A/04")}},
 		{name: "release wrong type", setup: withSetup(step{"a", reserve, 5, 1, 0, ""}), steps: []step{{"a", release, 6, 1, 0, "CC 5/26/04"}}, regs: "a=1 b=2", res: "5@a"},

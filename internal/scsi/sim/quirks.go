@@ -1,6 +1,7 @@
 package sim
 
-// Quirks selects documented target deviations from SPC-4 (docs/pr-notes.md, "Known target deviations"). The
+// Quirks selects documented target deviations from SPC-4 (docs/pr-notes.md,
+// "Known target deviations"). The
 // zero value is the strict SPC-4 behaviour; QuirkLIO and QuirkTGT bundle the
 // deviations of the two open-source targets. The conformance suite reads the
 // same bits to know which answer to expect from a target.
@@ -39,10 +40,11 @@ const (
 	// 24/00 instead of 1A/00 (tgt).
 	QuirkParamLenInvalidCDB
 	// QuirkRejectOptionalBits: APTPL, ALL_TG_PT and SPEC_I_PT = 1 answer
-	// 24/00 (tgt, which advertises no PTPL_C/ATP_C/SIP_C).
+	// 24/00 for every PR OUT service action, before the key is looked at
+	// (tgt, which advertises no PTPL_C/ATP_C/SIP_C).
 	QuirkRejectOptionalBits
 	// QuirkPreemptZeroNoReservation: PREEMPT with SARK 0 and no reservation
-	// is a GOOD no-op instead of 26/00 (tgt).
+	// is GOOD instead of 26/00, changes nothing but bumps PRGENERATION (tgt).
 	QuirkPreemptZeroNoReservation
 	// QuirkReleaseUAInverted: RELEASE sends 2A/04 for WE/EA and none for
 	// RO/AR types, the inverse of SPC-4 (tgt).
@@ -70,6 +72,27 @@ const (
 	// REGISTER and REGISTER AND IGNORE EXISTING KEY answer 24/00 and change
 	// nothing (LIO; SPC-4 6.16.3 ALL_TG_PT; seen by tests/lio's probe).
 	QuirkAllTgPtSticky
+	// QuirkPreemptZeroInvalidCDB: PREEMPT with SARK 0 under a reservation
+	// that is not all-registrants answers 24/00 instead of 26/00 (tgt;
+	// tests/lio on tgtd 1.0.85).
+	QuirkPreemptZeroInvalidCDB
+	// QuirkPreemptKeepsSender: PREEMPT by a non-holder with SARK equal to
+	// its own key removes the other registrations with that key but keeps
+	// the sender's (tgt skips the sender; SPC-4 removes it too).
+	QuirkPreemptKeepsSender
+	// QuirkMinAllocationCapabilities: with QuirkMinAllocation, REPORT
+	// CAPABILITIES too answers 24/00 below 8 bytes, not below 6 (tgt).
+	QuirkMinAllocationCapabilities
+	// QuirkUAReleasedMisrouted: RESERVATIONS RELEASED (2A/04), on RELEASE
+	// and when the holder unregisters, is queued once for every other
+	// registrant R in turn on every nexus but R: with one other registrant,
+	// every nexus except that registrant gets it, the sender included (tgt
+	// queues it "for the other nexuses" of each registrant). The holder's
+	// unregistration sends it for every type but all-registrants.
+	QuirkUAReleasedMisrouted
+	// QuirkReserveIgnoresKey: RESERVE from a registered nexus does not
+	// check the reservation key (tgt; SPC-4: RESERVATION CONFLICT).
+	QuirkReserveIgnoresKey
 )
 
 // Target profiles.
@@ -82,12 +105,15 @@ const (
 		QuirkReleaseWrongTypeConflict | QuirkScopeParamList |
 		QuirkNoGenerationOnUnregister | QuirkMinAllocation |
 		QuirkTruncatedFullStatusLength | QuirkAllTgPtSticky
-	// QuirkTGT is the user-space SCSI target framework (tgtd).
+	// QuirkTGT is the user-space SCSI target framework (tgtd; checked on
+	// Debian 12's tgt 1.0.85, whose PR code is unchanged up to 1.0.97).
 	QuirkTGT = QuirkReleaseNonHolderAnyKey | QuirkGenerationOnNoopRegister |
 		QuirkNoPreemptAndAbort | QuirkUAPreemptedAsReservations |
 		QuirkNoCapabilityBits | QuirkNoReadFullStatus | QuirkParamLenInvalidCDB |
 		QuirkRejectOptionalBits | QuirkPreemptZeroNoReservation |
-		QuirkReleaseUAInverted | QuirkMinAllocation
+		QuirkReleaseUAInverted | QuirkMinAllocation | QuirkPreemptZeroInvalidCDB |
+		QuirkPreemptKeepsSender | QuirkMinAllocationCapabilities |
+		QuirkUAReleasedMisrouted | QuirkReserveIgnoresKey
 )
 
 // Has reports whether every bit of x is set in q.

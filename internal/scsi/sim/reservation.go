@@ -4,7 +4,11 @@ import "github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 
 // reserve executes RESERVE (SPC-4 5.13, reserving): no generation change, no UA.
 func (lu *LU) reserve(nexus string, req prOutRequest) answer {
-	if _, a := lu.keyCheck(nexus, req.rk, true); a != nil {
+	rk := req.rk
+	if r := lu.registration(nexus); r != nil && lu.quirks.Has(QuirkReserveIgnoresKey) {
+		rk = r.key
+	}
+	if _, a := lu.keyCheck(nexus, rk, true); a != nil {
 		return *a
 	}
 	if a := lu.typeScopeCheck(req); a != nil {
@@ -50,7 +54,10 @@ func (lu *LU) release(nexus string, req prOutRequest) answer {
 	if lu.quirks.Has(QuirkReleaseUAInverted) {
 		notify = !notify
 	}
-	if notify {
+	switch {
+	case notify && lu.quirks.Has(QuirkUAReleasedMisrouted):
+		lu.queueReleasedMisrouted(nexus)
+	case notify:
 		for _, o := range lu.regs {
 			if o.nexus != nexus {
 				lu.queueUA(o.nexus, 0x2A, 0x04)
@@ -108,7 +115,11 @@ func (lu *LU) preempt(nexus string, req prOutRequest) answer {
 		}
 	case req.sark == 0:
 		if lu.res == nil && lu.quirks.Has(QuirkPreemptZeroNoReservation) {
+			lu.generation++
 			return good(nil)
+		}
+		if lu.res != nil && lu.quirks.Has(QuirkPreemptZeroInvalidCDB) {
+			return checkCondition(scsi.SenseIllegalRequest, 0x24, 0x00)
 		}
 		return invalidParamField(8)
 	case lu.res != nil && !lu.res.typ.AllRegistrants() && lu.holderKey() == req.sark:
@@ -132,6 +143,12 @@ func (lu *LU) preempt(nexus string, req prOutRequest) answer {
 		// No reservation, an AR one, or a non-holder key: only registrations
 		// go (the sender's too when RK = SARK); the reservation stays.
 		victims = withKey(req.sark, "")
+		if lu.quirks.Has(QuirkPreemptKeepsSender) {
+			victims = withKey(req.sark, nexus)
+			if r := lu.registration(nexus); len(victims) == 0 && r.key == req.sark {
+				break // tgt: the sender's own key exists; nothing is removed
+			}
+		}
 		if len(victims) == 0 {
 			return conflict()
 		}

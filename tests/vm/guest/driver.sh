@@ -7,6 +7,7 @@ FSG_NODES=1 FSG_LUNS=1 FSG_PATHS=1
 AGENT=/usr/sbin/fence_scsi
 FSG_AGENT_SOURCE=""
 MODE=script
+FSG_TARGET=lio
 while IFS='=' read -r k v; do
 	case "$k" in
 	NODES) FSG_NODES=$v ;;
@@ -15,10 +16,11 @@ while IFS='=' read -r k v; do
 	AGENT) AGENT=$v ;;
 	AGENT_SOURCE) FSG_AGENT_SOURCE=$v ;;
 	MODE) MODE=$v ;;
+	TARGET) FSG_TARGET=$v ;;
 	esac
 done </tmp/fsg-run/config.env
 FSG_AGENT_SOURCE=${FSG_AGENT_SOURCE:-$AGENT}
-export FSG_NODES FSG_LUNS FSG_PATHS AGENT FSG_AGENT_SOURCE
+export FSG_NODES FSG_LUNS FSG_PATHS AGENT FSG_AGENT_SOURCE FSG_TARGET
 declare -a FSG_PATH_OF_NODE=()
 
 # shellcheck source=lib.sh

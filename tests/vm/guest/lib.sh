@@ -2,7 +2,8 @@
 # chroot into the host root (bash). Scenarios run with `set -eu`; any failing helper ends the
 # scenario with a non-zero status, which the host turns into a test failure.
 #
-# Nodes are numbered 1..FSG_NODES, LUNs 1..FSG_LUNS, paths 1..FSG_PATHS.
+# Nodes are numbered 1..FSG_NODES, LUNs 1..FSG_LUNS, paths 1..FSG_PATHS. FSG_TARGET is lio or
+# tgt (run.sh --target): LUN L is SCSI LUN L-1 on LIO and L on tgt (its LUN 0 is the controller).
 #
 #   dev K L [P]          node K's /dev/sdX for LUN L (through path P, default 1), from sysfs
 #   devs K [P]           node K's devices of every LUN, comma-separated (for -d)
@@ -60,12 +61,13 @@ _session() {
 }
 
 dev() {
-	local k=$1 l=$2 p=${3:-${FSG_PATH_OF_NODE[$1]:-1}} s b
+	local k=$1 l=$2 p=${3:-${FSG_PATH_OF_NODE[$1]:-1}} s b base=0
 	_num "$k"
 	_num "$l"
 	_num "$p"
+	[ "${FSG_TARGET:-lio}" != tgt ] || base=1
 	s=$(_session "$k" "$p") || fail "no iSCSI session for node $k path $p"
-	for b in "$s"/device/target*/*:*:*:"$((l - 1))"/block/*; do
+	for b in "$s"/device/target*/*:*:*:"$((l - 1 + base))"/block/*; do
 		[ -e "$b" ] || continue
 		echo "/dev/${b##*/}"
 		return 0
