@@ -80,7 +80,7 @@ demo: vm-prepare
 
 e2e: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
-	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 60m -v ./tests/e2e/
+	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 80m -v ./tests/e2e/
 
 # ---- Installation (see docs/install.md) ----
 # make install [PREFIX=/usr] [DESTDIR=] [FORCE=1]
