@@ -225,6 +225,14 @@ func (r *runner) verifyOtherNames(ctx context.Context, u *unit, victim scsi.Key)
 func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim scsi.Key) error {
 	args := fmt.Sprintf("type 5, key %s, victim %s", keys.Format(host), keys.Format(victim))
 	err := t.dev.PreemptAndAbort(ctx, host, victim, typeWERO)
+	if errors.Is(err, scsi.ErrIllegalRequest) && !errors.Is(err, scsi.ErrNotSupported) {
+		// tgt refuses PREEMPT AND ABORT as an invalid field (24/00) but
+		// implements PREEMPT: the victim's registration goes all the same;
+		// only its commands already queued are not aborted.
+		r.debug("preempt-and-abort on %s refused (%v): sending PREEMPT\n", t.path, err)
+		err = t.dev.Preempt(ctx, host, victim, typeWERO)
+		args = "no abort, " + args
+	}
 	if !errors.Is(err, scsi.ErrReservationConflict) {
 		return r.prOut("preempt-and-abort", t.dev, args, err)
 	}
