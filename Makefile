@@ -133,3 +133,17 @@ uninstall-as-fence_scsi:
 # the freshly built agent as /usr/sbin/fence_scsi_go; skips loudly when not root).
 pacemaker: build
 	FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -tags pacemaker -count=1 -v ./tests/pacemaker/
+
+# ---- Packages: .deb and .rpm built by nfpm (see docs/packaging.md) ----
+# make deb / make rpm: fence-scsi-go and fence-scsi-go-dropin from the `make build` binary, into
+# $(PKG_OUTDIR); reproducible (dates from the last commit). make packaging: the packaging test
+# (root; builds twice from a clean clone, lintian, installs and purges the .debs on this machine).
+NFPM_VERSION ?= v2.45.2
+PKG_OUTDIR   ?= bin/packages
+PKG_ENV       = GO=$(GO) BIN=$(BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PKG_OUTDIR)
+
+.PHONY: deb rpm packaging
+deb: build ; $(PKG_ENV) packaging/build.sh deb
+rpm: build ; $(PKG_ENV) packaging/build.sh rpm
+packaging:
+	$(GO) test -tags packaging -count=1 -timeout 60m -v ./tests/packaging/
