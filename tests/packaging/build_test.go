@@ -85,8 +85,12 @@ func buildClone(t *testing.T, src, dir, freshCache string) *build {
 	}
 	arch := strings.TrimSpace(must(t, dir, "go", "env", "GOARCH"))
 	for _, p := range pkgNames {
-		b.files[p+".deb"] = filepath.Join(dir, "out", p+"_"+b.version+"-1_"+arch+".deb")
-		b.files[p+".rpm"] = filepath.Join(dir, "out", p+"-"+b.version+"-1."+rpmArch(arch)+".rpm")
+		debArch, rArch := arch, rpmArch(arch)
+		if p == "fence-scsi-go-dropin" {
+			debArch, rArch = "all", "noarch" // only symlinks
+		}
+		b.files[p+".deb"] = filepath.Join(dir, "out", p+"_"+b.version+"-1_"+debArch+".deb")
+		b.files[p+".rpm"] = filepath.Join(dir, "out", p+"-"+b.version+"-1."+rArch+".rpm")
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "out"))
 	if len(ents) != len(b.files) {

@@ -48,7 +48,7 @@ func checkDebControl(t *testing.T, b *build) {
 			"Section": "admin", "Priority": "optional", "Depends": "", "Pre-Depends": "",
 			"Recommends": "", "Suggests": "corosync, lvm2", "Conflicts": "", "Provides": "",
 			"Homepage": "https://github.com/fence-scsi-go/fence_scsi_go"},
-		"fence-scsi-go-dropin": {"Package": "fence-scsi-go-dropin", "Version": full, "Architecture": arch,
+		"fence-scsi-go-dropin": {"Package": "fence-scsi-go-dropin", "Version": full, "Architecture": "all",
 			"Depends": "fence-scsi-go (= " + full + ")", "Pre-Depends": "", "Conflicts": "",
 			"Homepage": "https://github.com/fence-scsi-go/fence_scsi_go"},
 	}
@@ -153,6 +153,9 @@ func checkRPMInfo(t *testing.T, b *build, p, rpm string) {
 	info := rpmQuery(t, rpm, "-i")
 	t.Logf("rpm -qip %s:\n%s", filepath.Base(rpm), info)
 	arch := rpmArch(strings.TrimSpace(must(t, b.dir, "go", "env", "GOARCH")))
+	if p == "fence-scsi-go-dropin" {
+		arch = "noarch"
+	}
 	for _, f := range [][2]string{{"Name", p}, {"Version", b.version}, {"Release", "1"},
 		{"Architecture", arch}, {"License", "NOASSERTION"}, {"Build Host", "reproducible"},
 		{"URL", "https://github.com/fence-scsi-go/fence_scsi_go"}} {
