@@ -106,7 +106,7 @@ func needPacemaker(t *testing.T) {
 			continue
 		}
 		t.Logf("%s is missing: installing the Debian packages through tests/pacemaker's setup", f)
-		r := run(t, repoRoot(t), "go", "test", "-tags", "pacemaker", "-count=1", "-run", "^TestPcsList$", "./tests/pacemaker/")
+		r := run(t, repoRoot(t), "go", "test", "-tags", "pacemaker", "-count=1", "-timeout", "40m", "-run", "^TestPcsList$", "./tests/pacemaker/")
 		if r.rc != 0 {
 			t.Fatalf("tests/pacemaker setup: exit %d\n%s%s", r.rc, r.out, r.errOut)
 		}
