@@ -197,4 +197,5 @@ func compare(t *testing.T, when string, before, after snapshot, which []string) 
 	}
 }
 
-var paramName = regexp.MustCompile(`<parameter name="([^"]+)"`)
+// pcsParam is a parameter line of pcs stonith describe: "  name: description".
+var pcsParam = regexp.MustCompile(`\n +([a-z][a-z0-9_-]*): `)
