@@ -92,8 +92,12 @@ func checkPcs(t *testing.T, meta string) {
 	}
 	// pcs shows (and hides) for ours at least the parameters it shows for fence-agents' one.
 	ref := must(t, "", "pcs", "stonith", "describe", "--full", "fence_scsi")
+	ours := map[string]bool{}
+	for _, m := range pcsParam.FindAllStringSubmatch(desc, -1) {
+		ours[m[1]] = true
+	}
 	for _, m := range pcsParam.FindAllStringSubmatch(ref, -1) {
-		if !strings.Contains(desc, "\n"+m[1]+":") {
+		if !ours[m[1]] {
 			t.Errorf("pcs stonith describe --full fence_scsi_go lacks the parameter %s that fence_scsi has", m[1])
 		}
 	}
