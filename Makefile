@@ -17,7 +17,7 @@ build:
 # Every test: unit tests with the race detector, the static Pacemaker/pcs suite, and the
 # real-storage suite in the QEMU guest (which also runs the real pacemaker-fenced). The
 # real-storage tests skip loudly only when this machine cannot run QEMU at all.
-test: unit pacemaker e2e
+test: unit pacemaker packaging e2e
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -167,3 +167,17 @@ e2e-matrix: vm-prepare build
 	tests/vm/prepare.sh --kernel new
 	FSG_E2E=1 FSG_MATRIX=1 FSG_MATRIX_PARALLEL=$(MATRIX_PARALLEL) FSG_AGENT=$(CURDIR)/$(BIN) \
 		$(GO) test -count=1 -timeout 180m -v -run '^TestMatrix$$' ./tests/e2e/
+
+# ---- Packages: .deb and .rpm built by nfpm (see docs/packaging.md) ----
+# make deb / make rpm: fence-scsi-go and fence-scsi-go-dropin from the `make build` binary, into
+# $(PKG_OUTDIR); reproducible (dates from the last commit). make packaging: the packaging test
+# (root; builds twice from a clean clone, lintian, installs and purges the .debs on this machine).
+NFPM_VERSION ?= v2.45.2
+PKG_OUTDIR   ?= bin/packages
+PKG_ENV       = GO=$(GO) BIN=$(BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PKG_OUTDIR)
+
+.PHONY: deb rpm packaging
+deb: build ; $(PKG_ENV) packaging/build.sh deb
+rpm: build ; $(PKG_ENV) packaging/build.sh rpm
+packaging:
+	$(GO) test -tags packaging -count=1 -timeout 60m -v ./tests/packaging/

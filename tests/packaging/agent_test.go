@@ -1,0 +1,138 @@
+//go:build packaging
+
+package packaging
+
+import (
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sha256Bytes(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+// purgeAll removes both packages if a failed test left them installed.
+func purgeAll(t *testing.T) {
+	for _, p := range []string{"fence-scsi-go-dropin", "fence-scsi-go"} {
+		st := run(t, "", "dpkg-query", "-W", "-f", "${Status}", p).out
+		if st != "" && !strings.HasSuffix(st, "not-installed") {
+			t.Logf("cleaning up: dpkg --purge %s (%s)", p, st)
+			dpkg(t, "--purge", p)
+		}
+	}
+}
+
+// metadata runs bin -o metadata and returns its output.
+func metadata(t *testing.T, bin string) string {
+	t.Helper()
+	return must(t, "", bin, "-o", "metadata")
+}
+
+// buildInfo is `go version -m` without its first line (which names the file).
+func buildInfo(t *testing.T, bin string) string {
+	t.Helper()
+	out := must(t, "", "go", "version", "-m", bin)
+	_, rest, _ := strings.Cut(out, "\n")
+	return rest
+}
+
+func checkMain(t *testing.T, b *build, before snapshot) {
+	dpkg(t, "-i", b.files["fence-scsi-go.deb"])
+	var want []string
+	for _, l := range wantList(t, b, "fence-scsi-go.deb") {
+		want = append(want, strings.TrimSuffix(strings.TrimPrefix(strings.Fields(l)[2], "."), "/"))
+	}
+	var got []string
+	for _, l := range lines(must(t, "", "dpkg", "-L", "fence-scsi-go")) {
+		if l != "/." {
+			got = append(got, l)
+		}
+	}
+	diffLines(t, "dpkg -L fence-scsi-go", want, got)
+
+	// The installed agent is the clone's `make build` binary (stripped): same build info, same
+	// metadata.
+	repoBin := filepath.Join(b.dir, "bin", "fence_scsi_go")
+	if bi, want := buildInfo(t, ourAgent), buildInfo(t, repoBin); bi != want {
+		t.Errorf("go version -m %s:\n%s\nwant (make build):\n%s", ourAgent, bi, want)
+	}
+	meta := metadata(t, ourAgent)
+	if meta != metadata(t, repoBin) {
+		t.Errorf("%s -o metadata differs from the repository's build", ourAgent)
+	}
+	checkPcs(t, meta)
+	if r := run(t, "", "man", "-w", "fence_scsi_go"); strings.TrimSpace(r.out) != "/usr/share/man/man8/fence_scsi_go.8.gz" {
+		t.Errorf("man -w fence_scsi_go: %q (exit %d)", r.out, r.rc)
+	}
+	// Nothing of fence-agents was touched.
+	now := takeSnapshot(t, append(append([]string{}, diverted...), "/usr/share/man/man8/fence_scsi.8.gz"))
+	compare(t, "with fence-scsi-go installed", before, now, append(append([]string{}, diverted...), "/usr/share/man/man8/fence_scsi.8.gz"))
+	if now.agentsList != before.agentsList || now.diversions != before.diversions {
+		t.Errorf("installing fence-scsi-go changed dpkg -L fence-agents or the diversions")
+	}
+}
+
+// checkPcs: pcs lists both agents and describes ours from its metadata.
+func checkPcs(t *testing.T, meta string) {
+	list := must(t, "", "pcs", "stonith", "list")
+	for _, a := range []string{"fence_scsi", "fence_scsi_go"} {
+		if !strings.Contains("\n"+list, "\n"+a+" - ") {
+			t.Errorf("pcs stonith list has no %s line:\n%s", a, list)
+		}
+	}
+	desc := must(t, "", "pcs", "stonith", "describe", "--full", "fence_scsi_go")
+	t.Logf("pcs stonith describe --full fence_scsi_go: %d lines, first: %s", len(lines(desc)), lines(desc)[0])
+	short := ""
+	if i := strings.Index(meta, `shortdesc="`); i >= 0 {
+		short, _, _ = strings.Cut(meta[i+len(`shortdesc="`):], `"`)
+	}
+	if !strings.HasPrefix(desc, "fence_scsi_go - "+short+"\n") {
+		t.Errorf("pcs stonith describe: want the first line %q, got\n%s", "fence_scsi_go - "+short, desc)
+	}
+	// pcs shows (and hides) for ours at least the parameters it shows for fence-agents' one.
+	ref := must(t, "", "pcs", "stonith", "describe", "--full", "fence_scsi")
+	ours := map[string]bool{}
+	for _, m := range pcsParam.FindAllStringSubmatch(desc, -1) {
+		ours[m[1]] = true
+	}
+	for _, m := range pcsParam.FindAllStringSubmatch(ref, -1) {
+		if !ours[m[1]] {
+			t.Errorf("pcs stonith describe --full fence_scsi_go lacks the parameter %s that fence_scsi has", m[1])
+		}
+	}
+	if n := len(pcsParam.FindAllString(desc, -1)); n == 0 || n < len(pcsParam.FindAllString(ref, -1)) {
+		t.Errorf("pcs stonith describe --full fence_scsi_go shows %d parameters", n)
+	}
+}
+
+func checkDropin(t *testing.T, b *build, before snapshot) {
+	dpkg(t, "-i", b.files["fence-scsi-go-dropin.deb"])
+	div := must(t, "", "dpkg-divert", "--list", "*fence_scsi*")
+	for _, d := range diverted {
+		line := "diversion of " + d + " to " + d + ".distrib by fence-scsi-go-dropin"
+		if !strings.Contains(div, line+"\n") {
+			t.Errorf("dpkg-divert --list has no %q:\n%s", line, div)
+		}
+		// fence-agents' file, untouched, under the diverted name.
+		if got := pathState(d + ".distrib"); got != before.state[d] {
+			t.Errorf("%s.distrib is %q, want fence-agents' %s as it was: %q", d, got, d, before.state[d])
+		}
+		if l, _ := os.Readlink(d); !strings.HasSuffix(l, "fence_scsi_go") {
+			t.Errorf("%s -> %q, want a link to fence_scsi_go", d, l)
+		}
+	}
+	t.Logf("dpkg -S /usr/sbin/fence_scsi with the drop-in:\n%s", run(t, "", "dpkg-query", "-S", "/usr/sbin/fence_scsi").out)
+	// fence_scsi runs our agent: its metadata is the repository build's under the name fence_scsi.
+	link := filepath.Join(t.TempDir(), "fence_scsi")
+	if err := os.Symlink(filepath.Join(b.dir, "bin", "fence_scsi_go"), link); err != nil {
+		t.Fatal(err)
+	}
+	got, want := metadata(t, "/usr/sbin/fence_scsi"), metadata(t, link)
+	if got != want || !strings.Contains(got, `<resource-agent name="fence_scsi" `) {
+		t.Errorf("/usr/sbin/fence_scsi -o metadata is not fence_scsi_go's under the name fence_scsi:\n%s", got)
+	}
+	if got == metadata(t, "/usr/sbin/fence_scsi.distrib") {
+		t.Errorf("/usr/sbin/fence_scsi gives the same metadata as fence-agents' script")
+	}
+}
