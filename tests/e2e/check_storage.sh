@@ -120,6 +120,13 @@ say "this node registered per path: $method"
 
 step "Node 1's path 2 of LUN 1 unregistered: rule unregistered-path names that path"
 sg_persist -n -o -I -S 0 -d "$P2" >/dev/null || fail "unregister $P2"
+# If path 2 held the reservation (the dm device sent `on`'s RESERVE through either path), its
+# unregistration released it; reserve again through path 1 so that only the path is missing.
+if [ -z "$(holder 1)" ]; then
+	sg_turs "$P1" >/dev/null 2>&1 || true
+	sg_persist -n -o -R -T 5 -K "$K1" -d "$P1" >/dev/null || fail "reserve again through $P1"
+	say "path 2 held the reservation: reserved again through path 1"
+fi
 chk 1 1 --devices="$M,$L2"
 want_rules unregistered-path
 printf '%s' "$AGENT_OUT" | jq -r '.problems[] | "     \(.rule): \(.message)"'
