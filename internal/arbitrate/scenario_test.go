@@ -28,7 +28,7 @@ func forEach(t *testing.T, f func(t *testing.T, q sim.Quirks, typ scsi.Reservati
 	}
 }
 
-// TestInconvenientCase is seed 000's "inconvenient case" in memory: node1
+// TestInconvenientCase is the "inconvenient case" of NEC's EXPRESSCLUSTER SCSI-PR write-up in memory: node1
 // acquires and defends two LUNs; it freezes (its nexuses paused, its
 // defender asleep) for longer than the wait window; node2 acquires; node1
 // resumes, its writes are refused and its defender reports the loss in the

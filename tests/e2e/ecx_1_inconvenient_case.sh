@@ -1,4 +1,4 @@
-# ECX scenario 1 (issue 7, "Tests on real storage" 1): seed 000's inconvenient case on two LUNs.
+# ECX scenario 1: the "inconvenient case" of the EXPRESSCLUSTER write-up (a delayed server resumes) on two LUNs.
 # Node 1 acquires both LUNs, defends them and writes sequence-numbered blocks; both of its
 # processes are frozen (SIGSTOP of their process groups) as a delayed VM would be; node 2
 # acquires (exit 0, after its wait window) and writes its own blocks over the same LBAs; node 1

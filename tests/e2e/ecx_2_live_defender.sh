@@ -1,4 +1,4 @@
-# ECX scenario 2 (issue 7, "Tests on real storage" 2): a live defender wins. Node 1 acquires two
+# ECX scenario 2: a live defender wins. Node 1 acquires two
 # LUNs and defends them in the background while a probe writes both LUNs every 0.5 s; node 2's
 # `acquire` must exit 3 (owner alive) after at least its wait window, node 1 must never lose write
 # access (no failed probe), its key and reservation stay as they were, node 1's `defend --once`

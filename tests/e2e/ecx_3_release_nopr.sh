@@ -1,4 +1,4 @@
-# ECX scenario 3 (issue 7, "Tests on real storage" 3): release and clean hand-over, a LUN without
+# ECX scenario 3: release and clean hand-over, a LUN without
 # PR support, an unsafe wait. LUN 3 is exported with PR emulation off (run with --luns 3 --nopr 3).
 #  a) node 1 acquires and releases LUNs 1-2; node 2 then acquires them at once (no wait window);
 #     node 2 writes, node 1 is refused; a late `release` from node 1 leaves node 2's reservation.

@@ -1,6 +1,6 @@
 package e2e
 
-// The real-storage scenarios of issue 7 ("Tests on real storage"): the storage-arbitration mode
+// The real-storage scenarios of the storage-arbitration mode
 // (`fence_scsi_go acquire|defend|release`, docs/arbitration.md) on LIO in the QEMU guest. Each
 // script asserts on exit codes, on the device itself (sg_persist through another nexus) and on
 // real writes (dd oflag=direct). Only fence_scsi_go has this mode: with Debian's fence_scsi as
@@ -34,7 +34,7 @@ func ecxRun(t *testing.T, sc vm.Scenario) {
 	vm.Run(t, sc)
 }
 
-// TestECX1InconvenientCase is seed 000's inconvenient case: node 1 (acquired, defending, writing
+// TestECX1InconvenientCase is the inconvenient case of NEC's EXPRESSCLUSTER SCSI-PR write-up: node 1 (acquired, defending, writing
 // sequence-numbered blocks) is frozen with SIGSTOP, node 2 acquires after its wait window and
 // writes; node 1 resumes: its writes get RESERVATION CONFLICT, its defender exits 1 within
 // P+T+2 s, and every block written after the takeover is node 2's.

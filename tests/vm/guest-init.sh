@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the test guest's initramfs (busybox sh, PID 1). Built into the initramfs by
-# tests/vm/prepare.sh; see docs in tests/vm/README.md and shared docs/real-storage-vm.md.
+# tests/vm/prepare.sh; see tests/vm/README.md.
 #
 # 1. loads the kernel modules (LIO, iSCSI initiator, 9p, dm) in dependency order;
 # 2. reads /fsgrun/config.env (9p share "fsgrun", written by tests/vm/run.sh);

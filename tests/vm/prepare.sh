@@ -160,7 +160,7 @@ if [ ! -e "$IDIR/.ok" ]; then
 fi
 [ -x "$IDIR/sbin/iscsistart" ] || die "no sbin/iscsistart in open-iscsi"
 
-# 4. The initramfs. Modules in load order (dependency order; see docs/real-storage-vm.md).
+# 4. The initramfs. Modules in load order (dependency order, as modules.dep gives it).
 # Each module's own dependencies (its modinfo "depends=") are loaded before it, so the list
 # works for kernels whose helpers moved (newer kernels build the CRC and virtio helpers in or
 # merged fscache into netfs: a listed module missing from such a kernel is skipped).
