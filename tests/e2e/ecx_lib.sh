@@ -1,4 +1,4 @@
-# Helpers of the ECX scenarios : tests/e2e/ecx_*.sh. ecx_test.go prepends this file
+# Helpers of the ECX scenarios: tests/e2e/ecx_*.sh. ecx_test.go prepends this file
 # to the scenario (the guest receives one script); run by hand, a scenario sources it from the
 # repository next to the agent (--agent <repo>/bin/fence_scsi_go).
 #
