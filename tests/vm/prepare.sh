@@ -5,7 +5,8 @@
 #   tests/vm/prepare.sh --kernel new    (also a current Debian kernel, for run.sh --kernel new)
 #
 # Installs: qemu-system-x86 (no recommends), busybox-static, cpio, sg3-utils, fence-agents (the
-# reference fence_scsi), python3, iproute2 (ss -K), dmsetup, xz-utils, and tgt (the user-space
+# reference fence_scsi), python3, iproute2 (ss -K), dmsetup, xz-utils, lvm2 (real vgs for the
+# shared-VG scenario), jq (check-storage's JSON in its scenario), and tgt (the user-space
 # iSCSI target run.sh --target tgt starts inside the guest; its service is never started here). Downloads (never installs) the
 # Debian kernel package that linux-image-amd64 depends on and open-iscsi (for iscsistart) plus
 # the two libraries iscsistart needs that a plain system lacks, unpacks them with dpkg-deb -x,
@@ -41,7 +42,7 @@ case "$KERNEL" in default | new) ;; *) die "--kernel must be default or new" ;; 
 command -v dpkg-deb >/dev/null || die "not a Debian system (no dpkg-deb)"
 
 # 1. Debian packages installed on the host (the guest runs them through the 9p-shared root).
-PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux iproute2 dmsetup xz-utils tgt"
+PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux iproute2 dmsetup xz-utils tgt lvm2 jq"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
