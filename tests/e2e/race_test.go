@@ -28,7 +28,7 @@ func TestRaceShootout(t *testing.T) {
 	}
 	n := soakIterations(10)
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 4, Script: withVars(t, libScript(t, "race_shootout.sh"), fmt.Sprintf("RACE_ITER=%d", n)),
-		Timeout: time.Duration(5+n) * time.Minute})
+		Timeout: time.Duration(10+2*n) * time.Minute})
 }
 
 // TestRaceKill: kill -9 of on and off at random instants on 4 LUNs; re-runs complete.
@@ -38,5 +38,5 @@ func TestRaceKill(t *testing.T) {
 	}
 	n := soakIterations(10)
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 4, Script: withVars(t, libScript(t, "race_kill.sh"), fmt.Sprintf("KILL_ITER=%d", n)),
-		Timeout: time.Duration(5+n) * time.Minute})
+		Timeout: time.Duration(10+2*n) * time.Minute})
 }
