@@ -5,6 +5,7 @@
 # expected state, and an `off` that exits 0 leaves node 2 unable to write any LUN.
 [ "$FSG_NODES" = 2 ] || fail "needs --nodes 2"
 KILL_ITER=${KILL_ITER:-10}
+KILLED=0 # runs the SIGKILL reached while the agent was still running
 
 # ms_now: milliseconds since the epoch.
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
@@ -13,11 +14,14 @@ ms_now() { echo $(($(date +%s%N) / 1000000)); }
 run_killed() {
 	local ms=$1 k=$2
 	shift 2
-	on_node "$k" "$AGENT" "$@" >/dev/null 2>&1 &
+	mkdir -p "/tmp/fsg-nodes/node$k"
+	# Started directly (not through the on_node function, whose background subshell would be
+	# what gets killed): unshare execs the shell, which execs the agent, so $! is the agent.
+	unshare -m --propagation private -- /bin/sh -c 'mount --bind "$1" /run && shift && exec "$@"' \
+		fsg-node "/tmp/fsg-nodes/node$k" "$AGENT" "$@" >/dev/null 2>&1 &
 	local pid=$!
 	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-	# on_node's unshare execs the shell, which execs the agent: the pid is the agent's.
-	kill -9 "$pid" 2>/dev/null || true
+	if kill -9 "$pid" 2>/dev/null; then KILLED=$((KILLED + 1)); fi
 	wait "$pid" 2>/dev/null || true
 }
 
@@ -58,7 +62,9 @@ for ((i = 1; i <= KILL_ITER; i++)); do
 	done
 	say "off killed at ${ms} ms: keys then$state; re-run exit 0, node 2 locked out of every LUN"
 done
-pass "$KILL_ITER killed off runs: every LUN reserved throughout, re-run completes the fence"
+pass "$KILL_ITER off runs ($KILLED killed while running): every LUN reserved throughout, re-run completes the fence"
+[ "$KILLED" -gt 0 ] || fail "no off run was killed while running: the instants missed the agent"
+KILLED=0
 
 step "kill -9 during on (node 1 unfences), $KILL_ITER instants"
 pr_reset_all
@@ -91,4 +97,5 @@ for ((i = 1; i <= KILL_ITER; i++)); do
 		fail "kill at ${ms} ms: dev file after re-run: $(tr '\n' ' ' </tmp/fsg-nodes/node1/cluster.dev)"
 	say "on killed at ${ms} ms: $n_listed device(s) already listed, all registered; re-run complete"
 done
-pass "$KILL_ITER killed on runs: the dev file lists only registered devices; re-run completes"
+pass "$KILL_ITER on runs ($KILLED killed while running): the dev file lists only registered devices; re-run completes"
+[ "$KILLED" -gt 0 ] || fail "no on run was killed while running: the instants missed the agent"
