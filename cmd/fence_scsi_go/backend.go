@@ -129,6 +129,7 @@ func (b *backend) fenceOptions(o *fenceproto.Options) fence.Options {
 		Store:               b.store,
 		Logf:                lf,
 		Stat:                b.stat,
+		RaceYield:           fence.DefaultRaceYield,
 	}
 }
 

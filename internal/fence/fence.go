@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
@@ -55,7 +56,18 @@ type Options struct {
 	// Realpath resolves symbolic links like Python's os.path.realpath
 	// (default: filepath.EvalSymlinks, or the path itself if that fails).
 	Realpath func(path string) (string, error)
+	// RaceYield is how long Off waits, on the first logical unit of the
+	// race, before preempting a victim that has priority there (the
+	// victim holds the reservation, or nobody does and the victim's key is
+	// the lower): see yields in off.go. Zero (fence_scsi's behaviour) never
+	// waits; the command sets DefaultRaceYield.
+	RaceYield time.Duration
 }
+
+// DefaultRaceYield is the command's Options.RaceYield. It is far longer
+// than one PREEMPT AND ABORT takes on any target, and short beside the
+// fence timeouts Pacemaker uses (power_timeout 20 s, stonith-timeout 60 s).
+const DefaultRaceYield = 2 * time.Second
 
 func (o Options) withDefaults() Options {
 	if o.Open == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -136,6 +137,9 @@ func Off(ctx context.Context, o Options, devices []string, victim scsi.Key) (Off
 // race decides us[0] alone, then the others concurrently; a lost unit
 // cancels the units not yet started. Errors are reported in race order.
 func (r *runner) race(ctx context.Context, us []*unit, host, victim scsi.Key) error {
+	if err := r.yield(ctx, us[0].t(), host, victim); err != nil {
+		return err
+	}
 	first := r.offUnit(ctx, us[0], host, victim)
 	if first.err != nil || first.failed {
 		// Only a winner of the first logical unit goes on: a node that did
@@ -158,6 +162,41 @@ func (r *runner) race(ctx context.Context, us []*unit, host, victim scsi.Key) er
 		}
 	})
 	return summarizeRace(results)
+}
+
+// yield waits Options.RaceYield before the first logical unit when the
+// victim has priority there: it holds the reservation, or no registrant
+// of the two does and the victim's key is the lower. Both nodes of a race
+// read the same reservation, so one of them goes at once and the other
+// waits, then reads the keys again (offUnit) and stops if its own key has
+// gone. The outcome does not depend on it (every interleaving is safe, see
+// docs/fencing-race.md); it keeps two PREEMPTs naming each other from
+// reaching one logical unit at the same instant, which deadlocks the Linux
+// target (LIO) for good, and it makes the incumbent holder the winner.
+func (r *runner) yield(ctx context.Context, t *target, host, victim scsi.Key) error {
+	if r.o.RaceYield <= 0 {
+		return nil
+	}
+	res, err := r.readReservation(ctx, t.dev)
+	if err != nil {
+		return err
+	}
+	if res.Present && res.Key == host {
+		return nil
+	}
+	if !(res.Present && res.Key == victim) && host < victim {
+		return nil
+	}
+	r.debug("the victim has priority on %s: waiting %s before preempting it\n", t.path, r.o.RaceYield)
+	t.keysCurrent = false
+	timer := time.NewTimer(r.o.RaceYield)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
 
 // errRaceStopped marks a unit not worked on because the race was lost on another.
