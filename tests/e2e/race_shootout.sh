@@ -7,7 +7,7 @@
 [ "$FSG_NODES" = 2 ] || fail "needs --nodes 2"
 RACE_ITER=${RACE_ITER:-10}
 BARRIER=/tmp/fsg-race.lock
-splits=0 open=0 double=0 none=0 wins1=0 wins2=0
+splits=0 open=0 double=0 none=0 wins1=0 wins2=0 holder_won=0
 
 # racer K VICTIM OUT: node K's off of node VICTIM, started when the barrier lock is released.
 racer() {
@@ -69,6 +69,9 @@ for ((i = 1; i <= RACE_ITER; i++)); do
 	fi
 	[ "$w" = 1 ] && wins1=$((wins1 + 1))
 	[ "$w" = 2 ] && wins2=$((wins2 + 1))
+	# The node unfenced first holds the reservations; it has priority in the race (it preempts
+	# at once, the other waits 2 s first), so it should win unless it was more than 2 s late.
+	[ "$w" = "$first" ] && holder_won=$((holder_won + 1))
 	loser=$((3 - w))
 	grep -q "has been fenced" "/tmp/race$loser.err" || {
 		sed 's/^/     2> /' "/tmp/race$loser.err"
@@ -83,6 +86,6 @@ if dmesg | grep -qi 'soft lockup\|hung_task\|blocked for more than'; then
 	dmesg | grep -i 'soft lockup\|hung_task\|blocked for more than' | head -5
 	fail "the kernel reported a lockup during the races"
 fi
-say "SHOOTOUT: iterations=$RACE_ITER splits=$splits unreserved_luns=$open both_exit0=$double none_exit0=$none node1_won=$wins1 node2_won=$wins2"
+say "SHOOTOUT: iterations=$RACE_ITER splits=$splits unreserved_luns=$open both_exit0=$double none_exit0=$none node1_won=$wins1 node2_won=$wins2 holder_won=$holder_won"
 [ "$splits$open$double$none" = 0000 ] || fail "the shoot-out broke the one-writer rule"
 pass "$RACE_ITER races on $FSG_LUNS LUNs: exactly one winner each time, holding every LUN alone"
