@@ -50,14 +50,16 @@ for ((i = 1; i <= KILL_ITER; i++)); do
 	run_killed "$ms" 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
 	state=""
 	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ -n "$(holder "$l")" ] || fail "kill at ${ms} ms: LUN $l has no reservation"
-		state="$state [$(keys "$l" | tr '\n' ' ')]"
+		pr_state "$l"
+		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l has no reservation"
+		state="$state [$PR_KEYS]"
 	done
 	agent 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)" >/dev/null
 	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run exited $AGENT_RC"
 	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ "$(keys "$l" | sort -u)" = "$(_hexkey 1)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $(keys "$l" | tr '\n' ' ')"
-		[ -n "$(holder "$l")" ] || fail "kill at ${ms} ms: LUN $l unreserved after re-run"
+		pr_state "$l"
+		[ "$PR_KEYS" = "$(_hexkey 1)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
+		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after re-run"
 		_write 2 "$l" >/dev/null && fail "kill at ${ms} ms: node 2 still writes LUN $l after off exited 0"
 	done
 	say "off killed at ${ms} ms: keys then$state; re-run exit 0, node 2 locked out of every LUN"
@@ -81,16 +83,16 @@ for ((i = 1; i <= KILL_ITER; i++)); do
 		l=""
 		for ((x = 1; x <= FSG_LUNS; x++)); do [ "$(dev 1 "$x")" = "$d" ] && l=$x; done
 		[ -n "$l" ] || fail "kill at ${ms} ms: unknown device $d in the dev file"
-		keys "$l" | grep -qx "$(_hexkey 1)" || fail "kill at ${ms} ms: $d listed in the dev file but node 1 is not registered"
+		pr_state "$l"
+		case " $PR_KEYS " in *" $(_hexkey 1) "*) ;; *) fail "kill at ${ms} ms: $d listed in the dev file but node 1 is not registered" ;; esac
 	done
 	n_listed=$(echo $listed | wc -w)
 	agent 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)" >/dev/null
 	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run of on exited $AGENT_RC"
 	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ "$(keys "$l" | sort | tr '\n' ' ')" = "$(_hexkey 2) $(_hexkey 1) " ] ||
-			[ "$(keys "$l" | sort | tr '\n' ' ')" = "$(_hexkey 1) $(_hexkey 2) " ] ||
-			fail "kill at ${ms} ms: LUN $l keys after re-run: $(keys "$l" | tr '\n' ' ')"
-		[ -n "$(holder "$l")" ] || fail "kill at ${ms} ms: LUN $l unreserved after on"
+		pr_state "$l"
+		[ "$PR_KEYS" = "$(_hexkey 1) $(_hexkey 2)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
+		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after on"
 	done
 	# Every device once; the killed run may have listed some first (in the order they finished).
 	[ "$(sort /tmp/fsg-nodes/node1/cluster.dev | tr '\n' ',')" = "$(devs 1 | tr ',' '\n' | sort | tr '\n' ',')" ] ||

@@ -18,16 +18,15 @@ racer() {
 }
 
 # lun_owner L: the node whose key alone is registered on LUN L and holds it, else "split:..."
+# (from PR_KEYS and PR_HOLDER, set by pr_state L).
 lun_owner() {
-	local l=$1 ks h
-	ks=$(keys "$l" | sort -u | tr '\n' ' ')
-	h=$(holder "$l")
-	case "$ks" in
-	"$(_hexkey 1) ") [ "$h" = "$(_hexkey 1)" ] && { echo 1; return; } ;;
-	"$(_hexkey 2) ") [ "$h" = "$(_hexkey 2)" ] && { echo 2; return; } ;;
+	case "$PR_KEYS" in
+	"$K1") [ "$PR_HOLDER" = "$K1" ] && { echo 1; return; } ;;
+	"$K2") [ "$PR_HOLDER" = "$K2" ] && { echo 2; return; } ;;
 	esac
-	echo "keys=[${ks% }] holder=${h:-none}"
+	echo "keys=[$PR_KEYS] holder=${PR_HOLDER:-none}"
 }
+K1=$(_hexkey 1) K2=$(_hexkey 2)
 
 dmesg -c >/dev/null 2>&1 || true
 for ((i = 1; i <= RACE_ITER; i++)); do
@@ -50,8 +49,9 @@ for ((i = 1; i <= RACE_ITER; i++)); do
 	rc1=$(cat /tmp/race1.rc) rc2=$(cat /tmp/race2.rc)
 	owners=""
 	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ -n "$(holder "$l")" ] || open=$((open + 1))
-		owners="$owners [$(lun_owner "$l")]"
+		pr_state "$l"
+		[ -n "$PR_HOLDER" ] || open=$((open + 1))
+		owners="$owners [$(lun_owner)]"
 	done
 	say "iteration $i (node $first unfenced first): node1 off node2 exit $rc1, node2 off node1 exit $rc2; LUN owners:$owners"
 	if [ "$rc1" = 0 ] && [ "$rc2" = 0 ]; then double=$((double + 1)); fi

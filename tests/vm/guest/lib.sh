@@ -48,11 +48,14 @@ _num() { case "$1" in '' | *[!0-9]*) fail "not a number: '$1'" ;; esac; }
 _session() {
 	local k=$1 p=$2 s n addr want
 	if [ "$p" -ge 9 ]; then want=127.0.$p.$k; else want=127.0.$((p - 1)).$k; fi
+	# read, not $(cat): no process per file (the guest runs under TCG, where each one is slow).
 	for s in /sys/class/iscsi_session/session*; do
 		[ -e "$s/initiatorname" ] || continue
-		[ "$(cat "$s/initiatorname")" = "$FSG_IIQN:node$k" ] || continue
+		read -r n <"$s/initiatorname" || true
+		[ "$n" = "$FSG_IIQN:node$k" ] || continue
 		n=${s##*/session}
-		addr=$(cat "/sys/class/iscsi_connection/connection$n:0/persistent_address" 2>/dev/null || true)
+		addr=""
+		read -r addr <"/sys/class/iscsi_connection/connection$n:0/persistent_address" 2>/dev/null || true
 		[ "$addr" = "$want" ] || continue
 		echo "$s"
 		return 0
@@ -308,8 +311,9 @@ pr_reset_all() {
 	for ((k = 1; k <= FSG_NODES; k++)); do
 		for ((l = 1; l <= FSG_LUNS; l++)); do
 			d=$(dev "$k" "$l")
-			sg_turs "$d" >/dev/null 2>&1 || true
+			# A pending UNIT ATTENTION fails the first try and is consumed by it.
 			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
+				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
 				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
 		done
 		mkdir -p "/tmp/fsg-nodes/node$k"
@@ -318,4 +322,36 @@ pr_reset_all() {
 	for ((l = 1; l <= FSG_LUNS; l++)); do
 		[ -z "$(keys "$l")$(holder "$l")" ] || fail "reset: LUN $l still has PR state"
 	done
+}
+
+# pr_state L [K]: one READ FULL STATUS of LUN L through node K's path (default the witness).
+# Sets PR_KEYS (the registered keys, each once, sorted, space-separated) and PR_HOLDER (the
+# reservation holder's key, empty if none). Called directly, not in $(...): it runs one process
+# (sg_persist) where keys + holder run eight, and the guest runs under TCG, where each process
+# costs tens of milliseconds. READ FULL STATUS is LIO's (SPC-4 6.16.5); tgt does not have it.
+pr_state() {
+	local l=$1 k=${2:-${FSG_WITNESS:-1}} d out line cur="" i j t
+	local -a ks=()
+	d=$(dev "$k" "$l")
+	out=$(sg_persist -n -i -s -d "$d" 2>/dev/null) ||
+		out=$(sg_persist -n -i -s -d "$d" 2>/dev/null) || fail "sg_persist read full status LUN $l"
+	PR_HOLDER=""
+	while IFS= read -r line; do
+		case "$line" in
+		*Key=0x*)
+			cur=${line##*Key=}
+			cur=${cur%% *}
+			cur=${cur,,}
+			case " ${ks[*]} " in *" $cur "*) ;; *) ks+=("$cur") ;; esac
+			;;
+		*"<< Reservation holder >>"*) PR_HOLDER=$cur ;;
+		esac
+	done <<<"$out"
+	for ((i = 1; i < ${#ks[@]}; i++)); do
+		for ((j = i; j > 0; j--)); do
+			((16#${ks[j - 1]#0x} > 16#${ks[j]#0x})) || break
+			t=${ks[j]} ks[j]=${ks[j - 1]} ks[j - 1]=$t
+		done
+	done
+	PR_KEYS="${ks[*]}"
 }
