@@ -179,5 +179,6 @@ PKG_ENV       = GO=$(GO) BIN=$(BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PK
 .PHONY: deb rpm packaging
 deb: build ; $(PKG_ENV) packaging/build.sh deb
 rpm: build ; $(PKG_ENV) packaging/build.sh rpm
-packaging:
-	$(GO) test -tags packaging -count=1 -timeout 60m -v ./tests/packaging/
+# The drop-in check fences for real through the name fence_scsi in the test guest (FSG_E2E=1).
+packaging: vm-prepare
+	FSG_E2E=1 $(GO) test -tags packaging -count=1 -timeout 60m -v ./tests/packaging/

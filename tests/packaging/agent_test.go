@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
 func sha256Bytes(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
@@ -135,4 +137,28 @@ func checkDropin(t *testing.T, b *build, before snapshot) {
 	if got == metadata(t, "/usr/sbin/fence_scsi.distrib") {
 		t.Errorf("/usr/sbin/fence_scsi gives the same metadata as fence-agents' script")
 	}
+	fenceThroughDropin(t)
+}
+
+// fenceThroughDropin fences for real through the name fence_scsi: tests/e2e/demo.sh in the
+// test guest (LIO over iSCSI; the guest sees this machine's root, so /usr/sbin/fence_scsi is
+// the drop-in's link), after tests/packaging/dropin_fence.sh checked that the name is ours.
+func fenceThroughDropin(t *testing.T) {
+	root, err := vm.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var script []byte
+	for _, f := range []string{"tests/packaging/dropin_fence.sh", "tests/e2e/demo.sh"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		script = append(append(script, b...), '\n')
+	}
+	p := filepath.Join(t.TempDir(), "dropin_fence.sh")
+	if err := os.WriteFile(p, script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Agent: "/usr/sbin/fence_scsi", Script: p})
 }
