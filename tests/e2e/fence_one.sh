@@ -1,4 +1,4 @@
-# Scenario 1: unfence 3 nodes on every LUN (run with --luns 1 and --luns 4); status of
+# fence_one: unfence 3 nodes on every LUN (run with --luns 1 and --luns 4); status of
 # each; fence one (the reservation holder); its status is OFF (exit 2); its writes fail on every
 # LUN; the others still write. Witness: sg_persist through node 2's nexus; writes: dd oflag=direct.
 [ "$FSG_NODES" -ge 3 ] || fail "needs --nodes 3"

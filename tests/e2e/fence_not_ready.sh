@@ -1,4 +1,4 @@
-# Scenario 4: LIO cannot write its APTPL file (/etc/target/pr removed), so it answers
+# fence_not_ready: LIO cannot write its APTPL file (/etc/target/pr removed), so it answers
 # REGISTER with NOT READY although the registration happens. The agent must verify by reading
 # the keys back and report what is really on the device.
 [ "$FSG_NODES" -ge 2 ] || fail "needs --nodes 2"

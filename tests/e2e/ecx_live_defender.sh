@@ -1,9 +1,9 @@
-# ECX scenario 2: a live defender wins. Node 1 acquires two
+# ecx_live_defender: a live defender wins. Node 1 acquires two
 # LUNs and defends them in the background while a probe writes both LUNs every 0.5 s; node 2's
 # `acquire` must exit 3 (owner alive) after at least its wait window, node 1 must never lose write
 # access (no failed probe), its key and reservation stay as they were, node 1's `defend --once`
 # says held (0), and SIGTERM stops node 1's defender with exit 0.
-# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_2_live_defender.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_live_defender.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
 FSG_WITNESS=2
 

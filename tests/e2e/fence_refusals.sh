@@ -1,4 +1,4 @@
-# Scenario 2: fencing a node that is already OFF; fencing yourself is refused; the
+# fence_refusals: fencing a node that is already OFF; fencing yourself is refused; the
 # fencer's own registration was lost before `off` (it is then a fenced node and fences nobody).
 [ "$FSG_NODES" -ge 3 ] || fail "needs --nodes 3"
 FSG_WITNESS=1

@@ -1,4 +1,4 @@
-# ECX scenario 4 (multipath): run with --nodes 2 --luns 1 --paths 2 (parity_lib.sh is
+# ecx_multipath: run with --nodes 2 --luns 1 --paths 2 (parity_lib.sh is
 # prepended). Each node combines its two iSCSI sessions to LUN 1 (two I_T nexuses) with dmsetup
 # into a multipath device and gives only that device to acquire/defend: the agent works through
 # both paths. Checked: node 1's key is registered through both paths (WE-AR: every path of the

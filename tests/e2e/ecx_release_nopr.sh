@@ -1,11 +1,11 @@
-# ECX scenario 3: release and clean hand-over, a LUN without
+# ecx_release_nopr: release and clean hand-over, a LUN without
 # PR support, an unsafe wait. LUN 3 is exported with PR emulation off (run with --luns 3 --nopr 3).
 #  a) node 1 acquires and releases LUNs 1-2; node 2 then acquires them at once (no wait window);
 #     node 2 writes, node 1 is refused; a late `release` from node 1 leaves node 2's reservation.
 #  b) acquire over LUNs 1-3 fails with exit 1 and a clear message naming LUN 3's device, leaving
 #     no registration of ours on LUNs 1-2 (with node 2 holding them, and with them free).
 #  c) an unsafe --wait is refused with exit 1 before any PR command: PR generations unchanged.
-# Run with: tests/vm/run.sh --nodes 2 --luns 3 --nopr 3 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_3_release_nopr.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 3 --nopr 3 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_release_nopr.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 3 ] || fail "needs --nodes 2 --luns 3 --nopr 3"
 [ "$(cat /sys/kernel/config/target/core/rd_mcp_0/lun3/attrib/emulate_pr)" = 0 ] || fail "LUN 3 has PR emulation on (--nopr 3)"
 FSG_WITNESS=2

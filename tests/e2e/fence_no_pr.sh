@@ -1,4 +1,4 @@
-# Scenario 5: LUN 2 is exported with PR emulation off (LIO attrib emulate_pr=0; run
+# fence_no_pr: LUN 2 is exported with PR emulation off (LIO attrib emulate_pr=0; run
 # with --luns 3 --nopr 2). `on` over all three LUNs must fail clearly (exit 1, naming the
 # device), and must not disturb the other LUNs' existing registrations and reservation.
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 3 ] || fail "needs --nodes 2 --luns 3 --nopr 2"
