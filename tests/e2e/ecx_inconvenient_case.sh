@@ -21,7 +21,7 @@ expect_agent 0 1 acquire --devices="$D1" --key="$(key 1)"
 say "node 1 acquire took $(since "$t") s"
 for l in 1 2; do
 	assert_keys "$l" 1
-	case "$(restype "$l")" in *"all registrants"*) pass "LUN $l reserved: $(restype "$l")" ;; *) fail "LUN $l: reservation '$(restype "$l")', want WE-AR" ;; esac
+	assert_has "$(restype "$l")" "LUN $l reserved WE-AR" "all registrants"
 done
 
 step "Node 1 defends in the background and writes sequence-numbered blocks"
@@ -65,7 +65,7 @@ T_TAKE=$(now)
 say "takeover complete at $T_TAKE"
 fge "$ACQ2" "$W" || fail "node 2's acquire took ${ACQ2}s, less than the wait window ${W}s"
 pass "node 2's acquire took ${ACQ2}s (>= W=${W}s)"
-case "$AGENT_ERR" in *"preempted owner"*) pass "node 2 reports the preemption" ;; *) fail "node 2's acquire does not report a preemption" ;; esac
+assert_has "$AGENT_ERR" "node 2 reports the preemption" "preempted owner"
 for l in 1 2; do
 	show_pr "$l"
 	assert_keys "$l" 2

@@ -47,7 +47,7 @@ if [ "${FSG_AGENT_SOURCE##*/}" = fence_scsi_go ] || [ "${AGENT##*/}" = fence_scs
 	node_logout 1
 	node_login 1 10
 	expect_agent 1 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
-	case "$AGENT_ERR" in *"only through another I_T nexus"*) pass "refusal explained: run on first" ;; *) fail "no 'only through another I_T nexus' message" ;; esac
+	assert_has "$AGENT_ERR" "refusal explained: run on first" "only through another I_T nexus"
 	for ((l = 1; l <= FSG_LUNS; l++)); do
 		assert_keys "$l" 1 2
 		assert_write_ok 2 "$l"
