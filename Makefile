@@ -60,7 +60,7 @@ bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/report.sh
 .PHONY: soak
 soak: vm-prepare build
 	FSG_SOAK=1 $(GO) test -count=1 -timeout 60m -run 'Shootout|Kill' -v ./internal/fence/
-	FSG_E2E=1 FSG_SOAK=1 FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 300m -run 'TestRace|TestECX5SimultaneousAcquire|TestECX6RenewalGap' -v ./tests/e2e/
+	FSG_E2E=1 FSG_SOAK=1 FSG_AGENT=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 300m -run 'TestRace|TestECXSimultaneousAcquire|TestECXRenewalGap' -v ./tests/e2e/
 
 clean:
 	rm -rf bin
@@ -76,7 +76,7 @@ vm-prepare:
 
 demo: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
-	@tests/vm/run.sh --nodes 2 --luns 1 --agent $(AGENT) tests/e2e/demo.sh
+	@tests/vm/run.sh --nodes 2 --luns 1 --agent $(AGENT) tests/e2e/fence_demo.sh
 
 e2e: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi

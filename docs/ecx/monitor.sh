@@ -13,17 +13,17 @@
 # docs/arbitration.md "Synchronous monitor") and the retry count
 # to MISSES.
 #
-# Keep the settings below identical in start.sh, stop.sh and monitor.sh.
+# The settings (devices, key, timings) are in settings.sh, shared by start.sh,
+# stop.sh and monitor.sh.
 
-DEVICES=/dev/sdc
-KEY=
-CLUSTER=cluster1
-TYPE=7
-PERIOD=3s
-MISSES=1
-TIMEOUT=2s
-FENCE=/usr/sbin/fence_scsi_go
-ONCE=0
+SETTINGS=${FSG_ECX_SETTINGS:-/etc/fence_scsi_go/ecx-settings.sh}
+if [ ! -r "$SETTINGS" ]; then
+	echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2
+	exit 1
+fi
+# shellcheck source=settings.sh
+. "$SETTINGS"
+ONCE=0 # 1: synchronous monitor (one defender cycle per run)
 
 if [ -n "$KEY" ]; then
 	set -- --key="$KEY"

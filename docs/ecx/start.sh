@@ -6,17 +6,16 @@
 # disturbed); 1 = failure. Any non-zero exit is an activation
 # failure: set the final action to "Stop group".
 #
-# Keep the settings below identical in start.sh, stop.sh and monitor.sh, and
-# the timings identical on every server.
+# The settings (devices, key, timings) are in settings.sh, shared by stop.sh
+# and monitor.sh.
 
-DEVICES=/dev/sdc                 # whole LUNs, comma separated; every path of a multipath LUN
-KEY=                             # this server's own key (hex; never shared), or empty to derive it:
-CLUSTER=cluster1                 #   hash of the cluster name and this server's name
-TYPE=7                           # WE-AR (docs/arbitration.md "Reservation type")
-PERIOD=3s                        # defender period P
-MISSES=1                         # failed defender cycles tolerated M
-TIMEOUT=2s                       # per-command timeout T
-FENCE=/usr/sbin/fence_scsi_go
+SETTINGS=${FSG_ECX_SETTINGS:-/etc/fence_scsi_go/ecx-settings.sh}
+if [ ! -r "$SETTINGS" ]; then
+	echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2
+	exit 1
+fi
+# shellcheck source=settings.sh
+. "$SETTINGS"
 
 if [ -n "$KEY" ]; then
 	set -- --key="$KEY"

@@ -4,16 +4,16 @@
 # server's acquire takes them at once instead of waiting. It touches only
 # devices where this server's key is still registered. See docs/arbitration.md.
 #
-# Keep the settings below identical in start.sh, stop.sh and monitor.sh.
+# The settings (devices, key, timings) are in settings.sh, shared by start.sh,
+# stop.sh and monitor.sh.
 
-DEVICES=/dev/sdc
-KEY=
-CLUSTER=cluster1
-TYPE=7
-PERIOD=3s
-MISSES=1
-TIMEOUT=2s
-FENCE=/usr/sbin/fence_scsi_go
+SETTINGS=${FSG_ECX_SETTINGS:-/etc/fence_scsi_go/ecx-settings.sh}
+if [ ! -r "$SETTINGS" ]; then
+	echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2
+	exit 1
+fi
+# shellcheck source=settings.sh
+. "$SETTINGS"
 
 if [ -n "$KEY" ]; then
 	set -- --key="$KEY"

@@ -24,6 +24,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // ConfigFile is where fence_scsi's check reads its settings, on every distribution.
@@ -83,24 +84,17 @@ type logger struct {
 }
 
 // Python's default logging format, which fence_scsi's check uses.
-func (l logger) errorf(format string, a ...any) { fmt.Fprintf(l.w, "ERROR:root:"+format+"\n", a...) }
+func (l logger) errorf(format string, a ...any) { fmt.Fprintf(l.w, texts.CheckError+format+"\n", a...) }
 func (l logger) debugf(format string, a ...any) {
 	if l.debug {
-		fmt.Fprintf(l.w, "DEBUG:root:"+format+"\n", a...)
+		fmt.Fprintf(l.w, texts.CheckDebug+format+"\n", a...)
 	}
 }
 
 // Run performs one check and returns the exit code.
 func Run(env Env) int {
 	if len(env.Args) >= 3 && env.Args[1] == "repair" {
-		// The watchdog asks for a repair with the failed test's exit code;
-		// returning it non-zero makes the watchdog reboot.
-		n, err := strconv.Atoi(env.Args[2])
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "ERROR:root:repair: invalid exit code %q\n", env.Args[2])
-			return ExitError
-		}
-		return n
+		return repair(env)
 	}
 	set := readSettings(env.ConfigFile)
 	log := logger{w: env.Stderr, debug: set["verbose"] == "yes"}
@@ -112,7 +106,7 @@ func Run(env Env) int {
 	}
 	if len(devs) == 0 {
 		if !suppress {
-			log.errorf("No devices found")
+			log.errorf(texts.CheckNoDevices)
 		}
 		return ExitOK
 	}
@@ -121,31 +115,48 @@ func Run(env Env) int {
 		var fe *state.FileError
 		if errors.As(err, &fe) {
 			log.errorf("%s\n", err)
-			log.errorf("Key not found")
+			log.errorf(texts.CheckKeyNotFound)
 			return ExitOK
 		}
 		// A key file that holds no valid key can never match a device.
 		log.errorf("%s", err)
 		return notFound(env, log, "")
 	}
+	return findKey(env, log, set, devs, key)
+}
+
+// repair answers the watchdog's repair call ("repair N", N the failed
+// test's exit code): returning it non-zero makes the watchdog reboot.
+func repair(env Env) int {
+	n, err := strconv.Atoi(env.Args[2])
+	if err != nil {
+		fmt.Fprintf(env.Stderr, texts.CheckError+texts.CheckBadRepair+"\n", env.Args[2])
+		return ExitError
+	}
+	return n
+}
+
+// findKey looks for key on devs in order, each read up to 1+retry times,
+// and returns the exit code.
+func findKey(env Env, log logger, set settings, devs []string, key scsi.Key) int {
 	retry, _ := strconv.Atoi(set["retry"])
 	sleep, _ := strconv.ParseFloat(set["retry-sleep"], 64)
 	ks := keys.Format(key)
 	for _, dev := range devs {
 		for n := 0; n <= retry; n++ {
 			if n > 0 {
-				log.debugf("retry: %d of %d", n, retry)
+				log.debugf(texts.CheckRetry, n, retry)
 			}
 			found, timedOut := registered(env, log, dev, key)
 			if found {
-				log.debugf("key %s registered with device %s", ks, dev)
+				log.debugf(texts.CheckRegistered, ks, dev)
 				return ExitOK
 			}
 			if timedOut && retry == 0 {
-				log.errorf("Connection timed out")
+				log.errorf(texts.CommandTimedOut)
 				return ExitError
 			}
-			log.debugf("key %s not registered with device %s", ks, dev)
+			log.debugf(texts.CheckNotRegistered, ks, dev)
 			if n < retry {
 				env.Sleep(time.Duration(sleep * float64(time.Second)))
 			}
@@ -155,10 +166,10 @@ func Run(env Env) int {
 }
 
 func notFound(env Env, log logger, key string) int {
-	log.debugf("key %s registered with any devices", key) // sic, fence_scsi's text
+	log.debugf(texts.CheckRegisteredNone, key)
 	if env.HardReboot {
 		if err := env.Reboot(); err != nil {
-			log.errorf("reboot: %v", err)
+			log.errorf(texts.CheckRebootFailed, err)
 		}
 	}
 	return ExitNotFound
@@ -176,6 +187,6 @@ func registered(env Env, log logger, dev string, key scsi.Key) (found, timedOut 
 			return kl.Contains(key), false
 		}
 	}
-	log.errorf("Cannot get registration keys on device \"%s\": %v\n", dev, err)
+	log.errorf(texts.CheckReadKeysFailed, dev, err)
 	return false, errors.Is(err, scsi.ErrTimeout) || ctx.Err() != nil
 }

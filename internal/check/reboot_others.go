@@ -2,7 +2,11 @@
 
 package check
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
+)
 
 // RebootNow is only implemented on Linux.
-func RebootNow() error { return errors.New("reboot: not supported on this system") }
+func RebootNow() error { return errors.New(texts.RebootUnsupported) }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // deviceResult is the outcome of one device in On or Off.
@@ -79,7 +80,7 @@ func (r *runner) onDevice(ctx context.Context, t *target, key scsi.Key) deviceRe
 		return deviceResult{err: err}
 	}
 	if !kl.Contains(key) {
-		r.debug("Failed to register key %s on device %s\n", keys.Format(key), t.path)
+		r.debug(texts.RegisterFailed, keys.Format(key), t.path)
 		return deviceResult{failed: true}
 	}
 	res, err := r.readReservation(ctx, t.dev)
@@ -95,7 +96,7 @@ func (r *runner) onDevice(ctx context.Context, t *target, key scsi.Key) deviceRe
 			return deviceResult{err: err, verified: true}
 		}
 		if !res.Present {
-			r.debug("Failed to create reservation (key=%s, device=%s)\n", keys.Format(key), t.path)
+			r.debug(texts.ReserveFailed, keys.Format(key), t.path)
 			return deviceResult{verified: true, failed: true}
 		}
 	}
@@ -117,7 +118,7 @@ func Status(ctx context.Context, o Options, devices []string, key scsi.Key) (boo
 		if t.keys.Contains(key) {
 			on = true
 		} else {
-			r.debug("No registration for key %s on device %s\n", keys.Format(key), t.path)
+			r.debug(texts.NoRegistration, keys.Format(key), t.path)
 		}
 	}
 	return on, nil

@@ -2,7 +2,6 @@ package fence
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
@@ -10,9 +9,6 @@ import (
 
 // DefaultVgsPath is the vgs binary of Debian's fence_scsi build.
 const DefaultVgsPath = "/sbin/vgs"
-
-// ErrSharedDevices is fence_scsi's error when vgs fails.
-var ErrSharedDevices = errors.New("Failed: Cannot get shared devices")
 
 // vgsArgs is fence_scsi HEAD's vgs command line, as an argument vector.
 var vgsArgs = []string{

@@ -10,8 +10,6 @@
 package fence
 
 import (
-	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,9 +17,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // DefaultParallelism bounds the number of devices worked on at once.
@@ -118,38 +116,13 @@ const (
 
 func (r OffResult) String() string {
 	if r == AlreadyOff {
-		return "Already OFF"
+		return texts.AlreadyOff
 	}
-	return "Powered OFF"
+	return texts.PoweredOff
 }
-
-// VerifyError is fence_scsi's "Failed to verify N device(s)": the action ran
-// but the read-back did not show the wanted state on N devices. Unlike the
-// other failures, fence_scsi does not follow it with the usage line.
-type VerifyError struct{ Devices int }
-
-func (e *VerifyError) Error() string { return fmt.Sprintf("Failed to verify %d device(s)", e.Devices) }
-
-// ErrSelfFence is returned by Off when the victim's key is the fencer's own.
-var ErrSelfFence = errors.New("Failed: keys cannot be same. You can not fence yourself.")
-
-// ErrTimeout is returned when the context ends during an action.
-var ErrTimeout = keys.ErrCommandTimeout
 
 // ParseDevices splits the devices option as fence_scsi HEAD does: on commas
 // and whitespace, dropping empty items.
 func ParseDevices(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-}
-
-// checkBlockDevice is fence_scsi's is_block_device.
-func checkBlockDevice(stat func(string) (fs.FileInfo, error), path string) error {
-	fi, err := stat(path)
-	if err != nil {
-		return fmt.Errorf("Failed: device %q does not exist", path)
-	}
-	if fi.Mode()&fs.ModeType != fs.ModeDevice {
-		return fmt.Errorf("Failed: device %q is not a block device", path)
-	}
-	return nil
 }

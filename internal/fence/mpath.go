@@ -1,7 +1,6 @@
 package fence
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,12 +31,12 @@ func (o Options) multipathPaths(dev string) ([]string, error) {
 // path", the only one that gets the self-preempt, is stable.
 func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 	if depth > 8 || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("Failed: cannot find the paths of device-mapper device %q", "/dev/"+name)
+		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown}
 	}
 	dir := filepath.Join(o.SysfsRoot, "block", name, "slaves")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("Failed: cannot find the paths of device-mapper device %q: %v", "/dev/"+name, err)
+		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown, Err: err}
 	}
 	var slaves []string
 	for _, e := range entries {
@@ -47,7 +46,7 @@ func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 	}
 	sort.Strings(slaves)
 	if len(slaves) == 0 {
-		return nil, fmt.Errorf("Failed: device-mapper device %q has no paths", "/dev/"+name)
+		return nil, &DeviceError{Device: "/dev/" + name, Problem: DeviceNoPaths}
 	}
 	if strings.HasPrefix(slaves[0], "dm-") {
 		return o.dmSlaves(slaves[0], depth+1)

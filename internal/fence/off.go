@@ -10,55 +10,8 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
-
-// LostError is Off's answer when this node's own key is not registered on a
-// logical unit: another node has fenced this one (or it was never unfenced
-// there). The node has lost any fencing race; it stops at once and never
-// registers its key again during the race, so the other side's fence holds.
-type LostError struct {
-	Device string
-	Key    scsi.Key
-}
-
-func (e *LostError) Error() string {
-	return fmt.Sprintf("Failed: key %s of this node is not registered on device %q: this node has been fenced (or was never unfenced there), so it fences no other node",
-		keys.Format(e.Key), e.Device)
-}
-
-// NexusError is Off's answer when this node's key is registered on the
-// logical unit, but not through the I_T nexus the agent uses (the session was
-// re-established, e.g. an iSCSI re-login with a new ISID): the node cannot
-// preempt or reserve through it. fence_scsi HEAD registers the key again
-// here; during a fencing race that registration can bring back a node that
-// the other side has just fenced, so Off refuses instead, and `on` (which
-// registers through the current nexus and purges the stale one) fixes it.
-type NexusError struct {
-	Device string
-	Key    scsi.Key
-}
-
-func (e *NexusError) Error() string {
-	return fmt.Sprintf("Failed: key %s of this node is registered on device %q only through another I_T nexus (session re-established?); run '-o on' on this node to register it again, then fence",
-		keys.Format(e.Key), e.Device)
-}
-
-// UnreservedError is Off's answer for a logical unit without a reservation
-// that this node cannot reserve because its key is not registered there:
-// every initiator may write it, so no node can be reported off.
-type UnreservedError struct {
-	Device string
-	Key    scsi.Key
-	NoKey  bool // this node has no key file (never unfenced)
-}
-
-func (e *UnreservedError) Error() string {
-	if e.NoKey {
-		return fmt.Sprintf("Failed: device %q has no reservation and this node has no key (never unfenced): every initiator can write it, so no node can be reported off", e.Device)
-	}
-	return fmt.Sprintf("Failed: device %q has no reservation and key %s of this node is not registered on it: every initiator can write it, so no node can be reported off",
-		e.Device, keys.Format(e.Key))
-}
 
 // unit is one logical unit of the device set: the configured devices that
 // name it, in configured order. PR commands go through the first one.
@@ -199,9 +152,6 @@ func (r *runner) yield(ctx context.Context, t *target, host, victim scsi.Key) er
 	}
 }
 
-// errRaceStopped marks a unit not worked on because the race was lost on another.
-var errRaceStopped = errors.New("not worked on: the race was lost on another device")
-
 // summarizeRace prefers a LostError (the cause) to the units it stopped.
 func summarizeRace(results []deviceResult) error {
 	for _, res := range results {
@@ -250,7 +200,7 @@ func (r *runner) verifyOtherNames(ctx context.Context, u *unit, victim scsi.Key)
 			return deviceResult{err: err}
 		}
 		if kl.Contains(victim) {
-			r.debug("Failed to remove key %s from device %s (named as the same logical unit as %s)\n", keys.Format(victim), t.path, u.t().path)
+			r.debug(texts.RemoveFailedAlias, keys.Format(victim), t.path, u.t().path)
 			return deviceResult{failed: true}
 		}
 	}
@@ -303,7 +253,7 @@ func (r *runner) verifyOff(ctx context.Context, t *target, host, victim scsi.Key
 		return deviceResult{err: &LostError{Device: t.path, Key: host}}
 	}
 	if kl.Contains(victim) {
-		r.debug("Failed to remove key %s from device %s\n", keys.Format(victim), t.path)
+		r.debug(texts.RemoveFailed, keys.Format(victim), t.path)
 		return deviceResult{failed: true}
 	}
 	return r.ensureReservation(ctx, t, host)
@@ -331,7 +281,7 @@ func (r *runner) ensureReservation(ctx context.Context, t *target, host scsi.Key
 		return deviceResult{err: err}
 	}
 	if !res.Present {
-		r.debug("No reservation exists on device %s\n", t.path)
+		r.debug(texts.NoReservation, t.path)
 		return deviceResult{failed: true}
 	}
 	return deviceResult{}

@@ -3,7 +3,6 @@ package fence
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -186,9 +185,9 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 	dev, err := r.o.Open(path, readOnly)
 	if err != nil {
 		if errors.Is(err, scsi.ErrNotSupported) {
-			return nexus{}, fmt.Errorf("Failed: device %q does not support persistent reservations: %w", path, err)
+			return nexus{}, &DeviceError{Device: path, Problem: DeviceNoPR, Err: err}
 		}
-		return nexus{}, fmt.Errorf("Cannot get registration keys on device %q: %w", path, err)
+		return nexus{}, &DeviceError{Device: path, Problem: DeviceKeysUnreadable, Err: err}
 	}
 	return nexus{path: path, dev: dev}, nil
 }
@@ -199,9 +198,9 @@ func (r *runner) readKeys(ctx context.Context, dev scsi.Device) (*scsi.KeyList, 
 	if err != nil {
 		r.debug("read keys on %s: %v\n", dev.Name(), err)
 		if errors.Is(err, scsi.ErrNotSupported) {
-			return nil, fmt.Errorf("Failed: device %q does not support persistent reservations: %w", dev.Name(), err)
+			return nil, &DeviceError{Device: dev.Name(), Problem: DeviceNoPR, Err: err}
 		}
-		return nil, fmt.Errorf("Cannot get registration keys on device %q: %w", dev.Name(), err)
+		return nil, &DeviceError{Device: dev.Name(), Problem: DeviceKeysUnreadable, Err: err}
 	}
 	r.debug("registration keys on %s: %v\n", dev.Name(), kl.Keys)
 	return kl, nil
@@ -212,7 +211,7 @@ func (r *runner) readReservation(ctx context.Context, dev scsi.Device) (*scsi.Re
 	res, err := dev.ReadReservation(ctx)
 	if err != nil {
 		r.debug("read reservation on %s: %v\n", dev.Name(), err)
-		return nil, fmt.Errorf("Cannot get reservation key on device %q: %w", dev.Name(), err)
+		return nil, &DeviceError{Device: dev.Name(), Problem: DeviceReservationUnreadable, Err: err}
 	}
 	if res.Present {
 		r.debug("reservation on %s: key %v type %v\n", dev.Name(), res.Key, res.Type)

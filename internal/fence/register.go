@@ -13,22 +13,12 @@ import (
 // typeWERO is the reservation type fence_scsi uses: Write Exclusive – Registrants Only.
 const typeWERO = scsi.TypeWriteExclusiveRegistrantsOnly
 
-// ErrNoDevices is fence_scsi's error for an empty device list.
-var ErrNoDevices = errors.New("Failed: No devices found")
-
 type runner struct {
 	o     Options
 	devMu sync.Mutex // serialises the dev file writes of concurrent devices
 }
 
 func (r *runner) debug(format string, args ...any) { r.o.Logf("DEBUG", format, args...) }
-
-// timeoutError is the context ending during an action.
-type timeoutError struct{ cause error }
-
-func (e timeoutError) Error() string        { return ErrTimeout.Error() }
-func (e timeoutError) Is(target error) bool { return target == ErrTimeout }
-func (e timeoutError) Unwrap() error        { return e.cause }
 
 // ctxErr replaces err by a timeout error when the context has ended: the
 // device errors are then only consequences.
@@ -49,7 +39,7 @@ func (r *runner) prOut(op string, dev scsi.Device, args string, err error) error
 	}
 	switch {
 	case errors.Is(err, scsi.ErrNotSupported):
-		return fmt.Errorf("Failed: device %q does not support persistent reservations: %w", dev.Name(), err)
+		return &DeviceError{Device: dev.Name(), Problem: DeviceNoPR, Err: err}
 	case errors.Is(err, scsi.ErrOutcomeUnknown):
 		r.debug("%s on %s (%s): outcome unknown, verifying by reading back: %v\n", op, dev.Name(), args, err)
 	case errors.Is(err, scsi.ErrReservationConflict):

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 // ErrCommandTimeout is returned when the context ends while an external
 // command runs; the text is what fence_scsi logs when a command times out.
-var ErrCommandTimeout = errors.New("Connection timed out")
+var ErrCommandTimeout = errors.New(texts.CommandTimedOut)
 
 // Logf receives fence_scsi-style log lines; level is "DEBUG", "INFO", "WARNING" or "ERROR".
 type Logf func(level, format string, args ...any)
@@ -58,7 +59,7 @@ func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (Co
 	if logf == nil {
 		logf = func(string, string, ...any) {}
 	}
-	logf("INFO", "Executing: %s %s\n", path, strings.Join(args, " "))
+	logf("INFO", texts.ExecutingCommand, path, strings.Join(args, " "))
 	cctx := ctx
 	if d := CommandTimeout(ctx); d > 0 {
 		var cancel context.CancelFunc

@@ -8,13 +8,14 @@ import (
 	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // The error texts of fence_scsi's key derivation.
 var (
-	ErrClusterName = errors.New("Failed: cannot get cluster name")
-	ErrNodeLookup  = errors.New("Failed: unable to parse output of corosync-cmapctl or node does not exist")
-	ErrKeyValue    = errors.New("Failed: key-value has to be 'id' or 'hash'")
+	ErrClusterName = errors.New(texts.ClusterName)
+	ErrNodeLookup  = errors.New(texts.NodeLookup)
+	ErrKeyValue    = errors.New(texts.KeyValue)
 )
 
 // DefaultCmapctlPath is fence_scsi's default corosync_cmap_path.

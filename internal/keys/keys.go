@@ -11,10 +11,11 @@ import (
 	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // ErrZeroKey is returned for an empty or all-zero key; the text is fence_scsi's.
-var ErrZeroKey = errors.New("Failed: key cannot be 0")
+var ErrZeroKey = errors.New(texts.ZeroKey)
 
 // MaxDigits is the number of hex digits of a 64-bit reservation key.
 const MaxDigits = 16
@@ -33,16 +34,16 @@ const MaxDigits = 16
 //   - more than 16 significant digits (does not fit the 8-byte key field).
 func Parse(s string) (scsi.Key, error) {
 	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
-		return 0, fmt.Errorf("Failed: key %q must be hex digits without a 0x prefix", s)
+		return 0, fmt.Errorf(texts.KeyHexPrefix, s)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
 		case c >= 'A' && c <= 'F':
-			return 0, fmt.Errorf("Failed: key %q must be written in lower-case hex digits", s)
+			return 0, fmt.Errorf(texts.KeyUpperCase, s)
 		default:
-			return 0, fmt.Errorf("Failed: key %q is not hexadecimal (character %q)", s, rune(c))
+			return 0, fmt.Errorf(texts.KeyNotHex, s, rune(c))
 		}
 	}
 	digits := strings.TrimLeft(s, "0")
@@ -50,11 +51,11 @@ func Parse(s string) (scsi.Key, error) {
 		return 0, ErrZeroKey
 	}
 	if len(digits) > MaxDigits {
-		return 0, fmt.Errorf("Failed: key %q is longer than %d hex digits", s, MaxDigits)
+		return 0, fmt.Errorf(texts.KeyTooLong, s, MaxDigits)
 	}
 	v, err := strconv.ParseUint(digits, 16, 64)
 	if err != nil { // unreachable after the checks above; kept for safety
-		return 0, fmt.Errorf("Failed: key %q is not a valid key", s)
+		return 0, fmt.Errorf(texts.KeyInvalid, s)
 	}
 	return scsi.Key(v), nil
 }

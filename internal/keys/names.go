@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // FromNames computes fence_scsi's key_value=hash key from the names
@@ -12,7 +13,7 @@ import (
 // both names explicitly.
 func FromNames(cluster, node string) (scsi.Key, error) {
 	if cluster == "" || node == "" {
-		return 0, errors.New("Failed: both a cluster name and a node name are needed to derive a key")
+		return 0, errors.New(texts.KeyNeedsNames)
 	}
 	return Parse(md5Prefix(cluster) + md5Prefix(node))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
 // Default paths: fence_scsi's STORE_PATH ("/var/run/cluster") + ".key"/".dev"
@@ -40,7 +41,7 @@ type FileError struct {
 	Err  error
 }
 
-func (e *FileError) Error() string { return fmt.Sprintf("Failed: Cannot open file %q", e.Path) }
+func (e *FileError) Error() string { return fmt.Sprintf(texts.FileOpen, e.Path) }
 
 // Unwrap returns the cause.
 func (e *FileError) Unwrap() error { return e.Err }
@@ -52,7 +53,7 @@ type KeyError struct {
 }
 
 func (e *KeyError) Error() string {
-	return fmt.Sprintf("Failed: file %q does not hold a valid key: %v", e.Path, e.Err)
+	return fmt.Sprintf(texts.FileBadKey, e.Path, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -112,7 +113,7 @@ func deviceLines(data []byte) []string {
 func (s Store) AddDevices(devs ...string) error {
 	for _, d := range devs {
 		if d == "" || strings.IndexFunc(d, isSpace) >= 0 {
-			return fmt.Errorf("Failed: device path %q cannot be stored in %q", d, s.DevFile)
+			return fmt.Errorf(texts.DevFileBadPath, d, s.DevFile)
 		}
 	}
 	unlock, err := lockFile(s.DevFile + ".lock")

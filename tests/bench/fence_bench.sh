@@ -10,13 +10,13 @@
 #   -r  repetitions per agent and LUN count (default 5)
 #   -p  repetitions of fence_scsi at 16 LUNs and more (default 3: ~1 min per call)
 #   -f  repetitions of the floor, each with a fence_scsi_go off and a no-op (default 10)
-#   -o  raw results file (BENCH lines; default tests/bench/results.txt, replaced)
+#   -o  raw results file (BENCH lines; default docs/benchmarks/results.txt, replaced)
 #   -a  append to the raw file instead of replacing it (e.g. one run for "1 4", one for "16")
 # Then tests/bench/report.sh writes docs/benchmarks.md's table and docs/benchmarks.png.
 set -euo pipefail
 { # read whole before running: editing this file during a run must not change the run
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SETS="1 4 16" REPS=5 PYREPS=3 FLREPS=10 RAW=$ROOT/tests/bench/results.txt APPEND=0
+SETS="1 4 16" REPS=5 PYREPS=3 FLREPS=10 RAW=$ROOT/docs/benchmarks/results.txt APPEND=0
 while getopts s:r:p:f:o:a o; do
 	case $o in
 	s) SETS=$OPTARG ;;

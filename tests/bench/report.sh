@@ -3,10 +3,10 @@
 # (between the bench-table markers) and the plot docs/benchmarks.png (gnuplot; installed with
 # apt-get if missing and we are root).
 #
-#   tests/bench/report.sh [RAWFILE...]     (default tests/bench/results.txt)
+#   tests/bench/report.sh [RAWFILE...]     (default docs/benchmarks/results.txt)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-[ $# -gt 0 ] || set -- "$ROOT/tests/bench/results.txt"
+[ $# -gt 0 ] || set -- "$ROOT/docs/benchmarks/results.txt"
 MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks.png
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT

@@ -10,7 +10,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
-// TestConformanceOnLIO is scenario 6: the conformance suite of
+// TestConformanceOnLIO runs the conformance suite of
 // internal/scsi/conformance, with the same cases as against the simulator,
 // through the real SG_IO layer against LIO. It compiles tests/lio with
 // `go test -c` and runs the binary in the guest (three nodes, hence three

@@ -34,25 +34,25 @@ func ecxRun(t *testing.T, sc vm.Scenario) {
 	vm.Run(t, sc)
 }
 
-// TestECX1InconvenientCase is the inconvenient case of NEC's EXPRESSCLUSTER SCSI-PR write-up: node 1 (acquired, defending, writing
+// TestECXInconvenientCase is the inconvenient case of NEC's EXPRESSCLUSTER SCSI-PR write-up: node 1 (acquired, defending, writing
 // sequence-numbered blocks) is frozen with SIGSTOP, node 2 acquires after its wait window and
 // writes; node 1 resumes: its writes get RESERVATION CONFLICT, its defender exits 1 within
 // P+T+2 s, and every block written after the takeover is node 2's.
-func TestECX1InconvenientCase(t *testing.T) {
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_1_inconvenient_case.sh", "ecx_lib.sh")})
+func TestECXInconvenientCase(t *testing.T) {
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_inconvenient_case.sh", "ecx_lib.sh")})
 }
 
-// TestECX2LiveDefender: node 2's acquire against a live defender exits 3 after its wait window,
+// TestECXLiveDefender: node 2's acquire against a live defender exits 3 after its wait window,
 // node 1 never loses write access, and its defender stops with exit 0 on SIGTERM.
-func TestECX2LiveDefender(t *testing.T) {
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_2_live_defender.sh", "ecx_lib.sh")})
+func TestECXLiveDefender(t *testing.T) {
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_live_defender.sh", "ecx_lib.sh")})
 }
 
-// TestECX3ReleaseNoPR: release and a clean hand-over (no wait), a late release that must not
+// TestECXReleaseNoPR: release and a clean hand-over (no wait), a late release that must not
 // touch the new owner, a LUN without PR support (LUN 3, emulate_pr=0) failing acquire with exit 1
 // and no registration left behind, and unsafe timings refused before any PR command.
-func TestECX3ReleaseNoPR(t *testing.T) {
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{3}, Script: libScript(t, "ecx_3_release_nopr.sh", "ecx_lib.sh")})
+func TestECXReleaseNoPR(t *testing.T) {
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{3}, Script: libScript(t, "ecx_release_nopr.sh", "ecx_lib.sh")})
 }
 
 // ecxBuildAgent builds ./cmd/fence_scsi_go into a temporary directory inside the repository (the
@@ -80,11 +80,11 @@ func ecxBuildAgent(t *testing.T) string {
 	return bin
 }
 
-// TestECX4Multipath: acquire, defend and release given only a dm-multipath device (two iSCSI
-// sessions of each node to one LUN) work through every path (tests/e2e/ecx_4_multipath.sh).
-func TestECX4Multipath(t *testing.T) {
+// TestECXMultipath: acquire, defend and release given only a dm-multipath device (two iSCSI
+// sessions of each node to one LUN) work through every path (tests/e2e/ecx_multipath.sh).
+func TestECXMultipath(t *testing.T) {
 	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Paths: 2, Agent: agentCopy(t),
-		Script: libScript(t, "ecx_4_multipath.sh", "parity_lib.sh")})
+		Script: libScript(t, "ecx_multipath.sh", "parity_lib.sh")})
 }
 
 // withVars returns the scenario script with shell variable assignments put in front.
@@ -101,23 +101,23 @@ func withVars(t *testing.T, script string, vars string) string {
 	return p
 }
 
-// TestECX5SimultaneousAcquire: both nodes run `acquire` at the same instant on two free LUNs
+// TestECXSimultaneousAcquire: both nodes run `acquire` at the same instant on two free LUNs
 // (one barrier), the winner starts its defender; in every round exactly one exits 0, every LUN
 // is held by the winner's key alone, the loser exits non-zero and its writes are refused
-// (tests/e2e/ecx_5_simultaneous_acquire.sh). 10 rounds; 100 with FSG_SOAK=1.
-func TestECX5SimultaneousAcquire(t *testing.T) {
+// (tests/e2e/ecx_simultaneous_acquire.sh). 10 rounds; 100 with FSG_SOAK=1.
+func TestECXSimultaneousAcquire(t *testing.T) {
 	n := soakIterations(10)
-	script := withVars(t, libScript(t, "ecx_5_simultaneous_acquire.sh", "ecx_lib.sh"), fmt.Sprintf("ECX_RACE_N=%d", n))
+	script := withVars(t, libScript(t, "ecx_simultaneous_acquire.sh", "ecx_lib.sh"), fmt.Sprintf("ECX_RACE_N=%d", n))
 	// About 1 min per round on an idle host, 2-3 min under TCG on a busy 2-core host.
 	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: script, Timeout: 10*time.Minute + time.Duration(n)*4*time.Minute})
 }
 
-// TestECX6RenewalGap measures the time between consecutive renewals seen by another node on
+// TestECXRenewalGap measures the time between consecutive renewals seen by another node on
 // LIO, for `defend` and for `defend --once` run every P, and checks it against P + T + 1 s
-// (tests/e2e/ecx_6_renewal_gap.sh).
-func TestECX6RenewalGap(t *testing.T) {
+// (tests/e2e/ecx_renewal_gap.sh).
+func TestECXRenewalGap(t *testing.T) {
 	if os.Getenv("FSG_SOAK") != "1" {
 		t.Skip("a measurement that needs an otherwise idle host (defend --once start-up under TCG): run by make soak (FSG_SOAK=1)")
 	}
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_6_renewal_gap.sh", "ecx_lib.sh")})
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_renewal_gap.sh", "ecx_lib.sh")})
 }

@@ -56,20 +56,20 @@ func matrixCases() []matrixCase {
 	return []matrixCase{
 		{"conformance", true, matrixConformance},
 		{"fence-1LUN", true, func(t *testing.T, m matrixTarget) vm.Result {
-			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 1, Script: "tests/e2e/01_fence_one.sh", Timeout: 15 * time.Minute})
+			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 1, Script: "tests/e2e/fence_one.sh", Timeout: 15 * time.Minute})
 		}},
 		{"fence-4LUNs", true, func(t *testing.T, m matrixTarget) vm.Result {
-			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 4, Script: "tests/e2e/01_fence_one.sh", Timeout: 15 * time.Minute})
+			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 4, Script: "tests/e2e/fence_one.sh", Timeout: 15 * time.Minute})
 		}},
 		{"isid-change", false, func(t *testing.T, m matrixTarget) vm.Result {
-			return matrixRun(t, m, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/03_isid_change.sh"})
+			return matrixRun(t, m, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/fence_isid_change.sh"})
 		}},
 		{"side-by-side", false, func(t *testing.T, m matrixTarget) vm.Result {
-			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 2, Script: "tests/e2e/07_side_by_side.sh", Timeout: 20 * time.Minute})
+			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 2, Script: "tests/e2e/fence_side_by_side.sh", Timeout: 20 * time.Minute})
 		}},
 		{"parity-check", false, matrixParityCheck},
 		{"ecx-1", false, func(t *testing.T, m matrixTarget) vm.Result {
-			sc := vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_1_inconvenient_case.sh", "ecx_lib.sh"), Timeout: 15 * time.Minute}
+			sc := vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_inconvenient_case.sh", "ecx_lib.sh"), Timeout: 15 * time.Minute}
 			return matrixRun(t, m, sc)
 		}},
 	}

@@ -126,7 +126,7 @@ say "node 1: $D1; node 2: $D2"
 expect_sa 0 --register scsi1 --agent fence_scsi_go -o "devices=$D1" -o "corosync_cmap_path=$CMAP" \
 	-o "pcmk_host_list=localhost node2"
 expect_sa 0 -L
-case "$SA_OUT" in *scsi1*) pass "scsi1 is registered" ;; *) fail "stonith_admin -L does not list scsi1" ;; esac
+assert_has "$SA_OUT" "stonith_admin -L lists scsi1" "scsi1"
 
 step "Query (monitor) before unfencing: fails (no /run/cluster.key yet)"
 sa --query scsi1

@@ -50,7 +50,7 @@ fi
 
 step "status --readonly: ON for node 1, read-only opens only"
 expect_agent 0 1 -o status -n node1 -k "$(key 1)" -d "$(dev 1 1)" --readonly
-case "$AGENT_OUT" in *"Status: ON"*) ;; *) fail "no 'Status: ON'" ;; esac
+assert_has "$AGENT_OUT" "Status: ON" "Status: ON"
 d=$(dev 1 1)
 if command -v strace >/dev/null; then
 	on_node 1 strace -f -qq -e trace=open,openat -o /tmp/strace-ro.txt "$AGENT" -o status -k "$(key 1)" -d "$d" --readonly >/dev/null 2>&1 || true
@@ -67,7 +67,7 @@ fi
 step "Node 2 fences node 1; status --readonly: OFF (exit 2)"
 expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(dev 2 1)"
 expect_agent 2 1 -o status -n node1 -k "$(key 1)" -d "$(dev 1 1)" --readonly
-case "$AGENT_OUT" in *"Status: OFF"*) ;; *) fail "no 'Status: OFF'" ;; esac
+assert_has "$AGENT_OUT" "Status: OFF" "Status: OFF"
 parity_marker "READONLY status-after-fence rc=$AGENT_RC"
 a=$(ptpl_active 1)
 say "PTPL_A after a fence without --aptpl: $a (the fencer re-registered its key without APTPL)"

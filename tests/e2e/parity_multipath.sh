@@ -23,7 +23,7 @@ n=$(registrations 1 | awk -v k="$(_hexkey 1)" '$1 == k {print $2}' | sort -u | w
 [ "$n" = "$FSG_PATHS" ] || fail "node 1's key is registered through $n distinct ISIDs, want $FSG_PATHS"
 pass "node 1's key registered through $n distinct I_T nexuses (ISIDs), no duplicates"
 expect_agent 0 1 -o status -n node1 -k "$(key 1)" -d "$MPATH_DEV"
-case "$AGENT_OUT" in *"Status: ON"*) ;; *) fail "no 'Status: ON'" ;; esac
+assert_has "$AGENT_OUT" "Status: ON" "Status: ON"
 
 step "Node 2 unfences (its path 1); node 1 writes through the multipath device"
 expect_agent 0 2 -o on -n node2 -k "$(key 2)" -d "$(dev 2 1)"
@@ -34,7 +34,7 @@ parity_marker "MPATH-KEYS-ON $(keys 1 | tr '\n' ' ')"
 
 step "Node 2 fences node 1"
 expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(dev 2 1)"
-case "$AGENT_OUT" in *"Success: Powered OFF"*) ;; *) fail "no 'Success: Powered OFF'" ;; esac
+assert_has "$AGENT_OUT" "agent says Powered OFF" "Success: Powered OFF"
 show_pr 1
 assert_keys 1 2
 assert_holder 1 2

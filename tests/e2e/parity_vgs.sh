@@ -38,7 +38,7 @@ pvcreate -q "$d1" "$d2" "$d3" || fail pvcreate
 vgcreate -q vglocal "$d1" || fail "vgcreate vglocal"
 vgs --noheadings -o vg_name,vg_attr,pv_name 2>/dev/null | sed 's/^/     vgs: /'
 expect_agent 1 1 -o on -n node1 -k "$(key 1)"
-case "$AGENT_ERR$AGENT_OUT" in *"Failed: No devices found"*) ;; *) fail "no 'Failed: No devices found'" ;; esac
+assert_has "$AGENT_ERR$AGENT_OUT" "Failed: No devices found" "Failed: No devices found"
 parity_marker "VGS local-only rc=$AGENT_RC"
 
 step "Shared (lock_type dlm) VG on LUN 2, clustered VG on LUN 3"

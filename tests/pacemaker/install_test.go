@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
 // makeInstall runs `make -o build TARGET DESTDIR=d BIN=agent` (the agent under test, not a new
 // build) and returns its output and error.
 func makeInstall(t *testing.T, d, target string, extra ...string) (string, error) {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := vm.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestMakeInstall(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o755 || !st.Mode().IsRegular() {
 		t.Errorf("usr/sbin/fence_scsi_go: %v %v", st, err)
 	}
-	root, _ := repoRoot()
+	root, _ := vm.RepoRoot()
 	if _, err := os.Stat(filepath.Join(root, "man/fence_scsi_go.8")); err == nil {
 		if _, err := os.Stat(filepath.Join(d, "usr/share/man/man8/fence_scsi_go.8")); err != nil {
 			t.Errorf("man page not installed: %v", err)

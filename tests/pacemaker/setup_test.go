@@ -32,6 +32,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/tests/host"
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
@@ -41,47 +42,22 @@ const (
 	sbin     = "/usr/sbin"
 )
 
-// packages the suite needs, with a binary that proves each is installed.
-var packages = []struct{ pkg, file string }{
-	{"pacemaker", "/usr/lib/pacemaker/pacemaker-fenced"},
-	{"pacemaker-cli-utils", "/usr/sbin/stonith_admin"},
-	{"pcs", "/usr/sbin/pcs"},
-	{"corosync", "/usr/sbin/corosync"},
-	{"fence-agents", "/usr/sbin/fence_scsi"},
-	{"sg3-utils", "/usr/bin/sg_persist"},
-}
-
 var (
 	setupOnce sync.Once
 	setupErr  error
 	skipWhy   string
 )
 
-const loudSkip = `
-**********************************************************************
-** SKIPPED: the Pacemaker/pcs compatibility suite (tests/pacemaker) **
-** did NOT run: %s
-** Run it as root: sudo make pacemaker                              **
-**********************************************************************
-`
-
 // need prepares the machine once (packages, agent install) and skips or fails the test.
 func need(t *testing.T) {
 	t.Helper()
 	setupOnce.Do(func() {
-		if runtime.GOOS != "linux" {
-			skipWhy = "not Linux"
-		} else if os.Geteuid() != 0 {
-			skipWhy = "not root (needs apt-get and /usr/sbin)"
+		if skipWhy = host.WhyNot(); skipWhy == "" {
+			setupErr = prepare()
 		}
-		if skipWhy != "" {
-			fmt.Fprintf(os.Stderr, loudSkip, skipWhy)
-			return
-		}
-		setupErr = prepare()
 	})
 	if skipWhy != "" {
-		t.Skipf("SKIPPED LOUDLY: %s", skipWhy)
+		host.SkipLoudly(t, "the Pacemaker/pcs compatibility suite (tests/pacemaker)", skipWhy, "pacemaker")
 	}
 	if setupErr != nil {
 		t.Fatalf("setup: %v", setupErr)
@@ -89,41 +65,14 @@ func need(t *testing.T) {
 }
 
 func prepare() error {
-	var missing []string
-	for _, p := range packages {
-		if _, err := os.Stat(p.file); err != nil {
-			missing = append(missing, p.pkg)
-		}
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(os.Stderr, "pacemaker suite: installing Debian packages: %s\n", strings.Join(missing, " "))
-		args := append([]string{"install", "-y", "-q"}, missing...)
-		if out, err := aptGet(args...); err != nil {
-			// The package lists may be stale or absent: update once and retry.
-			if out2, err2 := aptGet("update", "-q"); err2 != nil {
-				return fmt.Errorf("apt-get install %s: %v\n%s\napt-get update: %v\n%s", strings.Join(missing, " "), err, out, err2, out2)
-			}
-			if out, err = aptGet(args...); err != nil {
-				return fmt.Errorf("apt-get install %s: %v\n%s", strings.Join(missing, " "), err, out)
-			}
-		}
-		for _, p := range packages {
-			if _, err := os.Stat(p.file); err != nil {
-				return fmt.Errorf("package %s installed but %s is missing", p.pkg, p.file)
-			}
-		}
+	if err := host.Install(host.Pacemaker); err != nil {
+		return err
 	}
 	bin, err := agentBinary()
 	if err != nil {
 		return err
 	}
 	return installAgent(bin, filepath.Join(sbin, goAgent))
-}
-
-func aptGet(args ...string) ([]byte, error) {
-	cmd := exec.Command("apt-get", args...)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	return cmd.CombinedOutput()
 }
 
 var builtDir string
@@ -133,7 +82,7 @@ func agentBinary() (string, error) {
 	if a := os.Getenv("FSG_AGENT"); a != "" {
 		return a, nil
 	}
-	root, err := repoRoot()
+	root, err := vm.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -154,24 +103,6 @@ func agentBinary() (string, error) {
 		return "", fmt.Errorf("go build ./cmd/fence_scsi_go: %v\n%s", err, b)
 	}
 	return out, nil
-}
-
-func repoRoot() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate the source file")
-	}
-	dir := filepath.Dir(file)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		p := filepath.Dir(dir)
-		if p == dir {
-			return "", fmt.Errorf("no go.mod above %s", file)
-		}
-		dir = p
-	}
 }
 
 // installAgent copies src to dst (mode 0755) through a temporary file and a rename, so a

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/tests/host"
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
@@ -98,19 +99,11 @@ func saveAgent(t *testing.T) func() {
 	}
 }
 
-// needPacemaker installs pacemaker, pcs and fence-agents with the Pacemaker suite's own setup
-// (tests/pacemaker), if any is missing.
+// needPacemaker installs pacemaker, pcs and fence-agents (the Pacemaker suite's package set,
+// tests/host) if any is missing.
 func needPacemaker(t *testing.T) {
-	for _, f := range []string{"/usr/sbin/pcs", "/usr/lib/pacemaker/pacemaker-fenced", "/usr/sbin/fence_scsi"} {
-		if _, err := os.Stat(f); err == nil {
-			continue
-		}
-		t.Logf("%s is missing: installing the Debian packages through tests/pacemaker's setup", f)
-		r := run(t, repoRoot(t), "go", "test", "-tags", "pacemaker", "-count=1", "-timeout", "40m", "-run", "^TestPcsList$", "./tests/pacemaker/")
-		if r.rc != 0 {
-			t.Fatalf("tests/pacemaker setup: exit %d\n%s%s", r.rc, r.out, r.errOut)
-		}
-		return
+	if err := host.Install(host.Pacemaker); err != nil {
+		t.Fatal(err)
 	}
 }
 

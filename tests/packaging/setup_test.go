@@ -22,77 +22,34 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/tests/host"
 	"github.com/fence-scsi-go/fence_scsi_go/tests/vm"
 )
 
-const loudSkip = `
-**********************************************************************
-** SKIPPED: the packaging test (tests/packaging) did NOT run:       **
-** %s
-** Run it as root: sudo make packaging                              **
-**********************************************************************
-`
-
 // tools the test needs, from Debian packages it installs when missing.
-var tools = []struct{ pkg, file string }{
-	{"lintian", "/usr/bin/lintian"},
-	{"rpm", "/usr/bin/rpm"},
-	{"binutils", "/usr/bin/strip"},
-	{"git", "/usr/bin/git"},
-	{"man-db", "/usr/bin/man"},
+var tools = []host.Package{
+	{Name: "lintian", File: "/usr/bin/lintian"},
+	{Name: "rpm", File: "/usr/bin/rpm"},
+	{Name: "binutils", File: "/usr/bin/strip"},
+	{Name: "git", File: "/usr/bin/git"},
+	{Name: "man-db", File: "/usr/bin/man"},
 }
 
 // need skips without root and installs the build and inspection tools.
 func need(t *testing.T) {
 	t.Helper()
-	why := ""
-	if runtime.GOOS != "linux" {
-		why = "not Linux"
-	} else if os.Geteuid() != 0 {
-		why = "not root (needs apt-get and dpkg -i)"
+	if why := host.WhyNot(); why != "" {
+		host.SkipLoudly(t, "the packaging test (tests/packaging)", why, "packaging")
 	}
-	if why != "" {
-		fmt.Fprintf(os.Stderr, loudSkip, why)
-		t.Skipf("SKIPPED LOUDLY: %s", why)
+	if err := host.Install(tools); err != nil {
+		t.Fatal(err)
 	}
-	var missing []string
-	for _, p := range tools {
-		if _, err := os.Stat(p.file); err != nil {
-			missing = append(missing, p.pkg)
-		}
-	}
-	if len(missing) > 0 {
-		aptInstall(t, missing...)
-	}
-}
-
-// aptInstall installs Debian packages, waiting for the dpkg lock another user may hold.
-func aptInstall(t *testing.T, pkgs ...string) {
-	t.Helper()
-	t.Logf("apt-get install %s", strings.Join(pkgs, " "))
-	args := append([]string{"-o", "DPkg::Lock::Timeout=900", "install", "-y", "-q"}, pkgs...)
-	if out, err := aptGet(args...); err != nil {
-		if out2, err2 := aptGet("-o", "DPkg::Lock::Timeout=900", "update", "-q"); err2 != nil {
-			t.Fatalf("apt-get install: %v\n%s\napt-get update: %v\n%s", err, out, err2, out2)
-		}
-		if out, err = aptGet(args...); err != nil {
-			t.Fatalf("apt-get install %s: %v\n%s", strings.Join(pkgs, " "), err, out)
-		}
-	}
-}
-
-func aptGet(args ...string) ([]byte, error) {
-	cmd := exec.Command("apt-get", args...)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	return cmd.CombinedOutput()
 }
 
 // baseEnv is the environment of every command: no SOURCE_DATE_EPOCH or GOFLAGS from the

@@ -21,6 +21,8 @@
 # nvme-fabrics (loaded at boot, not used yet).
 #
 # Result: $FSG_VM_CACHE/current.env (default kernel) or new.env (--kernel new), read by run.sh.
+# Output: one progress line per step that has work to do; what apt-get, dpkg and dpkg-deb print
+# goes to $FSG_VM_CACHE/prepare.log (FSG_VM_PREPARE_LOG), which every failure names.
 set -euo pipefail
 
 CACHE=${FSG_VM_CACHE:-/var/cache/fence_scsi_go-vm}
@@ -28,6 +30,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf 'vm-prepare: %s\n' "$*" >&2; }
 die() { printf 'vm-prepare: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# logged CMD...: run CMD with its output appended to $LOG (set below); on failure, show the
+# last lines of the log and name it. Returns CMD's status.
+logged() {
+	printf '\n---- %s\n' "$*" >>"$LOG"
+	"$@" >>"$LOG" 2>&1 && return 0
+	local rc=$?
+	tail -n 15 "$LOG" | sed 's/^/    | /' >&2
+	log "the full output is in $LOG"
+	return "$rc"
+}
 
 KERNEL=${FSG_VM_KERNEL:-default}
 while [ $# -gt 0 ]; do
@@ -40,6 +53,10 @@ case "$KERNEL" in default | new) ;; *) die "--kernel must be default or new" ;; 
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (installs Debian packages)"
 command -v dpkg-deb >/dev/null || die "not a Debian system (no dpkg-deb)"
+mkdir -p "$CACHE"
+LOG=${FSG_VM_PREPARE_LOG:-$CACHE/prepare.log}
+printf '\n==== %s: tests/vm/prepare.sh %s\n' "$(date -u '+%F %T UTC')" "$*" >>"$LOG" ||
+	die "cannot write the log file $LOG"
 
 # 1. Debian packages installed on the host (the guest runs them through the 9p-shared root).
 PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux iproute2 dmsetup xz-utils tgt lvm2 jq"
@@ -53,13 +70,13 @@ apt_updated=0
 apt_update() {
 	if [ "$apt_updated" -eq 0 ]; then
 		log "apt-get update"
-		apt-get update -qq
+		logged apt-get update -q || die "apt-get update failed (log: $LOG)"
 		apt_updated=1
 	fi
 }
 if [ -n "$missing" ]; then
 	apt_update
-	log "installing:$missing"
+	log "installing Debian packages:$missing (output: $LOG)"
 	# tgt's package would start tgtd on the host: a policy-rc.d (if none exists) forbids it.
 	rcd=""
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -68,8 +85,8 @@ if [ -n "$missing" ]; then
 		rcd=/usr/sbin/policy-rc.d
 	fi
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2 ||
-		{ [ -z "$rcd" ] || rm -f "$rcd"; die "apt-get install failed"; }
+	logged env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing ||
+		{ [ -z "$rcd" ] || rm -f "$rcd"; die "apt-get install failed (log: $LOG)"; }
 	[ -z "$rcd" ] || rm -f "$rcd"
 fi
 
@@ -82,14 +99,15 @@ download_unpack() {
 	local pkg=$1 dest=$2 tmp deb
 	tmp=$(mktemp -d "$CACHE/debs/dl.XXXXXX")
 	chmod 755 "$tmp"
-	log "downloading $pkg"
-	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download -qq "$pkg" >&2 2>/dev/null); then
+	log "downloading and unpacking $pkg"
+	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download -q "$pkg" >>"$LOG" 2>&1); then
 		[ ${#APT_OPTS[@]} -gt 0 ] || apt_update
-		(cd "$tmp" && apt-get "${APT_OPTS[@]}" download -qq "$pkg" >&2) || { rm -rf "$tmp"; die "apt-get download $pkg failed"; }
+		(cd "$tmp" && logged apt-get "${APT_OPTS[@]}" download -q "$pkg") ||
+			{ rm -rf "$tmp"; die "apt-get download $pkg failed (log: $LOG)"; }
 	fi
 	deb=$(ls "$tmp"/*.deb)
 	mkdir -p "$dest"
-	dpkg-deb -x "$deb" "$dest"
+	logged dpkg-deb -x "$deb" "$dest" || die "dpkg-deb -x $deb failed (log: $LOG)"
 	mv "$deb" "$CACHE/debs/"
 	rmdir "$tmp"
 }
@@ -111,7 +129,7 @@ new_kernel_apt() {
 		-o Acquire::Languages=none -o APT::Architectures=amd64 -o APT::Sandbox::User=root)
 	if [ -z "$(find "$a/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
 		log "apt-get update (private list: trixie-backports)"
-		apt-get "${APT_OPTS[@]}" update -qq >&2 || log "private apt-get update failed"
+		logged apt-get "${APT_OPTS[@]}" update -q || log "private apt-get update failed (log: $LOG)"
 	fi
 }
 

@@ -20,6 +20,9 @@
 #   assert_holder L K    node K's key holds the reservation of LUN L ("none" for no reservation)
 #   assert_write_ok K L  dd oflag=direct of one block by node K to LUN L succeeds
 #   assert_write_fails K L   that write fails with a reservation conflict (EBADE)
+#   assert_has TEXT WHAT PAT...    pass WHAT if TEXT contains one of the PATs, else fail
+#   assert_lacks TEXT WHAT PAT...  pass WHAT if TEXT contains none of the PATs, else fail
+#                        (PAT is a bash glob matched anywhere in TEXT: quote * ? [ for literals)
 #   node_logout K [P]    end node K's session through path P (target side, see README)
 #   node_login K P       log node K in through portal path P (P=9 is the spare re-login portal)
 #   pr_dir_remove        rm -rf LIO's /etc/target/pr (REGISTER then answers NOT READY)
@@ -39,6 +42,42 @@ pass() { printf '   ok: %s\n' "$*"; }
 fail() {
 	printf '   FAIL: %s\n' "$*" >&2
 	exit 1
+}
+
+# _matches TEXT PAT...: the first PAT found in TEXT; false if none.
+_matches() {
+	local text=$1 p
+	shift
+	for p in "$@"; do
+		# shellcheck disable=SC2053 # $p is a glob pattern on purpose
+		if [[ $text == *$p* ]]; then
+			printf '%s' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# _excerpt TEXT: TEXT on one line, at most 200 characters, for a failure message.
+_excerpt() {
+	local t=${1//$'\n'/ | }
+	[ "${#t}" -le 200 ] || t="${t:0:200}..."
+	printf "'%s'" "$t"
+}
+
+assert_has() {
+	local text=$1 what=$2 pats
+	shift 2
+	pats=$(printf "'%s', " "$@")
+	_matches "$text" "$@" >/dev/null || fail "$what: none of ${pats%, } in $(_excerpt "$text")"
+	pass "$what"
+}
+
+assert_lacks() {
+	local text=$1 what=$2 p
+	shift 2
+	if p=$(_matches "$text" "$@"); then fail "$what: '$p' in $(_excerpt "$text")"; fi
+	pass "$what"
 }
 
 _num() { case "$1" in '' | *[!0-9]*) fail "not a number: '$1'" ;; esac; }

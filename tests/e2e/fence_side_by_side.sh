@@ -1,4 +1,4 @@
-# Scenario 7: the same sequence of agent calls run with Debian's fence_scsi (the
+# fence_side_by_side: the same sequence of agent calls run with Debian's fence_scsi (the
 # reference, /usr/sbin/fence_scsi from the host root) and with the agent under test ($AGENT),
 # one after the other on the same LUNs, from the same clean PR state. After every call the
 # transcript records the exit status, stdout, the keys, reservation holder and type of every
@@ -6,8 +6,8 @@
 # transcripts must be identical. stderr (log lines) is shown, not compared.
 #
 # Left out on purpose, each covered by its own scenario: the ISID change (fence-agents #517,
-# scenario 3, where fence_scsi 4.12.1 is wrong), the fencer that lost its registration
-# (scenario 2: 4.12.1 fails, HEAD and fence_scsi_go fence), a LUN without PR (scenario 5:
+# fence_isid_change.sh, where fence_scsi 4.12.1 is wrong), the fencer that lost its registration
+# (fence_refusals.sh: 4.12.1 fails, HEAD and fence_scsi_go fence), a LUN without PR (fence_no_pr.sh:
 # 4.12.1 registers on the other LUNs first), and `monitor` (4.12.1 does not check the devices;
 # HEAD does). docs/differences.md lists them.
 [ "$FSG_NODES" -ge 3 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 3 --luns 2"

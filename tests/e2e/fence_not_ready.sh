@@ -1,4 +1,4 @@
-# Scenario 4: LIO cannot write its APTPL file (/etc/target/pr removed), so it answers
+# fence_not_ready: LIO cannot write its APTPL file (/etc/target/pr removed), so it answers
 # REGISTER with NOT READY although the registration happens. The agent must verify by reading
 # the keys back and report what is really on the device.
 [ "$FSG_NODES" -ge 2 ] || fail "needs --nodes 2"
@@ -24,7 +24,7 @@ agent 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
 show_pr 1
 if keys 1 | grep -qx "0x$(key 1 | sed 's/^0*//')"; then
 	[ "$AGENT_RC" = 0 ] || fail "key registered, yet the agent exited $AGENT_RC"
-	case "$AGENT_OUT" in *"Success: Powered ON"*) ;; *) fail "no 'Success: Powered ON'" ;; esac
+	assert_has "$AGENT_OUT" "agent says Powered ON" "Success: Powered ON"
 	[ -n "$(holder 1)" ] || fail "agent said ON but no reservation exists"
 	assert_write_ok 1 1
 	pass "agent verified by reading back and reported ON"
@@ -47,7 +47,7 @@ if keys 1 | grep -qx "0x$(key 1 | sed 's/^0*//')"; then
 	pass "preempt did not happen and the agent reported failure"
 else
 	[ "$AGENT_RC" = 0 ] || fail "node 1's key is gone, yet the agent exited $AGENT_RC"
-	case "$AGENT_OUT" in *"Success: Powered OFF"*) ;; *) fail "no 'Success: Powered OFF'" ;; esac
+	assert_has "$AGENT_OUT" "agent says Powered OFF" "Success: Powered OFF"
 	assert_write_fails 1 1
 	assert_write_ok 2 1
 	pass "agent verified by reading back and reported OFF"

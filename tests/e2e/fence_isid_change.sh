@@ -1,4 +1,4 @@
-# Scenario 3 (fence-agents issue #517): node 1's iSCSI session logs out and in again.
+# fence_isid_change (fence-agents issue #517): node 1's iSCSI session logs out and in again.
 # The new session has a new ISID, so it is a new I_T nexus; the old nexus' registration stays
 # behind on the LUN. `on` must leave exactly one registration of node 1's key: the live one.
 # Debian's fence_scsi 4.12.1 fails this (it sees its key, and as reservation holder does nothing).
@@ -47,7 +47,7 @@ if [ "${FSG_AGENT_SOURCE##*/}" = fence_scsi_go ] || [ "${AGENT##*/}" = fence_scs
 	node_logout 1
 	node_login 1 10
 	expect_agent 1 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
-	case "$AGENT_ERR" in *"only through another I_T nexus"*) pass "refusal explained: run on first" ;; *) fail "no 'only through another I_T nexus' message" ;; esac
+	assert_has "$AGENT_ERR" "refusal explained: run on first" "only through another I_T nexus"
 	for ((l = 1; l <= FSG_LUNS; l++)); do
 		assert_keys "$l" 1 2
 		assert_write_ok 2 "$l"

@@ -1,11 +1,11 @@
-# ECX scenario 1: the "inconvenient case" of the EXPRESSCLUSTER write-up (a delayed server resumes) on two LUNs.
+# ecx_inconvenient_case: the "inconvenient case" of the EXPRESSCLUSTER write-up (a delayed server resumes) on two LUNs.
 # Node 1 acquires both LUNs, defends them and writes sequence-numbered blocks; both of its
 # processes are frozen (SIGSTOP of their process groups) as a delayed VM would be; node 2
 # acquires (exit 0, after its wait window) and writes its own blocks over the same LBAs; node 1
 # is resumed (SIGCONT). Node 1's writes must be refused by the target (EBADE), its defender must
 # exit 1 within about one period, and every block written after the takeover must be node 2's
 # (read back through node 2). Then node 2 `defend --once` -> 0 and `release` -> 0.
-# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_1_inconvenient_case.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_inconvenient_case.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
 FSG_WITNESS=2 # sg_persist through node 2's nexus: never consume node 1's unit attentions
 
@@ -21,7 +21,7 @@ expect_agent 0 1 acquire --devices="$D1" --key="$(key 1)"
 say "node 1 acquire took $(since "$t") s"
 for l in 1 2; do
 	assert_keys "$l" 1
-	case "$(restype "$l")" in *"all registrants"*) pass "LUN $l reserved: $(restype "$l")" ;; *) fail "LUN $l: reservation '$(restype "$l")', want WE-AR" ;; esac
+	assert_has "$(restype "$l")" "LUN $l reserved WE-AR" "all registrants"
 done
 
 step "Node 1 defends in the background and writes sequence-numbered blocks"
@@ -65,7 +65,7 @@ T_TAKE=$(now)
 say "takeover complete at $T_TAKE"
 fge "$ACQ2" "$W" || fail "node 2's acquire took ${ACQ2}s, less than the wait window ${W}s"
 pass "node 2's acquire took ${ACQ2}s (>= W=${W}s)"
-case "$AGENT_ERR" in *"preempted owner"*) pass "node 2 reports the preemption" ;; *) fail "node 2's acquire does not report a preemption" ;; esac
+assert_has "$AGENT_ERR" "node 2 reports the preemption" "preempted owner"
 for l in 1 2; do
 	show_pr "$l"
 	assert_keys "$l" 2

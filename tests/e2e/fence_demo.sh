@@ -24,7 +24,7 @@ assert_write_ok 1 1
 
 step "3. node2 fences node1: $A -o off -n node1 (PREEMPT AND ABORT of node1's key)"
 expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$D2"
-case "$AGENT_OUT" in *"Success: Powered OFF"*) pass "agent says Powered OFF" ;; *) fail "agent did not say 'Success: Powered OFF'" ;; esac
+assert_has "$AGENT_OUT" "agent says Powered OFF" "Success: Powered OFF"
 show_pr 1
 assert_keys 1 2
 assert_holder 1 2

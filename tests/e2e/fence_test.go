@@ -17,24 +17,24 @@ import (
 
 func isDebianFenceSCSI(agent string) bool { return filepath.Base(agent) == "fence_scsi" }
 
-func TestDemo(t *testing.T) {
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/demo.sh"})
+func TestFenceDemo(t *testing.T) {
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/fence_demo.sh"})
 }
 
-func TestScenario1FenceOne(t *testing.T) {
+func TestFenceOne(t *testing.T) {
 	for _, luns := range []int{1, 4} {
 		t.Run(map[int]string{1: "1LUN", 4: "4LUNs"}[luns], func(t *testing.T) {
-			vm.Run(t, vm.Scenario{Nodes: 3, LUNs: luns, Script: "tests/e2e/01_fence_one.sh", Timeout: 15 * time.Minute})
+			vm.Run(t, vm.Scenario{Nodes: 3, LUNs: luns, Script: "tests/e2e/fence_one.sh", Timeout: 15 * time.Minute})
 		})
 	}
 }
 
-func TestScenario2Refusals(t *testing.T) {
-	vm.Run(t, vm.Scenario{Nodes: 3, LUNs: 1, Script: "tests/e2e/02_refusals.sh"})
+func TestFenceRefusals(t *testing.T) {
+	vm.Run(t, vm.Scenario{Nodes: 3, LUNs: 1, Script: "tests/e2e/fence_refusals.sh"})
 }
 
-func TestScenario3ISIDChange(t *testing.T) {
-	sc := vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/03_isid_change.sh"}
+func TestFenceISIDChange(t *testing.T) {
+	sc := vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/fence_isid_change.sh"}
 	agent := vm.DefaultAgent()
 	if !isDebianFenceSCSI(agent) {
 		vm.Run(t, sc)
@@ -51,18 +51,18 @@ func TestScenario3ISIDChange(t *testing.T) {
 	t.Logf("as expected, Debian's fence_scsi 4.12.1 fails the ISID-change scenario (fence-agents #517)")
 }
 
-func TestScenario4NotReady(t *testing.T) {
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/04_not_ready.sh"})
+func TestFenceNotReady(t *testing.T) {
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/fence_not_ready.sh"})
 }
 
-func TestScenario5NoPR(t *testing.T) {
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{2}, Script: "tests/e2e/05_no_pr.sh"})
+func TestFenceNoPR(t *testing.T) {
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{2}, Script: "tests/e2e/fence_no_pr.sh"})
 }
 
-// Scenario 6, the conformance suite against LIO, is TestConformanceOnLIO (conformance_test.go).
+// The conformance suite against LIO is TestConformanceOnLIO (conformance_test.go).
 
-// TestScenario7SideBySide runs the same calls with Debian's fence_scsi and with the agent under
+// TestFenceSideBySide runs the same calls with Debian's fence_scsi and with the agent under
 // test on the same LUNs and requires identical exit codes, stdout, PR state and state files.
-func TestScenario7SideBySide(t *testing.T) {
-	vm.Run(t, vm.Scenario{Nodes: 3, LUNs: 2, Script: "tests/e2e/07_side_by_side.sh", Timeout: 20 * time.Minute})
+func TestFenceSideBySide(t *testing.T) {
+	vm.Run(t, vm.Scenario{Nodes: 3, LUNs: 2, Script: "tests/e2e/fence_side_by_side.sh", Timeout: 20 * time.Minute})
 }

@@ -1,4 +1,4 @@
-# ECX scenario 5: simultaneous start. Two servers run `acquire` at the same instant on two free
+# ecx_simultaneous_acquire: simultaneous start. Two servers run `acquire` at the same instant on two free
 # LUNs (as both ECX start scripts do after a split), released by one barrier: each node blocks
 # reading its own FIFO, and the barrier opens both FIFOs for writing and closes them together.
 # Node 2 lists the LUNs in the other order under its own names. As an ECX server does, a node
@@ -7,7 +7,7 @@
 # (WE-AR: the winner is the only registrant); the loser's writes are refused by the target; the
 # winner's defender never reports a loss. Then the defender is stopped and the PR state reset.
 # ECX_RACE_N rounds (default 10; ecx_test.go sets it, 100 with FSG_SOAK=1).
-# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_5_simultaneous_acquire.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_simultaneous_acquire.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
 FSG_WITNESS=1
 

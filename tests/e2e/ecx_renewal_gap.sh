@@ -1,4 +1,4 @@
-# ECX scenario 6: the real renewal gap on LIO. Node 1 acquires LUN 1 and 2 and renews them
+# ecx_renewal_gap: the real renewal gap on LIO. Node 1 acquires LUN 1 and 2 and renews them
 # (a) as the asynchronous monitor does (`defend`, one process) and (b) as a synchronous monitor
 # that counts its interval from the end of the previous run does (`defend --once` run after run,
 # the next started P after the previous ended). With --verbose the defender logs the completion
@@ -7,7 +7,7 @@
 # "Synchronous monitor"). (A second node polling PRgeneration with sg_persist was tried first:
 # under TCG on a busy host one sg_persist run takes seconds, too coarse to see 3 s renewals.)
 # ECX_GAP_SECONDS per mode (default 45).
-# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_6_renewal_gap.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_renewal_gap.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
 FSG_WITNESS=2
 

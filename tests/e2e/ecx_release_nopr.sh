@@ -1,11 +1,11 @@
-# ECX scenario 3: release and clean hand-over, a LUN without
+# ecx_release_nopr: release and clean hand-over, a LUN without
 # PR support, an unsafe wait. LUN 3 is exported with PR emulation off (run with --luns 3 --nopr 3).
 #  a) node 1 acquires and releases LUNs 1-2; node 2 then acquires them at once (no wait window);
 #     node 2 writes, node 1 is refused; a late `release` from node 1 leaves node 2's reservation.
 #  b) acquire over LUNs 1-3 fails with exit 1 and a clear message naming LUN 3's device, leaving
 #     no registration of ours on LUNs 1-2 (with node 2 holding them, and with them free).
 #  c) an unsafe --wait is refused with exit 1 before any PR command: PR generations unchanged.
-# Run with: tests/vm/run.sh --nodes 2 --luns 3 --nopr 3 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_3_release_nopr.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 3 --nopr 3 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_release_nopr.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 3 ] || fail "needs --nodes 2 --luns 3 --nopr 3"
 [ "$(cat /sys/kernel/config/target/core/rd_mcp_0/lun3/attrib/emulate_pr)" = 0 ] || fail "LUN 3 has PR emulation on (--nopr 3)"
 FSG_WITNESS=2
@@ -13,7 +13,7 @@ FSG_WITNESS=2
 declare -F ecx_lib_loaded >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/ecx_lib.sh" ||
 	fail "ecx_lib.sh not found: run through ecx_test.go or with --agent <repo>/bin/fence_scsi_go"
 gen() { _pr_in "$1" "${2:-2}" -k | sed -n 's/.*PR generation=\(0x[0-9a-fA-F]*\).*/\1/p'; }
-wear() { case "$(restype "$1")" in *"all registrants"*) pass "LUN $1 reserved WE-AR" ;; *) fail "LUN $1 reservation is '$(restype "$1")', want WE-AR" ;; esac; }
+wear() { assert_has "$(restype "$1")" "LUN $1 reserved WE-AR" "all registrants"; }
 
 A1="$(dev 1 1),$(dev 1 2)" A2="$(dev 2 1),$(dev 2 2)"
 say "node 1 PR LUNs $A1, no-PR LUN $(dev 1 3); node 2 PR LUNs $A2; W=${W}s"
@@ -28,7 +28,7 @@ step "a) Node 2 acquires the free LUNs: quick, no wait window"
 t=$(now)
 expect_agent 0 2 acquire --devices="$A2" --key="$(key 2)"
 ACQ=$(since "$t")
-case "$AGENT_ERR" in *watching*) fail "node 2 waited although nobody owned the LUNs" ;; esac
+assert_lacks "$AGENT_ERR" "node 2 did not wait for free LUNs" "watching"
 fge "$W" "$ACQ" || fail "node 2's acquire of free LUNs took ${ACQ}s (>= W=${W}s)"
 pass "node 2 acquired the free LUNs in ${ACQ}s without a wait window (W=${W}s)"
 for l in 1 2; do
@@ -59,10 +59,9 @@ if sg_persist -n -i -k -d "$d3" >/tmp/prin.out 2>&1; then fail "PR IN succeeded 
 say "sg_persist READ KEYS on LUN 3: $(tr '\n' ' ' </tmp/prin.out)"
 
 nopr_refused() { # $1: what the case is; agent result already in AGENT_*
-	case "$AGENT_ERR" in *"$d3"*) pass "$1: the error names $d3" ;; *) fail "$1: the error does not name $d3" ;; esac
-	case "$AGENT_ERR" in *[Nn]"ot support"* | *"no PR"* | *"persistent reservation"* | *"PR support"* | *"Persistent Reserv"*)
-		pass "$1: the error says the device has no PR support" ;;
-	*) fail "$1: the error does not say the device lacks PR support" ;; esac
+	assert_has "$AGENT_ERR" "$1: the error names $d3" "$d3"
+	assert_has "$AGENT_ERR" "$1: the error says the device has no PR support" \
+		"[Nn]ot support" "no PR" "persistent reservation" "PR support" "Persistent Reserv"
 }
 
 step "b) Node 1 acquires LUNs 1-3 while node 2 holds LUNs 1-2: exit 1, node 2 undisturbed"
@@ -97,12 +96,11 @@ say "PR generations of LUNs 1-2: $G0"
 for args in "--wait=8s" "--wait=5s" "--misses=2 --wait=9s" "--period=2s --command-timeout=2s"; do
 	# shellcheck disable=SC2086 # word splitting of $args is intended
 	expect_agent 1 1 acquire --devices="$A1" --key="$(key 1)" $args
-	case "$AGENT_ERR" in *"unsafe timing: wait"* | *"must exceed the command timeout"*) pass "acquire $args refused with a clear message" ;;
-	*) fail "acquire $args: no clear message about the timing" ;; esac
-	case "$AGENT_ERR" in *"acquire /dev"* | *watching*) fail "acquire $args touched a device" ;; esac
+	assert_has "$AGENT_ERR" "acquire $args refused with a clear message" "unsafe timing: wait" "must exceed the command timeout"
+	assert_lacks "$AGENT_ERR" "acquire $args touched no device" "acquire /dev" "watching"
 done
 expect_agent 1 2 defend --once --devices="$A2" --key="$(key 2)" --wait=5s
-case "$AGENT_ERR" in *"unsafe timing: wait"*) pass "defend --wait=5s refused too" ;; *) fail "defend --wait=5s: no clear message" ;; esac
+assert_has "$AGENT_ERR" "defend --wait=5s refused too" "unsafe timing: wait"
 G1="$(gen 1) $(gen 2)"
 [ "$G0" = "$G1" ] || fail "PR generations changed: $G0 -> $G1"
 pass "PR generations unchanged ($G1): no PR OUT was sent"

@@ -1,4 +1,4 @@
-# ECX scenario 4 (multipath): run with --nodes 2 --luns 1 --paths 2 (parity_lib.sh is
+# ecx_multipath: run with --nodes 2 --luns 1 --paths 2 (parity_lib.sh is
 # prepended). Each node combines its two iSCSI sessions to LUN 1 (two I_T nexuses) with dmsetup
 # into a multipath device and gives only that device to acquire/defend: the agent works through
 # both paths. Checked: node 1's key is registered through both paths (WE-AR: every path of the
@@ -9,7 +9,7 @@
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_PATHS" -ge 2 ] || fail "needs --nodes 2 --paths 2"
 FSG_WITNESS=2
 gen() { _pr_in 1 2 -k | sed -n 's/.*PR generation=\(0x[0-9a-fA-F]*\).*/\1/p'; }
-wear() { case "$(restype 1)" in *"all registrants"*) pass "LUN 1 reserved WE-AR" ;; *) fail "LUN 1 reservation is '$(restype 1)', want WE-AR" ;; esac; }
+wear() { assert_has "$(restype 1)" "LUN 1 reserved WE-AR" "all registrants"; }
 
 step "Each node: a multipath device over its $FSG_PATHS paths to LUN 1"
 mpath_create 1 mpatha 1
@@ -26,7 +26,7 @@ pass "type 1 refused on $M1, nothing sent"
 
 step "Node 1 acquires LUN 1 through $M1 only"
 expect_agent 0 1 acquire --devices="$M1" --key="$(key 1)"
-case "$AGENT_ERR" in *"multipath device"*) pass "the agent works through the paths of $M1" ;; *) fail "no word of the multipath paths" ;; esac
+assert_has "$AGENT_ERR" "the agent works through the paths of $M1" "multipath device"
 assert_key_count 1 1 "$FSG_PATHS"
 wear
 for i in 1 2 3 4; do assert_dev_write_ok "$M1"; done

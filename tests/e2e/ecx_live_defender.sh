@@ -1,9 +1,9 @@
-# ECX scenario 2: a live defender wins. Node 1 acquires two
+# ecx_live_defender: a live defender wins. Node 1 acquires two
 # LUNs and defends them in the background while a probe writes both LUNs every 0.5 s; node 2's
 # `acquire` must exit 3 (owner alive) after at least its wait window, node 1 must never lose write
 # access (no failed probe), its key and reservation stay as they were, node 1's `defend --once`
 # says held (0), and SIGTERM stops node 1's defender with exit 0.
-# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_2_live_defender.sh
+# Run with: tests/vm/run.sh --nodes 2 --luns 2 --agent $PWD/bin/fence_scsi_go tests/e2e/ecx_live_defender.sh
 [ "$FSG_NODES" -ge 2 ] && [ "$FSG_LUNS" -ge 2 ] || fail "needs --nodes 2 --luns 2"
 FSG_WITNESS=2
 
@@ -40,7 +40,7 @@ expect_agent 3 2 acquire --devices="$D2" --key="$(key 2)"
 ACQ2=$(since "$T_ATT")
 fge "$ACQ2" "$W" || fail "node 2's acquire gave up after ${ACQ2}s, less than the wait window ${W}s"
 pass "node 2's acquire exited 3 (owner alive) after ${ACQ2}s (>= W=${W}s)"
-case "$AGENT_ERR" in *"owner alive"*) pass "node 2 says the owner is alive" ;; *) fail "node 2 does not say 'owner alive'" ;; esac
+assert_has "$AGENT_ERR" "node 2 says the owner is alive" "owner alive"
 T_END=$(now)
 for i in $(seq 300); do # one more probe round on both LUNs after node 2 gave up (up to 30 s)
 	[ "$(awk -v t="$T_END" '$3 > t {print $2}' /tmp/ecx-probe1.log | sort -u | wc -l)" -ge 2 ] && break
@@ -58,7 +58,7 @@ pass "all $NP probe writes of node 1 succeeded, $NW of them during and after nod
 for l in 1 2; do
 	show_pr "$l"
 	assert_keys "$l" 1
-	case "$(restype "$l")" in *"all registrants"*) pass "LUN $l still WE-AR" ;; *) fail "LUN $l reservation is '$(restype "$l")'" ;; esac
+	assert_has "$(restype "$l")" "LUN $l still WE-AR" "all registrants"
 	assert_write_ok 1 "$l"
 	assert_write_fails 2 "$l"
 done
