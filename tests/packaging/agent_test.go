@@ -140,16 +140,16 @@ func checkDropin(t *testing.T, b *build, before snapshot) {
 	fenceThroughDropin(t)
 }
 
-// fenceThroughDropin fences for real through the name fence_scsi: tests/e2e/demo.sh in the
+// fenceThroughDropin fences for real through the name fence_scsi: tests/e2e/fence_demo.sh in the
 // test guest (LIO over iSCSI; the guest sees this machine's root, so /usr/sbin/fence_scsi is
-// the drop-in's link), after tests/packaging/dropin_fence.sh checked that the name is ours.
+// the drop-in's link), after tests/packaging/packaging_dropin_fence.sh checked that the name is ours.
 func fenceThroughDropin(t *testing.T) {
 	root, err := vm.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var script []byte
-	for _, f := range []string{"tests/packaging/dropin_fence.sh", "tests/e2e/demo.sh"} {
+	for _, f := range []string{"tests/packaging/packaging_dropin_fence.sh", "tests/e2e/fence_demo.sh"} {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)

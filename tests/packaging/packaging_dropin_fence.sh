@@ -1,5 +1,5 @@
 # Run in the test guest while fence-scsi-go-dropin is installed on the host (the guest sees
-# the host's root): the name fence_scsi must now be fence_scsi_go. tests/e2e/demo.sh follows
+# the host's root): the name fence_scsi must now be fence_scsi_go. tests/e2e/fence_demo.sh follows
 # and fences for real through that name.
 [ "$AGENT" = /usr/sbin/fence_scsi ] || fail "AGENT is $AGENT, want /usr/sbin/fence_scsi"
 real=$(readlink -f "$AGENT")
