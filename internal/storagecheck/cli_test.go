@@ -125,7 +125,9 @@ func cliEnv(t *testing.T, lu, plain *sim.LU, readOnly *[]bool) (Env, *bytes.Buff
 		"/dev/sdb": func() scsi.Device { return lu.Device("iqn.2003-01.test:node1,i,0x00023d000002") },
 		"/dev/sdc": func() scsi.Device { return plain.Device(nx(1, 3)) },
 	}
+	nexus := map[string]string{"/dev/sda": "iqn.2003-01.test:node1,i,0x00023d000001", "/dev/sdb": "iqn.2003-01.test:node1,i,0x00023d000002"}
 	return Env{Stdout: &out, Stderr: &errb, Sysfs: fakeSys(t), Hostname: func() (string, error) { return "node1", nil },
+		OpenIO: func(p string) (scsi.Transport, error) { return lu.Connect(nexus[p]), nil },
 		Open: func(p string, ro bool) (scsi.Device, error) {
 			*readOnly = append(*readOnly, ro)
 			if f, ok := devs[p]; ok {
@@ -162,7 +164,7 @@ func TestRunMultipath(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v: %s %s", err, out, errb)
 	}
-	if code != ExitOK || r.Verdict != "ok" || len(r.Devices) != 2 || !r.Devices[0].Multipath || len(r.Devices[0].Paths) != 2 ||
+	if code != ExitReady || r.Verdict != "ok" || len(r.Devices) != 2 || !r.Devices[0].Multipath || len(r.Devices[0].Paths) != 2 ||
 		r.Devices[0].Paths[1].ThisNodeRegistered != "yes" || r.ThisNode != "node1" || r.Devices[0].Paths[0].Registrations[2].Owner != "node2" {
 		t.Fatalf("exit %d: %s %s", code, out, errb)
 	}
@@ -174,7 +176,7 @@ func TestRunMultipath(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, out, _ = cliEnv(t, lu, plain, &ro)
-	if code := Run([]string{"--devices", "/dev/mapper/mpatha", "--corosync-cmap-path", cmap}, env); code != ExitProblems ||
+	if code := Run([]string{"--devices", "/dev/mapper/mpatha", "--corosync-cmap-path", cmap}, env); code != ExitNotReady ||
 		!contains(out.String(), "PROBLEM [unregistered-path] this node's key "+k1.String()+" is not registered through /dev/sdb") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -185,7 +187,7 @@ func TestRunWriteTestAndUsage(t *testing.T) {
 	var ro []bool
 	env, out, errb := cliEnv(t, lu, plain, &ro)
 	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
-	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", none}, env); code != ExitOK ||
+	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", none}, env); code != ExitReady ||
 		!contains(out.String(), "WRITE TEST /dev/mapper/mpatha: PASS") || !reflect.DeepEqual(ro, []bool{false, false}) {
 		t.Fatalf("exit %d ro %v:\n%s%s", code, ro, out, errb)
 	}
@@ -193,13 +195,13 @@ func TestRunWriteTestAndUsage(t *testing.T) {
 	for _, args := range [][]string{{"--bogus"}, {"--key=xyz", "--devices=/dev/sdc"}, {"--key-value=name"}, {"extra"},
 		{"--vgs-path=" + filepath.Join(t.TempDir(), "novgs"), none}} {
 		env, out, errb := cliEnv(t, lu, plain, &ro)
-		if code := Run(args, env); code != ExitUsage || out.Len() != 0 || bytes.Count(errb.Bytes(), []byte("\n")) < 1 ||
+		if code := Run(args, env); code != ExitError || out.Len() != 0 || bytes.Count(errb.Bytes(), []byte("\n")) < 1 ||
 			!bytes.HasPrefix(errb.Bytes(), []byte("check-storage: ")) {
 			t.Errorf("%q: exit %d, stdout %q stderr %q", args, code, out, errb)
 		}
 	}
 	env, out, _ = cliEnv(t, lu, plain, &ro)
-	if code := Run([]string{"--devices=/dev/sdq", none}, env); code != ExitProblems || !contains(out.String(), "[unreadable]") {
+	if code := Run([]string{"--devices=/dev/sdq", none}, env); code != ExitError || !contains(out.String(), "[unreadable]") {
 		t.Errorf("missing device: exit %d %s", code, out)
 	}
 }
