@@ -210,7 +210,7 @@ func (r *Report) addProblem(p Problem) {
 // one that failed; a refused device (registrations present) is reported.
 func runWriteTests(ctx context.Context, targets []Target, r *Report, opt WriteTestOptions) {
 	for i, t := range targets {
-		wt := WriteTestResult{Device: t.Name, Steps: []string{}}
+		wt := newWriteTestResult(t.Name)
 		if rule := unsafeForWriteTest(r.Devices[i]); rule != "" {
 			wt.Error = "refused: the read-only check failed rule " + rule
 		} else {

@@ -61,7 +61,7 @@ type WriteTestResult struct {
 // AND ABORT removing the other key; release, unregister and the PR state
 // proven exactly as found. Any failure ends in Cleanup.
 func WriteTest(ctx context.Context, t Target, opt WriteTestOptions) WriteTestResult {
-	w := &writeTest{r: WriteTestResult{Device: t.Name, Steps: []string{}, Nexuses: []string{}}, opt: opt}
+	w := &writeTest{r: newWriteTestResult(t.Name), opt: opt}
 	if err := w.precheck(ctx, t); err != nil {
 		w.r.Error = "refused: " + err.Error()
 		return w.r
@@ -74,7 +74,9 @@ func WriteTest(ctx context.Context, t Target, opt WriteTestOptions) WriteTestRes
 		w.r.Cleanup = append(c.Removed, c.Errors...)
 	}
 	after, _, aerr := prState(ctx, w.a.Dev)
-	w.r.StateAfter = after
+	if after != nil {
+		w.r.StateAfter = after
+	}
 	w.r.Restored = aerr == nil && strings.Join(after, "\n") == strings.Join(w.r.StateBefore, "\n")
 	if aerr != nil {
 		w.r.Cleanup = append(w.r.Cleanup, "the final state could not be read: "+aerr.Error())
@@ -83,6 +85,10 @@ func WriteTest(ctx context.Context, t Target, opt WriteTestOptions) WriteTestRes
 	}
 	w.r.OK = err == nil && w.r.Restored
 	return w.r
+}
+
+func newWriteTestResult(device string) WriteTestResult {
+	return WriteTestResult{Device: device, Nexuses: []string{}, Steps: []string{}, StateBefore: []string{}, StateAfter: []string{}}
 }
 
 type writeTest struct {
