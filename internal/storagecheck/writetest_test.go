@@ -50,6 +50,11 @@ func TestWriteTestPeer(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	pristine(t, lu)
+	self := path(lu, 1, 1)
+	r = WriteTest(ctx, Target{Name: "/dev/sdd", Paths: []Path{path(lu, 1, 1)}, Peer: &self}, WriteTestOptions{})
+	if r.Ran || !contains(r.Error, "are one I_T nexus") {
+		t.Fatalf("peer is the path itself: %+v", r)
+	}
 	other := path(sim.NewLU(sim.WithSerial("other")), 1, 2)
 	r = WriteTest(ctx, Target{Name: "/dev/sdd", Paths: []Path{path(lu, 1, 1)}, Peer: &other}, WriteTestOptions{})
 	if r.Ran || !contains(r.Error, "must reach the same LU") || lu.Generation() != 4 {
