@@ -53,10 +53,9 @@ func (w *writeTest) run(ctx context.Context) error {
 func (w *writeTest) twoNexus(ctx context.Context, reserved bool) error {
 	a, b, ka, kb := w.a, w.b, scratch(0), scratch(1)
 	if w.writes {
-		if err := w.mustConflict(ctx, b); err != nil {
+		if err := w.mustConflict(ctx, b, a, "unregistered"); err != nil {
 			return err
 		}
-		w.step("WRITE through unregistered %s refused with RESERVATION CONFLICT", b.Name)
 	}
 	if err := register(ctx, b, kb); err != nil {
 		return err
@@ -86,10 +85,9 @@ func (w *writeTest) twoNexus(ctx context.Context, reserved bool) error {
 	}
 	w.step("PREEMPT AND ABORT through %s removed %s (reservation now held by %s), generation advanced to %d", b.Name, ka, holder, w.gen)
 	if w.writes {
-		if err := w.mustConflict(ctx, a); err != nil {
+		if err := w.mustConflict(ctx, a, b, "preempted"); err != nil {
 			return err
 		}
-		w.step("WRITE through preempted %s refused with RESERVATION CONFLICT", a.Name)
 	}
 	return nil
 }

@@ -179,16 +179,23 @@ func (s staleGeneration) ReadKeys(ctx context.Context) (*scsi.KeyList, error) {
 func TestWriteTestDetectsBrokenTargets(t *testing.T) {
 	for _, tc := range []struct {
 		name, want string
-		edit       func(tg *Target)
+		edit       func(*sim.LU, *Target)
 	}{
-		{"unregistered write accepted", "WRITE through /dev/sde was accepted", func(tg *Target) { tg.Paths[1].IO = brokenIO{tg.Paths[1].IO} }},
+		{"unregistered write accepted (another initiator)", "WRITE through unregistered /dev/sdf was accepted", func(lu *sim.LU, tg *Target) {
+			tg.Paths[1] = path(lu, 2, 1)
+			tg.Paths[1].IO = brokenIO{tg.Paths[1].IO}
+		}},
+		{"preempted write accepted (another initiator)", "WRITE through preempted /dev/sdd was accepted", func(lu *sim.LU, tg *Target) {
+			tg.Paths[1] = path(lu, 2, 1)
+			tg.Paths[0].IO = brokenIO{tg.Paths[0].IO}
+		}},
 		{"preempt ignored", "read keys through /dev/sdd: [0x5343524154434801 0x5343524154434802], want [0x5343524154434802]",
-			func(tg *Target) { tg.Paths[1].Dev = noPreempt{tg.Paths[1].Dev} }},
-		{"generation stuck", "did not advance", func(tg *Target) { tg.Paths[0].Dev = staleGeneration{tg.Paths[0].Dev} }},
+			func(_ *sim.LU, tg *Target) { tg.Paths[1].Dev = noPreempt{tg.Paths[1].Dev} }},
+		{"generation stuck", "did not advance", func(_ *sim.LU, tg *Target) { tg.Paths[0].Dev = staleGeneration{tg.Paths[0].Dev} }},
 	} {
 		lu := sim.NewLU()
 		tg := twoPaths(lu)
-		tc.edit(&tg)
+		tc.edit(lu, &tg)
 		r := WriteTest(ctx, tg, WriteTestOptions{})
 		if r.OK || !r.Ran || !contains(r.Error, tc.want) || !r.Restored {
 			t.Errorf("%s: %+v", tc.name, r)
@@ -255,4 +262,19 @@ func TestCleanupTouchesOnlyOwnScratchKeys(t *testing.T) {
 	if got := lu.Registrations(); len(got) != 2 || !reflect.DeepEqual(got, regs[:2]) || lu.ReservationState().Holder != nx(1, 1) {
 		t.Fatalf("kept %+v (was %+v), reservation %+v", got, regs, lu.ReservationState())
 	}
+}
+
+// A target that grants access per initiator name (LIO: another ISID of the
+// holder's initiator may write): with two paths of one initiator the
+// accepted writes are noted, not failed.
+func TestWriteTestSameInitiatorNoted(t *testing.T) {
+	lu := sim.NewLU()
+	tg := twoPaths(lu)
+	tg.Paths[0].IO, tg.Paths[1].IO = brokenIO{tg.Paths[0].IO}, brokenIO{tg.Paths[1].IO}
+	r := WriteTest(ctx, tg, WriteTestOptions{})
+	if !r.OK || !contains(r.Steps[3], "note: WRITE through unregistered /dev/sde was accepted: it shares the initiator name iqn.2003-01.test:node1") ||
+		!contains(r.Steps[7], "note: WRITE through preempted /dev/sdd was accepted") {
+		t.Fatalf("%+v", r)
+	}
+	pristine(t, lu)
 }
