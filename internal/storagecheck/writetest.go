@@ -129,7 +129,10 @@ func (w *writeTest) precheck(ctx context.Context, t Target) error {
 	w.r.Nexuses = append(w.r.Nexuses, w.a.Name)
 	if w.b != nil {
 		w.r.Nexuses = append(w.r.Nexuses, w.b.Name)
-		if w.b.Name == w.a.Name || (w.a.Nexus != "" && sameNexus(w.a.Nexus, w.b.Nexus)) {
+		// Nexus names without an ISID are just initiator names: two
+		// paths of one initiator, not one nexus.
+		full := strings.Contains(w.a.Nexus, ",i,0x") && strings.Contains(w.b.Nexus, ",i,0x")
+		if w.b.Name == w.a.Name || (full && sameNexus(w.a.Nexus, w.b.Nexus)) {
 			return fmt.Errorf("%s and %s are one I_T nexus: the second nexus must be another path", w.a.Name, w.b.Name)
 		}
 		if err := sameLU(ctx, w.a, w.b); err != nil {

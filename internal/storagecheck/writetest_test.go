@@ -55,9 +55,18 @@ func TestWriteTestPeer(t *testing.T) {
 	if r.Ran || !contains(r.Error, "are one I_T nexus") {
 		t.Fatalf("peer is the path itself: %+v", r)
 	}
+	// Paths whose nexus names lack the ISID (Linux iSCSI sysfs) are two paths
+	// of one initiator, not one nexus.
+	a, b := path(lu, 1, 1), path(lu, 1, 2)
+	a.Nexus, b.Nexus = nexusName(a.Nexus), nexusName(b.Nexus)
+	r = WriteTest(ctx, Target{Name: "/dev/sdd", Paths: []Path{a}, Peer: &b}, WriteTestOptions{})
+	if !r.OK || len(r.Steps) != 10 {
+		t.Fatalf("initiator names only: %+v", r)
+	}
+	pristine(t, lu)
 	other := path(sim.NewLU(sim.WithSerial("other")), 1, 2)
 	r = WriteTest(ctx, Target{Name: "/dev/sdd", Paths: []Path{path(lu, 1, 1)}, Peer: &other}, WriteTestOptions{})
-	if r.Ran || !contains(r.Error, "must reach the same LU") || lu.Generation() != 4 {
+	if r.Ran || !contains(r.Error, "must reach the same LU") || lu.Generation() != 8 {
 		t.Fatalf("peer on another LU: %+v", r)
 	}
 }
