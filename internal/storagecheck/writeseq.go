@@ -83,7 +83,11 @@ func (w *writeTest) twoNexus(ctx context.Context, reserved bool) error {
 	if err := w.expect(ctx, []scsi.Key{kb}, holder, true); err != nil {
 		return err
 	}
-	w.step("PREEMPT AND ABORT through %s removed %s (reservation now held by %s), generation advanced to %d", b.Name, ka, holder, w.gen)
+	res := "the reservation found is unchanged"
+	if reserved {
+		res = "reservation now held by " + holder.String()
+	}
+	w.step("PREEMPT AND ABORT through %s removed %s (%s), generation advanced to %d", b.Name, ka, res, w.gen)
 	if w.writes {
 		if err := w.mustConflict(ctx, a, b, "preempted"); err != nil {
 			return err
