@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -117,21 +118,33 @@ func TestSysfs(t *testing.T) {
 }
 
 // cliEnv opens sim devices by path: sda, sdb are node1's paths to lu, sdc
-// is node1's single path to plain.
+// and sdd are node1's two single paths to plain.
 func cliEnv(t *testing.T, lu, plain *sim.LU, readOnly *[]bool) (Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
-	devs := map[string]func() scsi.Device{
-		"/dev/sda": func() scsi.Device { return lu.Device("iqn.2003-01.test:node1,i,0x00023d000001") },
-		"/dev/sdb": func() scsi.Device { return lu.Device("iqn.2003-01.test:node1,i,0x00023d000002") },
-		"/dev/sdc": func() scsi.Device { return plain.Device(nx(1, 3)) },
+	type target struct {
+		lu    *sim.LU
+		nexus string
 	}
+	devs := map[string]target{
+		"/dev/sda": {lu, "iqn.2003-01.test:node1,i,0x00023d000001"},
+		"/dev/sdb": {lu, "iqn.2003-01.test:node1,i,0x00023d000002"},
+		"/dev/sdc": {plain, nx(1, 3)},
+		"/dev/sdd": {plain, nx(1, 4)},
+	}
+	notFound := func(p string) error { return &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist} }
 	return Env{Stdout: &out, Stderr: &errb, Sysfs: fakeSys(t), Hostname: func() (string, error) { return "node1", nil },
+		OpenIO: func(p string) (scsi.Transport, error) {
+			if d, ok := devs[p]; ok {
+				return d.lu.Connect(d.nexus), nil
+			}
+			return nil, notFound(p)
+		},
 		Open: func(p string, ro bool) (scsi.Device, error) {
 			*readOnly = append(*readOnly, ro)
-			if f, ok := devs[p]; ok {
-				return f(), nil
+			if d, ok := devs[p]; ok {
+				return d.lu.Device(d.nexus), nil
 			}
-			return nil, &os.PathError{Op: "open", Path: p, Err: os.ErrNotExist}
+			return nil, notFound(p)
 		}}, &out, &errb
 }
 
@@ -162,7 +175,7 @@ func TestRunMultipath(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v: %s %s", err, out, errb)
 	}
-	if code != ExitOK || r.Verdict != "ok" || len(r.Devices) != 2 || !r.Devices[0].Multipath || len(r.Devices[0].Paths) != 2 ||
+	if code != ExitReady || r.Verdict != "ok" || len(r.Devices) != 2 || !r.Devices[0].Multipath || len(r.Devices[0].Paths) != 2 ||
 		r.Devices[0].Paths[1].ThisNodeRegistered != "yes" || r.ThisNode != "node1" || r.Devices[0].Paths[0].Registrations[2].Owner != "node2" {
 		t.Fatalf("exit %d: %s %s", code, out, errb)
 	}
@@ -174,7 +187,7 @@ func TestRunMultipath(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, out, _ = cliEnv(t, lu, plain, &ro)
-	if code := Run([]string{"--devices", "/dev/mapper/mpatha", "--corosync-cmap-path", cmap}, env); code != ExitProblems ||
+	if code := Run([]string{"--devices", "/dev/mapper/mpatha", "--corosync-cmap-path", cmap}, env); code != ExitNotReady ||
 		!contains(out.String(), "PROBLEM [unregistered-path] this node's key "+k1.String()+" is not registered through /dev/sdb") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -185,21 +198,23 @@ func TestRunWriteTestAndUsage(t *testing.T) {
 	var ro []bool
 	env, out, errb := cliEnv(t, lu, plain, &ro)
 	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
-	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", none}, env); code != ExitOK ||
+	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", none}, env); code != ExitReady ||
 		!contains(out.String(), "WRITE TEST /dev/mapper/mpatha: PASS") || !reflect.DeepEqual(ro, []bool{false, false}) {
 		t.Fatalf("exit %d ro %v:\n%s%s", code, ro, out, errb)
 	}
 	pristine(t, lu)
 	for _, args := range [][]string{{"--bogus"}, {"--key=xyz", "--devices=/dev/sdc"}, {"--key-value=name"}, {"extra"},
-		{"--vgs-path=" + filepath.Join(t.TempDir(), "novgs"), none}} {
+		{"--vgs-path=" + filepath.Join(t.TempDir(), "novgs"), none}, {"--force", "--devices=/dev/sdc"}, {"--step-delay=1s", "--devices=/dev/sdc"},
+		{"--write-test", "--peer-device=/dev/sdd", "--devices=/dev/sda,/dev/sdc"}, {"--peer-device=/dev/sdd", "--devices=/dev/sdc"},
+		{"--write-test", "--step-delay=2m", "--devices=/dev/sdc"}} {
 		env, out, errb := cliEnv(t, lu, plain, &ro)
-		if code := Run(args, env); code != ExitUsage || out.Len() != 0 || bytes.Count(errb.Bytes(), []byte("\n")) < 1 ||
+		if code := Run(args, env); code != ExitError || out.Len() != 0 || bytes.Count(errb.Bytes(), []byte("\n")) < 1 ||
 			!bytes.HasPrefix(errb.Bytes(), []byte("check-storage: ")) {
 			t.Errorf("%q: exit %d, stdout %q stderr %q", args, code, out, errb)
 		}
 	}
 	env, out, _ = cliEnv(t, lu, plain, &ro)
-	if code := Run([]string{"--devices=/dev/sdq", none}, env); code != ExitProblems || !contains(out.String(), "[unreadable]") {
+	if code := Run([]string{"--devices=/dev/sdq", none}, env); code != ExitError || !contains(out.String(), "[unreadable]") {
 		t.Errorf("missing device: exit %d %s", code, out)
 	}
 }
@@ -223,5 +238,112 @@ func TestTransportIDAndDesignators(t *testing.T) {
 	})
 	if id != "naa.6001405f" || !reflect.DeepEqual(all, []string{"t10.LIO-ORG_RAMDISK-MCP:fsg-lun1", "naa.6001405f"}) {
 		t.Errorf("designators %q identity %q", all, id)
+	}
+}
+
+// Exit codes: 0 ready, 2 not ready (the storage failed a rule), 1 error.
+func TestExitCodes(t *testing.T) {
+	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
+	nopr := sim.NewLU(sim.WithSerial("plain"))
+	nopr.Inject(nx(1, 3), sim.Fault{Kind: sim.FaultPRUnsupported, Count: -1, Opcodes: []byte{0x5E, 0x5F}})
+	for _, tc := range []struct {
+		name  string
+		plain *sim.LU
+		args  []string
+		want  int
+	}{
+		{"ready", sim.NewLU(sim.WithSerial("plain")), []string{"--devices=/dev/sdc"}, ExitReady},
+		{"no PR", nopr, []string{"--devices=/dev/sdc"}, ExitNotReady},
+		{"unreadable and not ready", nopr, []string{"--devices=/dev/sdc,/dev/sdq"}, ExitError},
+		{"usage", nopr, []string{"--devices=/dev/sdc", "--bogus"}, ExitError},
+	} {
+		var ro []bool
+		env, out, errb := cliEnv(t, sim.NewLU(), tc.plain, &ro)
+		if code := Run(append(tc.args, none), env); code != tc.want {
+			t.Errorf("%s: exit %d, want %d\n%s%s", tc.name, code, tc.want, out, errb)
+		}
+	}
+}
+
+// --peer-device gives a single-path LU its second nexus; --force is needed
+// (and enough) on a LU another node has registered on.
+func TestRunPeerAndForce(t *testing.T) {
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
+	var ro []bool
+	env, out, errb := cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices=/dev/sdc", "--peer-device=/dev/sdd", "--write-test", "--json", none}, env); code != ExitReady {
+		t.Fatalf("exit %d\n%s%s", code, out, errb)
+	}
+	var r Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.WriteTests) != 1 || !reflect.DeepEqual(r.WriteTests[0].Nexuses, []string{"/dev/sdc", "/dev/sdd"}) ||
+		len(r.WriteTests[0].Steps) != 10 {
+		t.Fatalf("%v %+v", err, r.WriteTests)
+	}
+	pristine(t, plain)
+	unfence(t, plain, 2, 1, key2, true)
+	env, out, _ = cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices=/dev/sdc", "--peer-device=/dev/sdd", "--write-test", none}, env); code != ExitNotReady ||
+		!contains(out.String(), "PROBLEM [write-test] refused: the LU has 1 registration(s)") {
+		t.Fatalf("without --force: exit %d\n%s", code, out)
+	}
+	env, out, _ = cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices=/dev/sdc", "--peer-device=/dev/sdd", "--write-test", "--force", none}, env); code != ExitReady ||
+		!contains(out.String(), "WRITE TEST /dev/sdc: PASS") {
+		t.Fatalf("--force: exit %d\n%s", code, out)
+	}
+	if regs := plain.Registrations(); len(regs) != 1 || regs[0].Key != key2 {
+		t.Fatalf("--force touched %+v", regs)
+	}
+}
+
+// --cleanup after a killed write test; the next --write-test cleans first.
+func TestRunCleanup(t *testing.T) {
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
+	var ro []bool
+	env, out, errb := cliEnv(t, lu, plain, &ro)
+	tg := openTargets([]string{"/dev/mapper/mpatha"}, env, false, true)
+	killed(t, tg[0], 5)
+	if code := Run([]string{"--devices=/dev/mapper/mpatha", none}, env); code != ExitNotReady || !contains(out.String(), "[scratch-key]") {
+		t.Fatalf("leftover: exit %d\n%s", code, out)
+	}
+	ro = nil
+	env, out, errb = cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--cleanup", none}, env); code != ExitReady ||
+		!contains(out.String(), "CLEANUP /dev/mapper/mpatha: removed 2 scratch key(s)") || !reflect.DeepEqual(ro, []bool{false, false}) {
+		t.Fatalf("--cleanup: exit %d ro %v\n%s%s", code, ro, out, errb)
+	}
+	pristine(t, lu)
+	killed(t, tg[0], 2)
+	env, out, errb = cliEnv(t, lu, plain, &ro)
+	if code := Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", none}, env); code != ExitReady ||
+		!contains(out.String(), "removed 1 scratch key(s)") || !contains(out.String(), "WRITE TEST /dev/mapper/mpatha: PASS") {
+		t.Fatalf("--write-test after a kill: exit %d\n%s%s", code, out, errb)
+	}
+	pristine(t, lu)
+}
+
+// Progress goes to stderr once a run has taken a second, never to stdout.
+func TestProgress(t *testing.T) {
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
+	var ro []bool
+	env, out, errb := cliEnv(t, lu, plain, &ro)
+	if Run([]string{"--devices=/dev/mapper/mpatha", none}, env); contains(errb.String(), "progress") {
+		t.Fatalf("a quick run printed progress: %s", errb)
+	}
+	clock := time.Unix(0, 0)
+	env, out, errb = cliEnv(t, lu, plain, &ro)
+	env.Now = func() time.Time { clock = clock.Add(600 * time.Millisecond); return clock }
+	Run([]string{"--devices=/dev/mapper/mpatha", "--write-test", "--json", none}, env)
+	for _, want := range []string{"check-storage: progress: /dev/mapper/mpatha: reading path /dev/sdb (2/2)",
+		"progress: /dev/mapper/mpatha: write test: PREEMPT AND ABORT"} {
+		if !contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb)
+		}
+	}
+	if contains(out.String(), "progress") {
+		t.Error("progress on stdout")
 	}
 }

@@ -30,7 +30,7 @@ func nx(node, path int) string {
 // path is this host's path p to lu as node n.
 func path(lu *sim.LU, n, p int) Path {
 	name := nx(n, p)
-	return Path{Name: "/dev/sd" + string(rune('a'+n*2+p)), Dev: lu.Device(name), Nexus: name}
+	return Path{Name: "/dev/sd" + string(rune('a'+n*2+p)), Dev: lu.Device(name), Nexus: name, IO: lu.Connect(name), BlockSize: sim.BlockSize}
 }
 
 // unfence registers key through the nexus of node n, path p (and reserves type 5 if asked).

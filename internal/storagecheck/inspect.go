@@ -156,7 +156,7 @@ func owner(cl Cluster, k scsi.Key) string {
 	if n, ok := cl.Nodes[k]; ok {
 		return n
 	}
-	if k>>8 == ScratchKey>>8 {
+	if IsScratch(k) {
 		return "check-storage scratch key"
 	}
 	return "unknown"

@@ -92,10 +92,26 @@ func TestRuleUnknownKey(t *testing.T) {
 	if d := check(tg, cl, Options{}); len(d.Problems) != 0 || d.Paths[0].Registrations[3].Owner != "unknown" {
 		t.Fatalf("no cluster: %v %+v", rules(d), d.Paths[0].Registrations)
 	}
-	// A scratch key left by an interrupted write test is named.
+}
+
+// A scratch key left by an interrupted write test: its own rule (not
+// unknown-key), the owner says what it is, with or without a cluster.
+func TestRuleScratchKey(t *testing.T) {
+	lu, tg := healthy(t)
 	unfence(t, lu, 3, 2, ScratchKey|1, false)
-	if d := check(tg, testCluster(), Options{}); !contains(problemText(d, RuleUnknownKey), "scratch") {
-		t.Errorf("scratch key: %s", problemText(d, RuleUnknownKey))
+	for _, cl := range []Cluster{testCluster(), {}} {
+		d := check(tg, cl, Options{})
+		if !reflect.DeepEqual(rules(d), []string{RuleScratchKey}) || !contains(problemText(d, RuleScratchKey), "0x5343524154434801") ||
+			!contains(problemText(d, RuleScratchKey), "--cleanup") || d.Paths[0].Registrations[3].Owner != "check-storage scratch key" {
+			t.Errorf("cluster %v: rules %v: %s", cl.Nodes, rules(d), problemText(d, RuleScratchKey))
+		}
+	}
+	// Only scratch keys, reserved by one: a leftover, not an unfinished unfence.
+	lu = sim.NewLU()
+	unfence(t, lu, 1, 1, ScratchKey|1, true)
+	d := check(Target{Name: "/dev/sdd", Paths: []Path{path(lu, 1, 1)}}, testCluster(), Options{})
+	if !reflect.DeepEqual(rules(d), []string{RuleScratchKey}) {
+		t.Errorf("rules %v", rules(d))
 	}
 }
 

@@ -20,6 +20,9 @@ func WriteText(w io.Writer, r Report) {
 	if r.ThisKey != "" {
 		fmt.Fprintf(w, "this node: %s, key %s\n", orDash(r.ThisNode), r.ThisKey)
 	}
+	for _, c := range r.Cleanups {
+		writeCleanup(w, c)
+	}
 	for _, d := range r.Devices {
 		writeDevice(w, d)
 	}
@@ -109,12 +112,25 @@ func writePathDetails(w io.Writer, p PathReport, label bool) {
 	fmt.Fprintf(w, "%sreservation: %s\n", prefix, res)
 }
 
+func writeCleanup(w io.Writer, c CleanupResult) {
+	fmt.Fprintf(w, "\nCLEANUP %s: removed %d scratch key(s)\n", c.Device, len(c.Removed))
+	for _, s := range c.Removed {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+	for _, k := range c.Remaining {
+		fmt.Fprintf(w, "  left: %s (registered through a nexus of another host: run --cleanup there)\n", k)
+	}
+	for _, e := range c.Errors {
+		fmt.Fprintf(w, "  error: %s\n", e)
+	}
+}
+
 func writeWriteTest(w io.Writer, t WriteTestResult) {
 	verdict := "PASS"
 	if !t.OK {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\nWRITE TEST %s: %s\n", t.Device, verdict)
+	fmt.Fprintf(w, "\nWRITE TEST %s: %s (nexuses: %s)\n", t.Device, verdict, strings.Join(t.Nexuses, ", "))
 	for _, s := range t.Steps {
 		fmt.Fprintf(w, "  ok: %s\n", s)
 	}
@@ -125,7 +141,8 @@ func writeWriteTest(w io.Writer, t WriteTestResult) {
 		fmt.Fprintf(w, "  cleanup: %s\n", c)
 	}
 	if t.Ran {
-		fmt.Fprintf(w, "  LU as it began (no registrations, no reservation): %s\n", yesNo(t.Restored))
+		fmt.Fprintf(w, "  PR state before: %s\n  PR state after:  %s\n", strings.Join(t.StateBefore, "; "), strings.Join(t.StateAfter, "; "))
+		fmt.Fprintf(w, "  PR state exactly as found (READ FULL STATUS before/after): %s\n", yesNo(t.Restored))
 	}
 }
 

@@ -19,6 +19,11 @@ type Path struct {
 	// Nexus is this host's side of the I_T nexus as READ FULL STATUS prints
 	// it (an iSCSI "iqn...,i,0x<ISID>"), or "" when unknown.
 	Nexus string
+	// IO, when set, sends the write test's READ(10)/WRITE(10) on this nexus
+	// (a second file descriptor of the same path); BlockSize is its logical
+	// block size (0: 512).
+	IO        scsi.Transport
+	BlockSize int
 }
 
 // Target is one configured device and the paths it stands for.
@@ -26,6 +31,9 @@ type Target struct {
 	Name      string
 	Multipath bool
 	Paths     []Path
+	// Peer is --peer-device: another path to the same LU, the write test's
+	// second I_T nexus (nil: the second path of a multipath device, if any).
+	Peer *Path
 	// OpenErrors are paths that could not be opened ("path: error").
 	OpenErrors []string
 }
@@ -123,11 +131,17 @@ type DeviceReport struct {
 
 // Report is the whole result; Verdict is "ok" only if every device is.
 type Report struct {
-	ThisNode   string            `json:"this_node,omitempty"`
-	ThisKey    string            `json:"this_key,omitempty"`
-	Nodes      map[string]string `json:"cluster_nodes,omitempty"` // key -> name
-	Devices    []DeviceReport    `json:"devices"`
-	Problems   []Problem         `json:"problems"` // every problem, devices' included
-	Verdict    string            `json:"verdict"`
-	WriteTests []WriteTestResult `json:"write_tests,omitempty"`
+	// SchemaVersion is the version of this document's layout (docs/check-storage.md).
+	SchemaVersion int               `json:"schema_version"`
+	ThisNode      string            `json:"this_node,omitempty"`
+	ThisKey       string            `json:"this_key,omitempty"`
+	Nodes         map[string]string `json:"cluster_nodes,omitempty"` // key -> name
+	Devices       []DeviceReport    `json:"devices"`
+	Problems      []Problem         `json:"problems"` // every problem, devices' included
+	Verdict       string            `json:"verdict"`
+	WriteTests    []WriteTestResult `json:"write_tests,omitempty"`
+	Cleanups      []CleanupResult   `json:"cleanups,omitempty"`
 }
+
+// SchemaVersion is the current Report.SchemaVersion.
+const SchemaVersion = 1

@@ -19,6 +19,8 @@ const (
 	RuleUnfinishedUnfence = "unfinished-unfence"
 	RuleNoAPTPL           = "no-aptpl"
 	RuleDuplicateLU       = "duplicate-lu"
+	RuleScratchKey        = "scratch-key"
+	RuleWriteTest         = "write-test"
 )
 
 // Options are the requirements the caller adds.
@@ -111,6 +113,11 @@ func checkCapabilities(ok []PathReport, opt Options, add addFunc) {
 // through the first path that answered) and the per-path registrations.
 func checkRegistrations(d *DeviceReport, ok []PathReport, npaths int, cl Cluster, add addFunc) {
 	first := ok[0]
+	if scratch := scratchKeys(first.keys); len(scratch) > 0 {
+		add(RuleScratchKey, "run fence_scsi_go check-storage --cleanup on the host that ran the write test (it removes only its own scratch keys)",
+			"check-storage scratch key(s) %s are registered: left by an interrupted --write-test", joinKeys(scratch))
+		first.keys = withoutScratch(first.keys)
+	}
 	if len(first.keys) == 0 {
 		d.Notes = append(d.Notes, "no registrations: the cluster has not unfenced this LU yet (registration rules not applicable)")
 		return
@@ -176,6 +183,35 @@ func checkThisNode(d *DeviceReport, ok []PathReport, npaths int, cl Cluster, add
 	}
 }
 
+// scratchKeys lists the distinct check-storage scratch keys among ks.
+func scratchKeys(ks []scsi.Key) []scsi.Key {
+	var out []scsi.Key
+	for _, k := range distinctKeys(ks) {
+		if IsScratch(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func withoutScratch(ks []scsi.Key) []scsi.Key {
+	var out []scsi.Key
+	for _, k := range ks {
+		if !IsScratch(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func joinKeys(ks []scsi.Key) string {
+	var s []string
+	for _, k := range ks {
+		s = append(s, k.String())
+	}
+	return strings.Join(s, ", ")
+}
+
 func distinctKeys(ks []scsi.Key) []scsi.Key {
 	seen := map[scsi.Key]bool{}
 	var out []scsi.Key
@@ -192,7 +228,7 @@ func distinctKeys(ks []scsi.Key) []scsi.Key {
 // Summarize flags LUs listed more than once under different names and
 // returns the report with every problem collected and the overall verdict.
 func Summarize(devs []DeviceReport, cl Cluster) Report {
-	r := Report{Devices: devs, Problems: []Problem{}, Verdict: "ok", ThisNode: cl.ThisNode}
+	r := Report{SchemaVersion: SchemaVersion, Devices: devs, Problems: []Problem{}, Verdict: "ok", ThisNode: cl.ThisNode}
 	if cl.ThisKey != 0 {
 		r.ThisKey = cl.ThisKey.String()
 	}

@@ -150,7 +150,7 @@ func TestWriteTestRefusedOnIdentityMismatch(t *testing.T) {
 	a, b := sim.NewLU(sim.WithSerial("lun-a")), sim.NewLU(sim.WithSerial("lun-b"))
 	tg := []Target{{Name: "/dev/mapper/bad", Multipath: true, Paths: []Path{path(a, 1, 1), path(b, 1, 2)}}}
 	r := Check(ctx, tg, Cluster{}, Options{})
-	runWriteTests(ctx, tg, &r)
+	runWriteTests(ctx, tg, &r, WriteTestOptions{})
 	if r.Verdict != "fail" || len(r.WriteTests) != 1 || r.WriteTests[0].Ran || !contains(r.WriteTests[0].Error, "identity-mismatch") {
 		t.Fatalf("%+v", r.WriteTests)
 	}

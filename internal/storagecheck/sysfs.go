@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -110,4 +111,18 @@ func readAttr(p string) string {
 		return ""
 	}
 	return s
+}
+
+// BlockSize returns the logical block size of a /dev/sdX from
+// /sys/block/sdX/queue/logical_block_size (0 when it cannot be read).
+func (s Sysfs) BlockSize(dev string) int {
+	name, ok := strings.CutPrefix(s.realpath(dev), "/dev/")
+	if !ok || strings.Contains(name, "/") {
+		return 0
+	}
+	n, err := strconv.Atoi(readAttr(filepath.Join(s.root(), "block", name, "queue", "logical_block_size")))
+	if err != nil || n <= 0 || n > 1<<16 {
+		return 0
+	}
+	return n
 }

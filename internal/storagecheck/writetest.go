@@ -4,38 +4,65 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// ScratchKey is the key --write-test registers through the first path:
-// "SCRATCH" in ASCII followed by the path number (0x53435241544348nn), so a
-// key left behind by an interrupted test is recognisable (and reported as
-// the check-storage scratch key).
+// ScratchKey is the prefix of the keys --write-test registers: "SCRATCH" in
+// ASCII followed by the nexus number (0x53435241544348nn: ...01 through the
+// first path, ...02 through the second), so a key left behind by an
+// interrupted test is recognisable, reported (rule scratch-key) and removed
+// by --cleanup, which touches no other key.
 const ScratchKey scsi.Key = 0x5343524154434800
+
+// IsScratch reports whether k is a check-storage scratch key.
+func IsScratch(k scsi.Key) bool { return k>>8 == ScratchKey>>8 && k&0xFF != 0 }
+
+func scratch(i int) scsi.Key { return ScratchKey | scsi.Key(i+1) }
+
+// WriteTestOptions tune WriteTest.
+type WriteTestOptions struct {
+	// Force allows a LU with registrations or a reservation: they are never
+	// touched, the reservation steps run only if nobody holds one, and no
+	// data is written (the other registrants may be writing).
+	Force bool
+	// StepDelay pauses after each step (to test an interrupted run).
+	StepDelay time.Duration
+	// Progress, if set, receives each step as it is done.
+	Progress func(format string, a ...any)
+}
 
 // WriteTestResult is the outcome of WriteTest on one device.
 type WriteTestResult struct {
-	Device string   `json:"device"`
-	Ran    bool     `json:"ran"`
-	OK     bool     `json:"ok"`
-	Steps  []string `json:"steps"`
+	Device string `json:"device"`
+	// Nexuses are the paths used: the first and, if any, the second I_T nexus.
+	Nexuses []string `json:"nexuses"`
+	Ran     bool     `json:"ran"`
+	OK      bool     `json:"ok"`
+	Steps   []string `json:"steps"`
 	// Error is the first failure; Cleanup lists what the clean-up did after it.
 	Error   string   `json:"error,omitempty"`
 	Cleanup []string `json:"cleanup,omitempty"`
-	// Restored: the LU ended with no registrations and no reservation.
+	// StateBefore and StateAfter are the PR state (READ FULL STATUS, or READ
+	// KEYS, and READ RESERVATION) without the generation.
+	StateBefore []string `json:"state_before"`
+	StateAfter  []string `json:"state_after"`
+	// Restored: StateAfter equals StateBefore.
 	Restored bool `json:"restored"`
 }
 
-// WriteTest exercises PR OUT on a LU that has no registrations at all:
-// register a scratch key, reserve type 5, read back, then (with a second
-// path) register a second scratch key there and PREEMPT AND ABORT the first,
-// release, unregister, and check the LU ends as it began. It refuses a LU
-// with any registration or reservation. On a failure it unregisters every
-// scratch key it may have registered (best effort) and reports what it did.
-func WriteTest(ctx context.Context, t Target) WriteTestResult {
-	w := &writeTest{r: WriteTestResult{Device: t.Name, Steps: []string{}}, paths: t.Paths}
-	if err := w.precheck(ctx); err != nil {
+// WriteTest exercises PR OUT on a LU nobody has registered on (see
+// docs/check-storage.md): scratch registration and WE-RO reservation read
+// back with the generation advancing; with a second nexus, the write of an
+// unregistered nexus refused and of a registered one accepted, and PREEMPT
+// AND ABORT removing the other key; release, unregister and the PR state
+// proven exactly as found. Any failure ends in Cleanup.
+func WriteTest(ctx context.Context, t Target, opt WriteTestOptions) WriteTestResult {
+	w := &writeTest{r: newWriteTestResult(t.Name), opt: opt}
+	if err := w.precheck(ctx, t); err != nil {
 		w.r.Error = "refused: " + err.Error()
 		return w.r
 	}
@@ -43,143 +70,139 @@ func WriteTest(ctx context.Context, t Target) WriteTestResult {
 	err := w.run(ctx)
 	if err != nil {
 		w.r.Error = err.Error()
-		w.cleanup(ctx)
+		c := Cleanup(ctx, t)
+		w.r.Cleanup = append(c.Removed, c.Errors...)
 	}
-	final := w.empty(ctx)
-	w.r.Restored = final == nil
-	if !w.r.Restored {
-		w.r.Cleanup = append(w.r.Cleanup, "the LU is NOT as it began: "+final.Error()+
-			fmt.Sprintf("; remove keys 0x%x.. with sg_persist --out --register-ignore --param-sark=0 on each path", uint64(ScratchKey)>>8))
+	after, _, aerr := prState(ctx, w.a.Dev)
+	if after != nil {
+		w.r.StateAfter = after
+	}
+	w.r.Restored = aerr == nil && strings.Join(after, "\n") == strings.Join(w.r.StateBefore, "\n")
+	if aerr != nil {
+		w.r.Cleanup = append(w.r.Cleanup, "the final state could not be read: "+aerr.Error())
+	} else if !w.r.Restored {
+		w.r.Cleanup = append(w.r.Cleanup, "the LU is NOT as it began: compare state_before and state_after; run check-storage --cleanup (it removes only scratch keys)")
 	}
 	w.r.OK = err == nil && w.r.Restored
 	return w.r
 }
 
+func newWriteTestResult(device string) WriteTestResult {
+	return WriteTestResult{Device: device, Nexuses: []string{}, Steps: []string{}, StateBefore: []string{}, StateAfter: []string{}}
+}
+
 type writeTest struct {
-	r     WriteTestResult
-	paths []Path
+	r    WriteTestResult
+	opt  WriteTestOptions
+	a, b *Path
+	// base is the PR state found: other nexuses' keys and reservation.
+	base   []scsi.Key
+	baseRe *scsi.Reservation
+	gen    uint32
+	// writes: data writes are tested (a LU nobody else is registered on).
+	writes bool
+	block  []byte
 }
 
 func (w *writeTest) step(format string, a ...any) {
-	w.r.Steps = append(w.r.Steps, fmt.Sprintf(format, a...))
+	s := fmt.Sprintf(format, a...)
+	w.r.Steps = append(w.r.Steps, s)
+	if w.opt.Progress != nil {
+		w.opt.Progress("%s: write test: %s", w.r.Device, s)
+	}
+	time.Sleep(w.opt.StepDelay) // bounded to a minute by the flag's check
+
 }
 
-func scratch(i int) scsi.Key { return ScratchKey | scsi.Key(i+1) }
-
-// empty returns nil when the LU has no registrations and no reservation.
-func (w *writeTest) empty(ctx context.Context) error {
-	dev := w.paths[0].Dev
-	kl, err := dev.ReadKeys(ctx)
-	if err != nil {
-		return err
-	}
-	res, err := dev.ReadReservation(ctx)
-	if err != nil {
-		return err
-	}
-	if len(kl.Keys) > 0 || res.Present {
-		return fmt.Errorf("%d registration(s) %v, reservation present: %v", len(kl.Keys), kl.Keys, res.Present)
-	}
-	return nil
-}
-
-func (w *writeTest) precheck(ctx context.Context) error {
-	if len(w.paths) == 0 {
+// precheck picks the nexuses and refuses a LU in use (unless Force) and a
+// peer that reaches another LU; nothing is sent but INQUIRY and PR IN.
+func (w *writeTest) precheck(ctx context.Context, t Target) error {
+	if len(t.Paths) == 0 {
 		return errors.New("no path could be opened")
 	}
-	if err := w.empty(ctx); err != nil {
-		return fmt.Errorf("the LU must have no registrations and no reservation: %v", err)
+	w.a = &t.Paths[0]
+	if t.Peer != nil {
+		w.b = t.Peer
+	} else if len(t.Paths) > 1 {
+		w.b = &t.Paths[1]
 	}
-	return nil
-}
-
-// run is the test sequence; the first failure ends it.
-func (w *writeTest) run(ctx context.Context) error {
-	a, ka := w.paths[0], scratch(0)
-	if err := a.Dev.Register(ctx, 0, ka, scsi.RegisterOptions{}); err != nil {
-		return fmt.Errorf("register %s through %s: %w", ka, a.Name, err)
-	}
-	if err := w.expect(ctx, []scsi.Key{ka}, false, 0); err != nil {
-		return err
-	}
-	w.step("registered %s through %s", ka, a.Name)
-	if err := a.Dev.Reserve(ctx, ka, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
-		return fmt.Errorf("reserve type 5 with %s through %s: %w", ka, a.Name, err)
-	}
-	if err := w.expect(ctx, []scsi.Key{ka}, true, ka); err != nil {
-		return err
-	}
-	w.step("reserved WE-RO (type 5) with %s through %s, read back", ka, a.Name)
-	holder, kh := a, ka
-	if len(w.paths) > 1 {
-		b, kb := w.paths[1], scratch(1)
-		if err := b.Dev.Register(ctx, 0, kb, scsi.RegisterOptions{}); err != nil {
-			return fmt.Errorf("register %s through %s: %w", kb, b.Name, err)
+	w.r.Nexuses = append(w.r.Nexuses, w.a.Name)
+	if w.b != nil {
+		w.r.Nexuses = append(w.r.Nexuses, w.b.Name)
+		// Nexus names without an ISID are just initiator names: two
+		// paths of one initiator, not one nexus.
+		full := strings.Contains(w.a.Nexus, ",i,0x") && strings.Contains(w.b.Nexus, ",i,0x")
+		if w.b.Name == w.a.Name || (full && sameNexus(w.a.Nexus, w.b.Nexus)) {
+			return fmt.Errorf("%s and %s are one I_T nexus: the second nexus must be another path", w.a.Name, w.b.Name)
 		}
-		if err := b.Dev.PreemptAndAbort(ctx, kb, ka, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
-			return fmt.Errorf("preempt and abort %s with %s through %s: %w", ka, kb, b.Name, err)
-		}
-		if err := w.expect(ctx, []scsi.Key{kb}, true, kb); err != nil {
+		if err := sameLU(ctx, w.a, w.b); err != nil {
 			return err
 		}
-		w.step("registered %s through %s, PREEMPT AND ABORT removed %s and moved the reservation", kb, b.Name, ka)
-		holder, kh = b, kb
-	} else {
-		w.step("one path only: PREEMPT AND ABORT from a second nexus not tested")
 	}
-	if err := holder.Dev.Release(ctx, kh, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
-		return fmt.Errorf("release with %s through %s: %w", kh, holder.Name, err)
-	}
-	if err := w.expect(ctx, []scsi.Key{kh}, false, 0); err != nil {
+	state, kl, err := prState(ctx, w.a.Dev)
+	if err != nil {
 		return err
 	}
-	w.step("released the reservation through %s", holder.Name)
-	if err := holder.Dev.Register(ctx, kh, 0, scsi.RegisterOptions{}); err != nil {
-		return fmt.Errorf("unregister %s through %s: %w", kh, holder.Name, err)
+	w.r.StateBefore = state
+	res, err := w.a.Dev.ReadReservation(ctx)
+	if err != nil {
+		return fmt.Errorf("read reservation: %w", err)
 	}
-	if err := w.empty(ctx); err != nil {
-		return fmt.Errorf("after unregistering: %v", err)
+	w.base, w.baseRe, w.gen = kl.Keys, res, kl.Generation
+	if len(kl.Keys) > 0 || res.Present {
+		if !w.opt.Force {
+			return fmt.Errorf("the LU has %d registration(s) (%s), reservation %v: it may be in use, so nothing is sent without --force (which never touches those registrations)",
+				len(kl.Keys), joinKeys(kl.Keys), res.Present)
+		}
+		w.step("--force: %d registration(s) of others found (%s), reservation held: %v; they are not touched and no data is written", len(kl.Keys), joinKeys(kl.Keys), res.Present)
 	}
-	w.step("unregistered %s: no registrations, no reservation", kh)
+	w.writes = len(kl.Keys) == 0 && !res.Present && w.a.IO != nil
 	return nil
 }
 
-// expect reads the PR state back through every path used so far.
-func (w *writeTest) expect(ctx context.Context, keys []scsi.Key, reserved bool, holder scsi.Key) error {
-	for _, p := range w.paths[:min(2, len(w.paths))] {
-		kl, err := p.Dev.ReadKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("read keys through %s: %w", p.Name, err)
-		}
-		if fmt.Sprint(kl.Keys) != fmt.Sprint(keys) {
-			return fmt.Errorf("read keys through %s: %v, want %v", p.Name, kl.Keys, keys)
-		}
-		res, err := p.Dev.ReadReservation(ctx)
-		if err != nil {
-			return fmt.Errorf("read reservation through %s: %w", p.Name, err)
-		}
-		if res.Present != reserved || (reserved && (res.Key != holder || res.Type != scsi.TypeWriteExclusiveRegistrantsOnly)) {
-			return fmt.Errorf("read reservation through %s: present=%v key=%s type=%s, want present=%v key=%s type WE-RO",
-				p.Name, res.Present, res.Key, res.Type, reserved, holder)
-		}
+// sameLU requires the second nexus to reach the first one's LU.
+func sameLU(ctx context.Context, a, b *Path) error {
+	ia, err := scsi.LUIdentity(ctx, a.Dev)
+	if err != nil {
+		return fmt.Errorf("identity of %s: %w", a.Name, err)
+	}
+	ib, err := scsi.LUIdentity(ctx, b.Dev)
+	if err != nil {
+		return fmt.Errorf("identity of %s: %w", b.Name, err)
+	}
+	if ia != ib {
+		return fmt.Errorf("%s reaches LU %s but %s reaches LU %s: the second nexus must reach the same LU", a.Name, ia, b.Name, ib)
 	}
 	return nil
 }
 
-// cleanup removes every scratch registration the test may have made, path
-// by path: REGISTER AND IGNORE EXISTING KEY with the path's scratch key, then
-// unregister it (which also releases a reservation it held).
-func (w *writeTest) cleanup(ctx context.Context) {
-	for i, p := range w.paths[:min(2, len(w.paths))] {
-		k := scratch(i)
-		err := p.Dev.RegisterAndIgnore(ctx, k, scsi.RegisterOptions{})
-		if err == nil {
-			err = p.Dev.Register(ctx, k, 0, scsi.RegisterOptions{})
+// prState is the PR state as lines (no generation): one per registered
+// nexus (READ FULL STATUS, else READ KEYS) and the reservation.
+func prState(ctx context.Context, dev scsi.Device) ([]string, *scsi.KeyList, error) {
+	kl, err := dev.ReadKeys(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read keys: %w", err)
+	}
+	var lines []string
+	if fs, err := dev.ReadFullStatus(ctx); err == nil && !fs.Partial {
+		for _, d := range fs.Descriptors {
+			lines = append(lines, fmt.Sprintf("registration %s nexus %s all_tg_pt=%v rel_tgt_port=%d holder=%v",
+				d.Key, TransportID(d.TransportID), d.AllTgPt, d.RelativeTargetPortID, d.ReservationHolder))
 		}
-		if err != nil {
-			w.r.Cleanup = append(w.r.Cleanup, fmt.Sprintf("unregister %s through %s failed: %v", k, p.Name, err))
-		} else {
-			w.r.Cleanup = append(w.r.Cleanup, fmt.Sprintf("unregistered %s through %s", k, p.Name))
+	} else {
+		for _, k := range kl.Keys {
+			lines = append(lines, "registration "+k.String())
 		}
 	}
+	sort.Strings(lines)
+	res, err := dev.ReadReservation(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read reservation: %w", err)
+	}
+	if res.Present {
+		lines = append(lines, fmt.Sprintf("reservation %s type %s scope %d", res.Key, res.Type, res.Scope))
+	} else {
+		lines = append(lines, "reservation none")
+	}
+	return lines, kl, nil
 }

@@ -15,6 +15,6 @@ func TestCheckStorage(t *testing.T) {
 	if isDebianFenceSCSI(agent) {
 		t.Skipf("%s has no check-storage subcommand", agent)
 	}
-	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Paths: 2, NoPR: []int{3}, Agent: agent, Timeout: 30 * time.Minute,
+	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Paths: 2, NoPR: []int{3}, Agent: agent, Timeout: 35 * time.Minute,
 		Script: parityScript(t, "check_storage.sh")})
 }
