@@ -3,9 +3,11 @@
 //
 // main only wires the parts together: argv[0] chooses the mode (the agent,
 // or fence_scsi's watchdog check under the names fence_scsi_check and
-// fence_scsi_check_hardreboot), the fence-agent front end
-// (internal/fenceproto) parses input and prints what callers depend on, and
-// backend adapts it to the PR logic (internal/fence).
+// fence_scsi_check_hardreboot), the first argument the storage check
+// (internal/storagecheck) or the arbitration mode (internal/arbcli); the
+// agent is the fence-agent front end (internal/fenceproto), which parses
+// input and prints what callers depend on, over internal/agent, which
+// adapts it to the PR logic (internal/fence).
 package main
 
 import (
@@ -19,6 +21,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -35,11 +39,11 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "check-storage" {
 		os.Exit(runCheckStorage(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	if len(os.Args) > 1 && arbitrationCommands[os.Args[1]] {
-		os.Exit(runArbitration(os.Args, os.Stderr))
+	if len(os.Args) > 1 && arbcli.Commands[os.Args[1]] {
+		os.Exit(arbcli.Run(os.Args, os.Stderr))
 	}
 	ctx, stop := signalContext()
-	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, newBackend())
+	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, agent.New())
 	stop()
 	os.Exit(code)
 }

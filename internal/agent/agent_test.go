@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"bytes"
@@ -44,12 +44,12 @@ func newCluster(t *testing.T, luns ...string) *cluster {
 	return c
 }
 
-func (c *cluster) backend(node string) *backend {
+func (c *cluster) backend(node string) *Backend {
 	if c.dirs[node] == "" {
 		c.dirs[node] = c.t.TempDir()
 	}
 	dir := c.dirs[node]
-	return &backend{
+	return &Backend{
 		store: state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
 		sysfs: filepath.Join(dir, "sys"),
 		stat: func(p string) (fs.FileInfo, error) {
@@ -64,7 +64,7 @@ func (c *cluster) backend(node string) *backend {
 			c.mu.Unlock()
 			return c.luns[p].Device(node), nil
 		},
-		pool: &devPool{idle: map[poolKey][]scsi.Device{}}, // one per process, as newBackend
+		pool: &devPool{idle: map[poolKey][]scsi.Device{}}, // one per process, as New
 	}
 }
 
