@@ -17,13 +17,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -72,7 +72,7 @@ func runCheck(hardReboot bool) int {
 		Open: func(path string) (scsi.Device, error) {
 			return scsi.Open(path, scsi.OpenOptions{ReadOnly: true, Device: scsi.DeviceOptions{Timeout: check.CommandTimeout}})
 		},
-		Sleep:      time.Sleep,
+		Sleep:      clock.Sleep,
 		Reboot:     check.RebootNow,
 		HardReboot: hardReboot,
 	})

@@ -17,6 +17,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -262,7 +263,7 @@ func (c *Config) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	return scsi.SleepContext(ctx, d)
+	return clock.Sleep(ctx, d)
 }
 
 func (c *Config) logf(format string, args ...any) {

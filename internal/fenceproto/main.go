@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 )
 
 // DefaultVersion is printed by -V/--version: the fence-agents release whose
@@ -27,8 +29,8 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
-	// Sleep waits for d or until ctx is done.
-	Sleep  func(ctx context.Context, d time.Duration)
+	// Sleep waits for d or until ctx is done (clock.Sleep by default).
+	Sleep  func(ctx context.Context, d time.Duration) error
 	Syslog SyslogFunc
 	// OpenFile opens the logfile (truncate set) or the debug file
 	// (appended to); the default is openLogFile.
@@ -48,18 +50,6 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: env,
 		Syslog: newSyslog(prog),
 	}, b)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // run is the state of one agent run.
@@ -93,7 +83,7 @@ func Run(ctx context.Context, env Env, b Backend) int {
 		env.Now = time.Now
 	}
 	if env.Sleep == nil {
-		env.Sleep = sleepCtx
+		env.Sleep = clock.Sleep
 	}
 	if env.OpenFile == nil {
 		env.OpenFile = openLogFile

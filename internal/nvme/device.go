@@ -5,6 +5,8 @@ import (
 	"errors"
 	"syscall"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 )
 
 // Device is one NVMe namespace reached through one controller of this host
@@ -109,7 +111,7 @@ func (o DeviceOptions) withDefaults() DeviceOptions {
 		o.BackoffMax = DefaultBackoffMax
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepContext
+		o.Sleep = clock.Sleep
 	}
 	return o
 }

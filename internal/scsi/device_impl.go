@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 )
 
 // DefaultTimeout is the per-command timeout, as sg_persist uses (sg3_utils src/sg_persist.c: 60 s).
@@ -62,7 +64,7 @@ func (o DeviceOptions) withDefaults() DeviceOptions {
 		o.BackoffMax = DefaultBackoffMax
 	}
 	if o.Sleep == nil {
-		o.Sleep = SleepContext
+		o.Sleep = clock.Sleep
 	}
 	return o
 }
