@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -173,5 +175,22 @@ func TestPoolCloseTwice(t *testing.T) {
 	b, _ := p.take(k, open)
 	if opens != 2 || a.(*pooled).Device == b.(*pooled).Device {
 		t.Fatalf("opens %d; two users share one device: %v", opens, a.(*pooled).Device == b.(*pooled).Device)
+	}
+}
+
+// TestDefaultPaths: the front end's option defaults and the lower layers'
+// own defaults (used when a caller passes no path) name the same programs.
+func TestDefaultPaths(t *testing.T) {
+	want := map[string]string{"vgs_path": fence.DefaultVgsPath, "corosync_cmap_path": keys.DefaultCmapctlPath}
+	for _, o := range fenceproto.Table {
+		if w, ok := want[o.Name]; ok {
+			if !o.HasDef || o.Default != w {
+				t.Errorf("%s: option default %q, lower layer %q", o.Name, o.Default, w)
+			}
+			delete(want, o.Name)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("options missing from the table: %v", want)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 )
 
-// DefaultVgsPath is the vgs binary of Debian's fence_scsi build.
-const DefaultVgsPath = "/sbin/vgs"
+// DefaultVgsPath is the vgs binary when none is given: the agent's vgs_path
+// default (docs/differences.md; Debian's fence_scsi build says /sbin/vgs).
+const DefaultVgsPath = "/usr/sbin/vgs"
 
 // ErrSharedDevices is fence_scsi's error when vgs fails.
 var ErrSharedDevices = errors.New("Failed: Cannot get shared devices")

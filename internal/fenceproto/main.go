@@ -115,7 +115,7 @@ func Run(ctx context.Context, env Env, b Backend) int {
 		if ctx.Err() != nil {
 			r.log.Errorf("Failed: %v", context.Cause(ctx))
 		} else {
-			r.log.Errorf("%s", timedOutMsg)
+			r.log.Errorf("%s", TimedOutMsg)
 		}
 		return exitFail
 	}
@@ -210,7 +210,6 @@ func (r *run) main(ctx context.Context) (int, error) {
 		v[optDisableTimeout] = "1"
 	}
 	if parseBool(v[optDisableTimeout]) == "1" {
-		o.DisableTimeout = true
 		o.PowerTimeout, o.ShellTimeout, o.LoginTimeout = 0, 0, 0
 	}
 	ctx, cancel := r.withRunLimit(ctx, o, plugCount(v))
