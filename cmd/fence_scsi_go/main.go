@@ -18,8 +18,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
@@ -53,11 +51,12 @@ func main() {
 // exits 1 instead of dying with its children still running.
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	names := map[os.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		if s, ok := <-ch; ok {
-			cancel(fmt.Errorf("interrupted by signal %s", unix.SignalName(s.(syscall.Signal))))
+			cancel(fmt.Errorf("interrupted by signal %s", names[s]))
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
