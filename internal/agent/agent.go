@@ -5,8 +5,8 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
@@ -22,7 +22,7 @@ type Backend struct {
 	store state.Store
 	sysfs string
 	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
-	open  func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error)
+	open  func(path string, readOnly bool, log *slog.Logger) (scsi.Device, error)
 	pool  *devPool // nil: every Open opens the device node
 }
 
@@ -33,41 +33,17 @@ func New() *Backend {
 	return &Backend{
 		store: state.Default,
 		sysfs: "/sys",
-		open: func(path string, readOnly bool, logf func(string, ...any)) (scsi.Device, error) {
-			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Logf: logf}})
+		open: func(path string, readOnly bool, log *slog.Logger) (scsi.Device, error) {
+			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Log: log}})
 		},
 		pool: &devPool{idle: map[poolKey][]scsi.Device{}},
 	}
 }
 
-// logf adapts the front end's logger to the "LEVEL", format, args form the
-// lower layers use.
-func logf(o *fenceproto.Options) func(level, format string, args ...any) {
-	return func(level, format string, args ...any) {
-		if o.Log == nil {
-			return
-		}
-		msg := fmt.Sprintf(format, args...)
-		switch level {
-		case "ERROR":
-			o.Log.Errorf("%s", msg)
-		case "WARNING":
-			o.Log.Warningf("%s", msg)
-		case "INFO":
-			o.Log.Infof("%s", msg)
-		default:
-			o.Log.Debugf("%s", msg)
-		}
-	}
-}
-
 func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
-	lf := logf(o)
 	return fence.Options{
 		Open: func(path string, readOnly bool) (scsi.Device, error) {
-			open := func() (scsi.Device, error) {
-				return b.open(path, readOnly, func(format string, args ...any) { lf("DEBUG", format, args...) })
-			}
+			open := func() (scsi.Device, error) { return b.open(path, readOnly, o.Log) }
 			if b.pool == nil {
 				return open()
 			}
@@ -77,7 +53,7 @@ func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
 		APTPL:               o.Aptpl,
 		MpathRegisterMethod: o.MpathRegisterMethod,
 		Store:               b.store,
-		Logf:                lf,
+		Log:                 o.Log,
 		Stat:                b.stat,
 		RaceYield:           fence.DefaultRaceYield,
 	}
@@ -91,7 +67,7 @@ func commandLimit(ctx context.Context, o *fenceproto.Options) context.Context {
 
 func (b *Backend) DeriveKey(ctx context.Context, o *fenceproto.Options, node string) (string, error) {
 	ctx = commandLimit(ctx, o)
-	k, err := keys.Deriver{CmapctlPath: o.CorosyncCmapPath, Logf: logf(o)}.Derive(ctx, node, o.KeyValue)
+	k, err := keys.Deriver{CmapctlPath: o.CorosyncCmapPath, Log: o.Log}.Derive(ctx, node, o.KeyValue)
 	if err != nil {
 		return "", compatError(err)
 	}
@@ -102,7 +78,7 @@ func (b *Backend) Devices(ctx context.Context, o *fenceproto.Options) ([]string,
 	if devs := fence.ParseDevices(o.Devices); len(devs) > 0 {
 		return devs, nil
 	}
-	devs, err := fence.DiscoverDevices(commandLimit(ctx, o), o.VgsPath, logf(o))
+	devs, err := fence.DiscoverDevices(commandLimit(ctx, o), o.VgsPath, o.Log)
 	return devs, compatError(err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ func (c *cluster) backend(node string) *Backend {
 			}
 			return blockInfo{p}, nil
 		},
-		open: func(p string, _ bool, _ func(string, ...any)) (scsi.Device, error) {
+		open: func(p string, _ bool, _ *slog.Logger) (scsi.Device, error) {
 			c.mu.Lock()
 			c.opens[node+" "+p]++
 			c.mu.Unlock()

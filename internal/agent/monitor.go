@@ -18,7 +18,7 @@ import (
 // "live" or "running".
 func (b *Backend) Monitor(ctx context.Context, o *fenceproto.Options) error {
 	if len(fence.ParseDevices(o.Devices)) == 0 {
-		res, err := keys.RunCommand(commandLimit(ctx, o), logf(o), o.VgsPath, "--version")
+		res, err := keys.RunCommand(commandLimit(ctx, o), o.Log, o.VgsPath, "--version")
 		if err != nil {
 			return compatError(err)
 		}

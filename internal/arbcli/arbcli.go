@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/signal"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/arbitrate"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // Commands are the first arguments that select the storage arbitration
@@ -58,11 +60,17 @@ func run(args []string, stderr io.Writer, e env) int {
 
 // runAction builds the configuration of one command and runs f on it.
 func runAction(c *cli.Context, stderr io.Writer, e env, f actionFunc) int {
-	logf := func(format string, a ...any) {
-		fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), fmt.Sprintf(format, a...))
+	// Progress messages: one timestamped line each on stderr.
+	var log *slog.Logger
+	if !c.Bool("quiet") {
+		log = logging.Func(func(_ slog.Level, msg string) {
+			fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("2006-01-02 15:04:05.000"), msg)
+		})
 	}
-	if c.Bool("quiet") {
-		logf = func(string, ...any) {}
+	logf := func(format string, a ...any) {
+		if log != nil {
+			log.Info(fmt.Sprintf(format, a...))
+		}
 	}
 	cfg, closeAll, err := config(c, e, logf)
 	if err != nil {
@@ -70,6 +78,7 @@ func runAction(c *cli.Context, stderr io.Writer, e env, f actionFunc) int {
 		return exitFailed
 	}
 	defer closeAll()
+	cfg.Log = log
 	// SIGTERM/SIGINT stop a defender cleanly (the cluster manager
 	// stopping the group); an acquire in progress is abandoned the
 	// same way, with its partial takes rolled back by Acquire.

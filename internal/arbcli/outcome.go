@@ -22,7 +22,6 @@ func acquireExit(r arbitrate.Result, err error) int {
 
 // runAcquire runs Acquire, logs the outcome and returns the exit code.
 func runAcquire(ctx context.Context, cfg arbitrate.Config, logf func(string, ...any)) int {
-	cfg.Logf = logf
 	logf("acquire: %s", cfg.Bounds())
 	r, err := arbitrate.Acquire(ctx, cfg)
 	switch {
@@ -52,7 +51,6 @@ func defendExit(err error) int {
 
 // runDefend runs Defend, logs the outcome and returns the exit code.
 func runDefend(ctx context.Context, cfg arbitrate.Config, once bool, logf func(string, ...any)) int {
-	cfg.Logf = logf
 	if !once {
 		logf("defend: %s", cfg.Bounds())
 	}
@@ -72,7 +70,6 @@ func runDefend(ctx context.Context, cfg arbitrate.Config, once bool, logf func(s
 
 // runRelease runs Release and returns the exit code.
 func runRelease(ctx context.Context, cfg arbitrate.Config, logf func(string, ...any)) int {
-	cfg.Logf = logf
 	if err := arbitrate.Release(ctx, cfg); err != nil {
 		logf("release: FAILED: %v", err)
 		return exitFailed

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -108,7 +110,7 @@ func (n *node) cfg(t *testing.T, key scsi.Key, typ scsi.ReservationType) Config 
 	c := Defaults(n.devs, key)
 	c.Type = typ
 	c.Now, c.Sleep = n.clk.Now, n.clk.Sleep
-	c.Logf = func(format string, args ...any) { t.Logf(n.name+": "+format, args...) }
+	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("%s: %s", n.name, msg) })
 	return c
 }
 

@@ -3,9 +3,11 @@ package fence
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // DefaultVgsPath is the vgs binary when none is given: the agent's vgs_path
@@ -27,12 +29,12 @@ var vgsArgs = []string{
 // DiscoverDevices finds the physical volumes of shared volume groups when
 // no devices are configured (fence_scsi HEAD's get_shared_devices): a PV is
 // kept when the 6th vg_attr character is 'c' (clvmd) or 's' (lvmlockd).
-// logf may be nil.
-func DiscoverDevices(ctx context.Context, vgsPath string, logf func(level, format string, args ...any)) ([]string, error) {
+// log may be nil.
+func DiscoverDevices(ctx context.Context, vgsPath string, log *slog.Logger) ([]string, error) {
 	if vgsPath == "" {
 		vgsPath = DefaultVgsPath
 	}
-	res, err := keys.RunCommand(ctx, logf, vgsPath, vgsArgs...)
+	res, err := keys.RunCommand(ctx, log, vgsPath, vgsArgs...)
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +50,7 @@ func DiscoverDevices(ctx context.Context, vgsPath string, logf func(level, forma
 		// fence_scsi raises an exception on a line that is not "attr:pv"; skip it instead.
 		attr, pv, ok := strings.Cut(line, ":")
 		if !ok || strings.Contains(pv, ":") || len(attr) < 6 || pv == "" {
-			if logf != nil {
-				logf("DEBUG", "vgs: ignoring line %q\n", line)
-			}
+			logging.Debugf(log, "vgs: ignoring line %q\n", line)
 			continue
 		}
 		if attr[5] == 'c' || attr[5] == 's' {

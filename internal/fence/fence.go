@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"unicode"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
@@ -46,9 +48,8 @@ type Options struct {
 	Parallelism int
 	// Store holds the key and dev files (an empty path means state.Default's).
 	Store state.Store
-	// Logf receives fence_scsi-style log lines; level is "DEBUG", "INFO",
-	// "WARNING" or "ERROR". May be nil.
-	Logf func(level, format string, args ...any)
+	// Log receives fence_scsi's log lines. May be nil.
+	Log *slog.Logger
 	// SysfsRoot is where /sys is mounted (default "/sys").
 	SysfsRoot string
 	// Stat is os.Stat unless replaced (tests use fake device paths).
@@ -87,9 +88,7 @@ func (o Options) withDefaults() Options {
 	if o.Store.DevFile == "" {
 		o.Store.DevFile = state.Default.DevFile
 	}
-	if o.Logf == nil {
-		o.Logf = func(string, string, ...any) {}
-	}
+	o.Log = logging.OrDiscard(o.Log)
 	if o.SysfsRoot == "" {
 		o.SysfsRoot = "/sys"
 	}

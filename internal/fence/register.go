@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -21,7 +22,7 @@ type runner struct {
 	devMu sync.Mutex // serialises the dev file writes of concurrent devices
 }
 
-func (r *runner) debug(format string, args ...any) { r.o.Logf("DEBUG", format, args...) }
+func (r *runner) debug(format string, args ...any) { logging.Debugf(r.o.Log, format, args...) }
 
 // timeoutError is the context ending during an action.
 type timeoutError struct{ cause error }

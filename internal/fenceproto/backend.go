@@ -1,6 +1,9 @@
 package fenceproto
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // Options is the parsed and checked input of one agent run.
 type Options struct {
@@ -32,8 +35,8 @@ type Options struct {
 	// and unused; suppress-errors; verbose_level; plug_separator).
 	Raw map[string]string
 
-	// Log is the agent's logger; backends log through it.
-	Log *Logger
+	// Log is the agent's logger (Logger.Slog); backends log through it.
+	Log *slog.Logger
 }
 
 // Backend carries out the storage side of each action. The front end
