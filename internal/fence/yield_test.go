@@ -9,14 +9,14 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// offTimed runs Off for node with the given RaceYield and returns its
-// error and how long it took.
-func offTimed(t *testing.T, o Options, dev string, victim scsi.Key, yield time.Duration) (error, time.Duration) {
+// offTimed runs Off for node with the given RaceYield and returns how
+// long it took and its error.
+func offTimed(t *testing.T, o Options, dev string, victim scsi.Key, yield time.Duration) (time.Duration, error) {
 	t.Helper()
 	o.RaceYield = yield
 	start := time.Now()
 	_, err := Off(context.Background(), o, []string{dev}, victim)
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 // The reservation holder fences at once; a node fencing the holder waits
@@ -25,14 +25,14 @@ func TestOffYieldsToTheHolder(t *testing.T) {
 	const dev = "/dev/sdb"
 	s := newSAN(dev)
 	opts := unfenceAll(t, s, []string{dev}) // n1 holds the reservation
-	err, took := offTimed(t, opts["n1"], dev, key2, time.Hour)
+	took, err := offTimed(t, opts["n1"], dev, key2, time.Hour)
 	if err != nil || took > 10*time.Second {
 		t.Fatalf("holder n1 fencing n2: err %v after %s, want success at once", err, took)
 	}
 
 	s = newSAN(dev)
 	opts = unfenceAll(t, s, []string{dev})
-	err, took = offTimed(t, opts["n2"], dev, key1, 300*time.Millisecond)
+	took, err = offTimed(t, opts["n2"], dev, key1, 300*time.Millisecond)
 	if err != nil || took < 300*time.Millisecond {
 		t.Fatalf("n2 fencing the holder n1 (dead): err %v after %s, want success after the 300 ms yield", err, took)
 	}
@@ -47,13 +47,13 @@ func TestOffYieldsToTheLowerKey(t *testing.T) {
 	const dev = "/dev/sdb"
 	s := newSAN(dev)
 	opts := unfenceAll(t, s, []string{dev}) // n1 holds; n2 < n3
-	err, took := offTimed(t, opts["n2"], dev, key3, time.Hour)
+	took, err := offTimed(t, opts["n2"], dev, key3, time.Hour)
 	if err != nil || took > 10*time.Second {
 		t.Fatalf("n2 fencing n3: err %v after %s, want success at once", err, took)
 	}
 	s = newSAN(dev)
 	opts = unfenceAll(t, s, []string{dev})
-	err, took = offTimed(t, opts["n3"], dev, key2, 300*time.Millisecond)
+	took, err = offTimed(t, opts["n3"], dev, key2, 300*time.Millisecond)
 	if err != nil || took < 300*time.Millisecond {
 		t.Fatalf("n3 fencing n2: err %v after %s, want success after the 300 ms yield", err, took)
 	}
@@ -70,7 +70,7 @@ func TestOffYieldLosesToTheHolder(t *testing.T) {
 	var took time.Duration
 	go func() {
 		var err error
-		err, took = offTimed(t, opts["n2"], dev, key1, 2*time.Second)
+		took, err = offTimed(t, opts["n2"], dev, key1, 2*time.Second)
 		done <- err
 	}()
 	time.Sleep(200 * time.Millisecond)
