@@ -129,6 +129,13 @@ func Run(env Env) int {
 		log.errorf("%s", err)
 		return notFound(env, log, "")
 	}
+	return checkDevices(env, log, set, devs, key)
+}
+
+// checkDevices looks for key on each device in turn, each tried 1+retry
+// times retry-sleep seconds apart; the first device that holds it ends the
+// check.
+func checkDevices(env Env, log logger, set settings, devs []string, key scsi.Key) int {
 	retry, _ := strconv.Atoi(set["retry"])
 	sleep, _ := strconv.ParseFloat(set["retry-sleep"], 64)
 	ks := keys.Format(key)
