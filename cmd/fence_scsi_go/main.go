@@ -3,9 +3,11 @@
 //
 // main only wires the parts together: argv[0] chooses the mode (the agent,
 // or fence_scsi's watchdog check under the names fence_scsi_check and
-// fence_scsi_check_hardreboot), the fence-agent front end
-// (internal/fenceproto) parses input and prints what callers depend on, and
-// backend adapts it to the PR logic (internal/fence).
+// fence_scsi_check_hardreboot), the first argument the storage check
+// (internal/storagecheck) or the arbitration mode (internal/arbcli); the
+// agent is the fence-agent front end (internal/fenceproto), which parses
+// input and prints what callers depend on, over internal/agent, which
+// adapts it to the PR logic (internal/fence).
 package main
 
 import (
@@ -15,11 +17,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -35,11 +37,11 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "check-storage" {
 		os.Exit(runCheckStorage(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	if len(os.Args) > 1 && arbitrationCommands[os.Args[1]] {
-		os.Exit(runArbitration(os.Args, os.Stderr))
+	if len(os.Args) > 1 && arbcli.Commands[os.Args[1]] {
+		os.Exit(arbcli.Run(os.Args, os.Stderr))
 	}
 	ctx, stop := signalContext()
-	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, newBackend())
+	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, agent.New())
 	stop()
 	os.Exit(code)
 }
@@ -49,11 +51,12 @@ func main() {
 // exits 1 instead of dying with its children still running.
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	names := map[os.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		if s, ok := <-ch; ok {
-			cancel(fmt.Errorf("interrupted by signal %s", unix.SignalName(s.(syscall.Signal))))
+			cancel(fmt.Errorf("interrupted by signal %s", names[s]))
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
@@ -68,7 +71,7 @@ func runCheck(hardReboot bool) int {
 		Open: func(path string) (scsi.Device, error) {
 			return scsi.Open(path, scsi.OpenOptions{ReadOnly: true, Device: scsi.DeviceOptions{Timeout: check.CommandTimeout}})
 		},
-		Sleep:      time.Sleep,
+		Sleep:      clock.Sleep,
 		Reboot:     check.RebootNow,
 		HardReboot: hardReboot,
 	})

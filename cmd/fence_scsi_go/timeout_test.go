@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 )
 
@@ -67,7 +68,7 @@ func TestHungCmapctlTimesOut(t *testing.T) {
 	start := time.Now()
 	go func() {
 		done <- fenceproto.Run(context.Background(), fenceproto.Env{Args: []string{"fence_scsi_go", "--corosync-cmap-path=" + cmap, "--power-timeout=2",
-			"-n", "node1", "-d", "/dev/null", "-o", "status"}, Stdout: &out, Stderr: &errb}, newBackend())
+			"-n", "node1", "-d", "/dev/null", "-o", "status"}, Stdout: &out, Stderr: &errb}, agent.New())
 	}()
 	pid := childPid(t, pidFile)
 	var code int

@@ -14,9 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -78,8 +80,8 @@ type Config struct {
 	// Now and Sleep are the clock; nil means the real one. Tests inject both.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Logf receives progress messages; nil discards them.
-	Logf func(format string, args ...any)
+	// Log receives progress messages at INFO; nil discards them.
+	Log *slog.Logger
 	// Verbose also logs every renewal (one line per device and cycle), to
 	// measure the renewal gap.
 	Verbose bool
@@ -262,12 +264,12 @@ func (c *Config) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	return scsi.SleepContext(ctx, d)
+	return clock.Sleep(ctx, d)
 }
 
 func (c *Config) logf(format string, args ...any) {
-	if c.Logf != nil {
-		c.Logf(format, args...)
+	if c.Log != nil {
+		c.Log.Info(fmt.Sprintf(format, args...))
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -19,9 +21,9 @@ const (
 	key3 = scsi.Key(0x7e0003) // a third party
 )
 
-// clock is a fake clock: Sleep advances Now and then runs hook, which lets
+// fakeClock is a fake clock: Sleep advances Now and then runs hook, which lets
 // a test act "during" the sleep (freeze a node, run the other node).
-type clock struct {
+type fakeClock struct {
 	mu     sync.Mutex
 	t      time.Time
 	sleeps []time.Duration
@@ -33,15 +35,15 @@ const maxSleeps = 50
 
 var errTooManySleeps = errors.New("fake clock: too many sleeps")
 
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
 
-func (c *clock) Now() time.Time {
+func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.sleeps = append(c.sleeps, d)
@@ -56,7 +58,7 @@ func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-func (c *clock) count() int {
+func (c *fakeClock) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.sleeps)
@@ -85,7 +87,7 @@ func newLUs(q sim.Quirks, n int) []*sim.LU {
 type node struct {
 	name string
 	devs []scsi.Device
-	clk  *clock
+	clk  *fakeClock
 }
 
 func newNode(name string, reverse bool, lus []*sim.LU) *node {
@@ -108,7 +110,7 @@ func (n *node) cfg(t *testing.T, key scsi.Key, typ scsi.ReservationType) Config 
 	c := Defaults(n.devs, key)
 	c.Type = typ
 	c.Now, c.Sleep = n.clk.Now, n.clk.Sleep
-	c.Logf = func(format string, args ...any) { t.Logf(n.name+": "+format, args...) }
+	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("%s: %s", n.name, msg) })
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -96,7 +98,10 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 			plain[who] = append(plain[who], scsi.NewDevice(name, lu.Connect(rr.name[who]), opt))
 		}
 		c := Defaults(devs, keys[who])
-		c.Type, c.Logf = typ, logf
+		c.Type = typ
+		if logf != nil {
+			c.Log = logging.Func(func(_ slog.Level, msg string) { logf("%s", msg) })
+		}
 		c.Sleep = func(ctx context.Context, d time.Duration) error {
 			s.setIdle(who, true)
 			defer s.setIdle(who, false)

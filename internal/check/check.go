@@ -47,8 +47,9 @@ type Env struct {
 	ConfigFile string
 	Store      state.Store
 	// Open opens a device read-only.
-	Open  func(path string) (scsi.Device, error)
-	Sleep func(time.Duration)
+	Open func(path string) (scsi.Device, error)
+	// Sleep waits between retries (clock.Sleep; the check has no deadline).
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Reboot restarts the machine at once (hardreboot variant).
 	Reboot func() error
 	// HardReboot selects fence_scsi_check_hardreboot.
@@ -158,7 +159,7 @@ func findKey(env Env, log logger, set settings, devs []string, key scsi.Key) int
 			}
 			log.debugf(texts.CheckNotRegistered, ks, dev)
 			if n < retry {
-				env.Sleep(time.Duration(sleep * float64(time.Second)))
+				env.Sleep(context.Background(), time.Duration(sleep*float64(time.Second)))
 			}
 		}
 	}

@@ -71,7 +71,7 @@ func (r *rig) run(args ...string) int {
 			}
 			return lu.Device("node1"), nil
 		},
-		Sleep:      func(d time.Duration) { r.sleeps = append(r.sleeps, d) },
+		Sleep:      func(_ context.Context, d time.Duration) error { r.sleeps = append(r.sleeps, d); return nil },
 		Reboot:     func() error { r.rebooted++; return nil },
 		HardReboot: false,
 	})
@@ -143,7 +143,7 @@ func TestCheckRetryAndHardReboot(t *testing.T) {
 	}
 	env := Env{Args: []string{"fence_scsi_check_hardreboot"}, Stderr: &r.stderr, ConfigFile: r.conf, Store: r.store,
 		Open:  func(path string) (scsi.Device, error) { return r.luns[path].Device("node1"), nil },
-		Sleep: func(time.Duration) {}, Reboot: func() error { r.rebooted++; return nil }, HardReboot: true}
+		Sleep: func(context.Context, time.Duration) error { return nil }, Reboot: func() error { r.rebooted++; return nil }, HardReboot: true}
 	if rc := Run(env); rc != ExitNotFound || r.rebooted != 1 {
 		t.Errorf("hardreboot: rc = %d, rebooted %d times, want 2 and 1", rc, r.rebooted)
 	}

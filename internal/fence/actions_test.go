@@ -3,12 +3,13 @@ package fence
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -328,14 +329,13 @@ func TestReadKeysPerDevice(t *testing.T) {
 		t.Helper()
 		var mu sync.Mutex
 		n := map[string]int{}
-		o.Logf = func(level, format string, args ...any) {
-			msg := fmt.Sprintf(format, args...)
+		o.Log = logging.Func(func(_ slog.Level, msg string) {
 			if strings.HasPrefix(msg, "registration keys on ") {
 				mu.Lock()
 				n[strings.TrimSuffix(strings.Fields(msg)[3], ":")]++
 				mu.Unlock()
 			}
-		}
+		})
 		if err := run(o); err != nil {
 			t.Fatal(err)
 		}

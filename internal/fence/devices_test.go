@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -305,13 +307,13 @@ func TestSameDeviceTwiceIsSequential(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var preempts []string
-			o.Logf = func(level, format string, args ...any) {
-				if msg := fmt.Sprintf(format, args...); strings.HasPrefix(msg, "preempt on ") {
+			o.Log = logging.Func(func(_ slog.Level, msg string) {
+				if strings.HasPrefix(msg, "preempt on ") {
 					mu.Lock()
 					preempts = append(preempts, msg)
 					mu.Unlock()
 				}
-			}
+			})
 			if err := On(ctx, o, []string{"/dev/disk/by-id/wwn-1", "/dev/sdb"}, key1); err != nil {
 				t.Fatal(err)
 			}

@@ -2,13 +2,16 @@ package fence
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
-// DefaultVgsPath is the vgs binary of Debian's fence_scsi build.
-const DefaultVgsPath = "/sbin/vgs"
+// DefaultVgsPath is the vgs binary when none is given: the agent's vgs_path
+// default (docs/differences.md; Debian's fence_scsi build says /sbin/vgs).
+const DefaultVgsPath = "/usr/sbin/vgs"
 
 // vgsArgs is fence_scsi HEAD's vgs command line, as an argument vector.
 var vgsArgs = []string{
@@ -22,12 +25,12 @@ var vgsArgs = []string{
 // DiscoverDevices finds the physical volumes of shared volume groups when
 // no devices are configured (fence_scsi HEAD's get_shared_devices): a PV is
 // kept when the 6th vg_attr character is 'c' (clvmd) or 's' (lvmlockd).
-// logf may be nil.
-func DiscoverDevices(ctx context.Context, vgsPath string, logf func(level, format string, args ...any)) ([]string, error) {
+// log may be nil.
+func DiscoverDevices(ctx context.Context, vgsPath string, log *slog.Logger) ([]string, error) {
 	if vgsPath == "" {
 		vgsPath = DefaultVgsPath
 	}
-	res, err := keys.RunCommand(ctx, logf, vgsPath, vgsArgs...)
+	res, err := keys.RunCommand(ctx, log, vgsPath, vgsArgs...)
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +46,7 @@ func DiscoverDevices(ctx context.Context, vgsPath string, logf func(level, forma
 		// fence_scsi raises an exception on a line that is not "attr:pv"; skip it instead.
 		attr, pv, ok := strings.Cut(line, ":")
 		if !ok || strings.Contains(pv, ":") || len(attr) < 6 || pv == "" {
-			if logf != nil {
-				logf("DEBUG", "vgs: ignoring line %q\n", line)
-			}
+			logging.Debugf(log, "vgs: ignoring line %q\n", line)
 			continue
 		}
 		if attr[5] == 'c' || attr[5] == 's' {

@@ -11,12 +11,14 @@ package fence
 
 import (
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
@@ -44,9 +46,8 @@ type Options struct {
 	Parallelism int
 	// Store holds the key and dev files (an empty path means state.Default's).
 	Store state.Store
-	// Logf receives fence_scsi-style log lines; level is "DEBUG", "INFO",
-	// "WARNING" or "ERROR". May be nil.
-	Logf func(level, format string, args ...any)
+	// Log receives fence_scsi's log lines. May be nil.
+	Log *slog.Logger
 	// SysfsRoot is where /sys is mounted (default "/sys").
 	SysfsRoot string
 	// Stat is os.Stat unless replaced (tests use fake device paths).
@@ -85,9 +86,7 @@ func (o Options) withDefaults() Options {
 	if o.Store.DevFile == "" {
 		o.Store.DevFile = state.Default.DevFile
 	}
-	if o.Logf == nil {
-		o.Logf = func(string, string, ...any) {}
-	}
+	o.Log = logging.OrDiscard(o.Log)
 	if o.SysfsRoot == "" {
 		o.SysfsRoot = "/sys"
 	}

@@ -104,7 +104,7 @@ func runShootoutWith(t *testing.T, rs raceSetup, choose func(int, []int) int, he
 
 // quiet drops the agent's log lines (millions of schedules).
 func quiet(o Options) Options {
-	o.Logf = nil
+	o.Log = nil
 	return o
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -18,7 +19,7 @@ type runner struct {
 	devMu sync.Mutex // serialises the dev file writes of concurrent devices
 }
 
-func (r *runner) debug(format string, args ...any) { r.o.Logf("DEBUG", format, args...) }
+func (r *runner) debug(format string, args ...any) { logging.Debugf(r.o.Log, format, args...) }
 
 // ctxErr replaces err by a timeout error when the context has ended: the
 // device errors are then only consequences.

@@ -3,6 +3,7 @@ package fence
 import (
 	"context"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -90,9 +92,9 @@ func (s *san) optionsIn(t *testing.T, node, dir string) Options {
 		Realpath:  func(p string) (string, error) { return p, nil },
 		SysfsRoot: filepath.Join(dir, "sys"),
 		Store:     state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
-		Logf: func(level, format string, args ...any) {
-			t.Logf("%s %s: "+strings.TrimSuffix(format, "\n"), append([]any{node, level}, args...)...)
-		},
+		Log: logging.Func(func(level slog.Level, msg string) {
+			t.Logf("%s %s: %s", node, level, strings.TrimSuffix(msg, "\n"))
+		}),
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// offTimed runs Off for node with the given RaceYield and returns its
-// duration and error.
+// offTimed runs Off for node with the given RaceYield and returns how
+// long it took and its error.
 func offTimed(t *testing.T, o Options, dev string, victim scsi.Key, yield time.Duration) (time.Duration, error) {
 	t.Helper()
 	o.RaceYield = yield

@@ -1,6 +1,9 @@
 package fenceproto
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // Options is the parsed and checked input of one agent run.
 type Options struct {
@@ -12,7 +15,6 @@ type Options struct {
 
 	Aptpl               bool
 	Readonly            bool
-	SuppressErrors      bool
 	MpathRegisterMethod string // "multi" (default) or anything else (treated as single by fence_scsi)
 	KeyValue            string // "id" or "hash"
 
@@ -20,24 +22,21 @@ type Options struct {
 	// timeouts are 0 when disable_timeout applies (Pacemaker).
 	Delay, PowerTimeout, ShellTimeout, LoginTimeout int
 	PowerWait, StonithStatusSleep, RetryOn          int
-	DisableTimeout                                  bool
 
 	CorosyncCmapPath string
-	SgPersistPath    string // accepted, unused by a Go backend
-	SgTursPath       string // accepted, unused by a Go backend
 	VgsPath          string
 
 	Logfile, DebugFile string
 	Quiet, Verbose     bool
-	VerboseLevel       int
-	PlugSeparator      string
 
 	// Raw holds every option that was given or defaulted, by fence_scsi's
-	// internal name ("port", "debug", "suppress-errors", ...).
+	// internal name ("port", "debug", "suppress-errors", ...), including
+	// those no field above carries (sg_persist_path and sg_turs_path, accepted
+	// and unused; suppress-errors; verbose_level; plug_separator).
 	Raw map[string]string
 
-	// Log is the agent's logger; backends log through it.
-	Log *Logger
+	// Log is the agent's logger (Logger.Slog); backends log through it.
+	Log *slog.Logger
 }
 
 // Backend carries out the storage side of each action. The front end
@@ -54,8 +53,8 @@ type Backend interface {
 	// is set (the check before and after "on"), else on at least one.
 	Status(ctx context.Context, o *Options, devices []string, key string, all bool) (bool, error)
 	// On registers key on every device and makes sure a reservation exists
-	// (the set step of "on"), writing the state files. Verification
-	// failures return Failf("Failed to verify %d device(s)", n).
+	// (the set step of "on"), writing the state files. A verification
+	// failure is a plain *Error: "Failed to verify N device(s)".
 	On(ctx context.Context, o *Options, devices []string, key string) error
 	// Off removes victimKey from every device (the set step of "off"),
 	// preempting with the local key read from the key file; it returns

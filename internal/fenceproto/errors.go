@@ -28,8 +28,8 @@ func UsageErrorf(format string, a ...any) error {
 	return &Error{Msg: fmt.Sprintf(format, a...), Usage: true}
 }
 
-// Failf returns a plain failure: the message is logged as one ERROR line.
-func Failf(format string, a ...any) error {
+// failf returns a plain failure: the message is logged as one ERROR line.
+func failf(format string, a ...any) error {
 	return &Error{Msg: fmt.Sprintf(format, a...)}
 }
 
@@ -38,8 +38,6 @@ const usageHint = "Please use '-h' for usage\n"
 // TimedOutMsg is fence-agents' EC_TIMED_OUT text as fail() logs it: what a
 // run prints when a command or the run itself exceeds its time limit.
 const TimedOutMsg = "Connection timed out\n\n"
-
-const timedOutMsg = TimedOutMsg
 
 // refusedFile is a logfile or debug file path that is not a regular file.
 type refusedFile struct{ why string }
@@ -51,7 +49,7 @@ func (e *refusedFile) Error() string { return e.why }
 func (r *run) fileError(name string, err error, debug bool) error {
 	var rf *refusedFile
 	if errors.As(err, &rf) {
-		return Failf("Failed: Unable to create file %s: %s", clean(name), rf.why)
+		return failf("Failed: Unable to create file %s: %s", clean(name), rf.why)
 	}
 	if debug {
 		r.log.Errorf("Unable to create file %s", clean(name))
@@ -62,7 +60,7 @@ func (r *run) fileError(name string, err error, debug bool) error {
 // report logs err the way fence_scsi would and returns the exit code (1).
 func report(log *Logger, err error) int {
 	if errors.Is(err, context.DeadlineExceeded) {
-		log.Errorf("%s", timedOutMsg)
+		log.Errorf("%s", TimedOutMsg)
 		return exitFail
 	}
 	var fe *Error

@@ -113,11 +113,12 @@ func runAgent(t *testing.T, b *fakeBackend, env map[string]string, stdin string,
 			defer mu.Unlock()
 			return now
 		},
-		Sleep: func(_ context.Context, d time.Duration) {
+		Sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			defer mu.Unlock()
 			res.sleeps = append(res.sleeps, d)
 			now = now.Add(d)
+			return ctx.Err()
 		},
 		Syslog:  func(l Level, msg string) { res.syslog = append(res.syslog, l.String()+" "+msg) },
 		Version: DefaultVersion,

@@ -32,7 +32,7 @@ func checkRange(opt *Option, n int) error {
 		max = MaxRetryOn
 	}
 	if n < -max || n > max {
-		return Failf("Failed: The value you have entered for --%s is out of range (%d to %d)", opt.Long, -max, max)
+		return failf("Failed: The value you have entered for --%s is out of range (%d to %d)", opt.Long, -max, max)
 	}
 	return nil
 }

@@ -72,13 +72,6 @@ func (l *Logger) setFile(w io.Writer) {
 	l.file = w
 }
 
-// Verbose reports whether DEBUG lines are written (verbose mode).
-func (l *Logger) Verbose() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.debug
-}
-
 // Log writes msg at level. Messages that end in "\n" leave a blank line, as
 // they do in fence_scsi.
 //

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 )
 
 // DefaultVersion is printed by -V/--version: the fence-agents release whose
@@ -27,8 +29,8 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
-	// Sleep waits for d or until ctx is done.
-	Sleep  func(ctx context.Context, d time.Duration)
+	// Sleep waits for d or until ctx is done (clock.Sleep by default).
+	Sleep  func(ctx context.Context, d time.Duration) error
 	Syslog SyslogFunc
 	// OpenFile opens the logfile (truncate set) or the debug file
 	// (appended to); the default is openLogFile.
@@ -48,18 +50,6 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: env,
 		Syslog: newSyslog(prog),
 	}, b)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // run is the state of one agent run.
@@ -93,7 +83,7 @@ func Run(ctx context.Context, env Env, b Backend) int {
 		env.Now = time.Now
 	}
 	if env.Sleep == nil {
-		env.Sleep = sleepCtx
+		env.Sleep = clock.Sleep
 	}
 	if env.OpenFile == nil {
 		env.OpenFile = openLogFile
@@ -125,7 +115,7 @@ func Run(ctx context.Context, env Env, b Backend) int {
 		if ctx.Err() != nil {
 			r.log.Errorf("Failed: %v", context.Cause(ctx))
 		} else {
-			r.log.Errorf("%s", timedOutMsg)
+			r.log.Errorf("%s", TimedOutMsg)
 		}
 		return exitFail
 	}
@@ -145,8 +135,38 @@ func (r *run) finish(ctx context.Context) int {
 	return report(r.log, err)
 }
 
+// main runs the agent's steps in fence-agents' order (numbered as in
+// check_input and fence_scsi's main) and returns the exit code.
 func (r *run) main(ctx context.Context) (int, error) {
-	// 1. Parse, fill in defaults.
+	v, action, err := r.parse()
+	if err != nil {
+		return 0, err
+	}
+	if code, done := r.informational(v, action); done {
+		return code, nil
+	}
+	o, err := r.options(v, action)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := r.withRunLimit(ctx, o, plugCount(v))
+	defer cancel()
+	if err := r.delayAndLogfile(ctx, o, v); err != nil {
+		return 0, err
+	}
+	// 12. Monitor needs no node and no key.
+	if o.Action == "monitor" {
+		if err := r.b.Monitor(ctx, o); err != nil {
+			return 0, err
+		}
+		return exitOK, nil
+	}
+	return r.node(ctx, o, v)
+}
+
+// parse runs steps 1 and 2: the input with its defaults filled in, and
+// the lower-cased action (OCF's meta-data is metadata).
+func (r *run) parse() (values, string, error) {
 	var v values
 	var err error
 	if len(r.env.Args) > 1 {
@@ -155,34 +175,43 @@ func (r *run) main(ctx context.Context) (int, error) {
 		v, err = parseStdin(r.env.Stdin, r.log)
 	}
 	if err != nil {
-		return 0, err
+		return nil, "", err
 	}
 	for _, o := range Table {
 		if _, ok := v[o.Name]; !ok && o.HasDef {
 			v[o.Name] = o.Default
 		}
 	}
-	// 2. Lower-case the action; OCF's meta-data is metadata.
 	action := strings.ToLower(v[optAction])
 	if action == "meta-data" {
 		action = "metadata"
 	}
+	return v, action, nil
+}
+
+// informational runs steps 3 and 9: help, metadata and version need
+// nothing else; done reports that one of them was printed.
+func (r *run) informational(v values, action string) (code int, done bool) {
 	_, help := v[optHelp]
 	_, version := v[optVersion]
-	// 3 and 9. Help, metadata and version need nothing else.
 	switch {
 	case help:
 		io.WriteString(r.out, r.usage())
-		return exitOK, nil
 	case action == "metadata" || action == "manpage":
 		r.out.Write(r.metadataXML(action == "manpage"))
-		return exitOK, nil
 	case version:
 		io.WriteString(r.out, r.env.Version+"\n")
-		return exitOK, nil
+	default:
+		return 0, false
 	}
+	return exitOK, true
+}
+
+// options runs steps 4 to 8: verbosity and logging, the action, the
+// types and the key, the debug file, and the timeouts under Pacemaker.
+func (r *run) options(v values, action string) (*Options, error) {
 	// 4. Verbosity, then logging.
-	o := &Options{Raw: v, Log: r.log}
+	o := &Options{Raw: v, Log: r.log.Slog()}
 	r.verbosity(o)
 	_, o.Quiet = v[optQuiet]
 	r.log.setup(o.Verbose, o.Quiet)
@@ -194,38 +223,46 @@ func (r *run) main(ctx context.Context) (int, error) {
 	case "disable":
 		action = "off"
 	default:
-		return 0, UsageErrorf("Failed: Unrecognised action '%s'", clean(action))
+		return nil, UsageErrorf("Failed: Unrecognised action '%s'", clean(action))
 	}
 	o.Action = action
 	// 6. Types, then our up-front key check.
 	if err := fill(o, v); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if k := v[optKey]; k != "" {
+		var err error
 		if o.Key, err = normaliseKey(k); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	// 7. Debug file.
 	if o.DebugFile != "" {
 		f, err := r.env.OpenFile(o.DebugFile, false)
 		if err != nil {
-			return 0, r.fileError(o.DebugFile, err, true)
+			return nil, r.fileError(o.DebugFile, err, true)
 		}
 		r.files = append(r.files, f)
 		r.log.setFile(f)
 	}
-	// 8. Under Pacemaker timeouts are off unless disable_timeout says otherwise.
+	r.pacemakerTimeouts(o, v)
+	return o, nil
+}
+
+// pacemakerTimeouts is step 8: under Pacemaker timeouts are off unless
+// disable_timeout says otherwise.
+func (r *run) pacemakerTimeouts(o *Options, v values) {
 	if _, ok := v[optDisableTimeout]; !ok && r.env.Getenv != nil && r.env.Getenv("PCMK_service") == "pacemaker-fenced" {
 		v[optDisableTimeout] = "1"
 	}
 	if parseBool(v[optDisableTimeout]) == "1" {
-		o.DisableTimeout = true
 		o.PowerTimeout, o.ShellTimeout, o.LoginTimeout = 0, 0, 0
 	}
-	ctx, cancel := r.withRunLimit(ctx, o, plugCount(v))
-	defer cancel()
-	// 10. Delay (off only).
+}
+
+// delayAndLogfile runs steps 10 (the delay, off only) and 11 (the log
+// file: stdout and our log lines go to the truncated file).
+func (r *run) delayAndLogfile(ctx context.Context, o *Options, v values) error {
 	if o.Action == "off" && v[optDelay] != "0" {
 		left := time.Duration(1+o.Delay)*time.Second - r.env.Now().Sub(r.start)
 		if left > 0 {
@@ -233,24 +270,16 @@ func (r *run) main(ctx context.Context) (int, error) {
 			r.env.Sleep(ctx, left)
 		}
 	}
-	// 11. Log file: stdout and our log lines go to the truncated file.
 	if o.Logfile != "" {
 		f, err := r.env.OpenFile(o.Logfile, true)
 		if err != nil {
-			return 0, r.fileError(o.Logfile, err, false)
+			return r.fileError(o.Logfile, err, false)
 		}
 		r.files = append(r.files, f)
 		r.out = f
 		r.log.setStderr(f)
 	}
-	// 12. Monitor needs no node and no key.
-	if o.Action == "monitor" {
-		if err := r.b.Monitor(ctx, o); err != nil {
-			return 0, err
-		}
-		return exitOK, nil
-	}
-	return r.node(ctx, o, v)
+	return nil
 }
 
 // node runs steps 13-20: node name, key, devices, then the action.

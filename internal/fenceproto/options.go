@@ -20,7 +20,7 @@ func (r *run) verbosity(o *Options) {
 		r.log.Warningf("Parse error: Ignoring option 'verbose' because it conflicts with verbose_level=0")
 		verbose = false
 	}
-	o.VerboseLevel, o.Verbose = lvl, verbose || lvl > 0
+	o.Verbose = verbose || lvl > 0
 }
 
 // fill type-checks the numeric options and copies every value into o.
@@ -47,15 +47,11 @@ func fill(o *Options, v values) error {
 	o.Devices = v[optDevices]
 	_, o.Aptpl = v[optAptpl]
 	_, o.Readonly = v[optReadonly]
-	_, o.SuppressErrors = v[optSuppressErrors]
 	o.MpathRegisterMethod = v[optMpathMethod]
 	o.KeyValue = v[optKeyValue]
 	o.CorosyncCmapPath = v[optCorosyncPath]
-	o.SgPersistPath = v[optSgPersistPath]
-	o.SgTursPath = v[optSgTursPath]
 	o.VgsPath = v[optVgsPath]
 	o.Logfile = v[optLogfile]
 	o.DebugFile = v[optDebug]
-	o.PlugSeparator = v[optPlugSeparator]
 	return nil
 }

@@ -6,18 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // ErrCommandTimeout is returned when the context ends while an external
 // command runs; the text is what fence_scsi logs when a command times out.
 var ErrCommandTimeout = errors.New(texts.CommandTimedOut)
-
-// Logf receives fence_scsi-style log lines; level is "DEBUG", "INFO", "WARNING" or "ERROR".
-type Logf func(level, format string, args ...any)
 
 // CommandResult is what an external command printed and how it ended.
 type CommandResult struct {
@@ -55,11 +55,12 @@ const maxOutput = 4 << 20
 // with SIGKILL, so a shell script's children do not outlive it, and
 // ErrCommandTimeout is returned (wrapping the cause when ctx was cancelled
 // rather than timed out).
-func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (CommandResult, error) {
-	if logf == nil {
-		logf = func(string, string, ...any) {}
-	}
-	logf("INFO", texts.ExecutingCommand, path, strings.Join(args, " "))
+//
+// log (nil: none) gets fence_scsi's lines: the command line at INFO, its
+// result at DEBUG.
+func RunCommand(ctx context.Context, log *slog.Logger, path string, args ...string) (CommandResult, error) {
+	log = logging.OrDiscard(log)
+	log.Info(fmt.Sprintf(texts.ExecutingCommand, path, strings.Join(args, " ")))
 	cctx := ctx
 	if d := CommandTimeout(ctx); d > 0 {
 		var cancel context.CancelFunc
@@ -74,7 +75,7 @@ func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (Co
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
 	if cctx.Err() != nil {
-		logf("DEBUG", "%s: %v\n", path, cctx.Err())
+		log.Debug(fmt.Sprintf("%s: %v\n", path, cctx.Err()))
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return CommandResult{ExitCode: -1}, fmt.Errorf("%w (%w)", ErrCommandTimeout, context.Cause(ctx))
 		}
@@ -90,7 +91,7 @@ func RunCommand(ctx context.Context, logf Logf, path string, args ...string) (Co
 		res.ExitCode = -1
 		res.Stderr += err.Error()
 	}
-	logf("DEBUG", "%d %s %s\n", res.ExitCode, res.Stdout, res.Stderr)
+	log.Debug(fmt.Sprintf("%d %s %s\n", res.ExitCode, res.Stdout, res.Stderr))
 	return res, nil
 }
 

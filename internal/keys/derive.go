@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
@@ -33,8 +34,8 @@ func CheckMethod(method string) error {
 type Deriver struct {
 	// CmapctlPath is the corosync-cmapctl binary (corosync_cmap_path).
 	CmapctlPath string
-	// Logf, if set, receives the executed commands and their output.
-	Logf Logf
+	// Log, if set, receives the executed commands and their output.
+	Log *slog.Logger
 }
 
 // Derive computes the key of node as fence_scsi does; see Deriver.Derive.
@@ -88,7 +89,7 @@ func (d Deriver) cmapctl(ctx context.Context, arg string) (string, error) {
 	if path == "" {
 		path = DefaultCmapctlPath
 	}
-	res, err := RunCommand(ctx, d.Logf, path, arg)
+	res, err := RunCommand(ctx, d.Log, path, arg)
 	// Like fence_scsi, the exit code is not consulted: the output decides.
 	return res.Stdout, err
 }

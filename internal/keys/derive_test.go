@@ -3,12 +3,14 @@ package keys
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -119,9 +121,9 @@ func TestDeriveTimeout(t *testing.T) {
 
 func TestDeriverLogs(t *testing.T) {
 	var lines []string
-	d := Deriver{CmapctlPath: stubCmapctl(t, "mycluster"), Logf: func(level, format string, args ...any) {
-		lines = append(lines, level)
-	}}
+	d := Deriver{CmapctlPath: stubCmapctl(t, "mycluster"), Log: logging.Func(func(level slog.Level, _ string) {
+		lines = append(lines, level.String())
+	})}
 	k, err := d.Derive(context.Background(), "node1", "id")
 	if err != nil || k != scsi.Key(0x6c9d0000) {
 		t.Fatalf("Derive = %#x, %v", uint64(k), err)

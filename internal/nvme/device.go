@@ -3,8 +3,12 @@ package nvme
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"syscall"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // Device is one NVMe namespace reached through one controller of this host
@@ -71,8 +75,8 @@ const (
 type DeviceOptions struct {
 	// Timeout bounds each command in the kernel (timeout_ms); 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Logf, if set, receives debug lines (commands sent, statuses, retries).
-	Logf func(format string, args ...any)
+	// Log, if set, receives debug lines (commands sent, statuses, retries) at DEBUG.
+	Log *slog.Logger
 	// Sleep waits between retries; nil means a timer bounded by ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxBusyRetries bounds retries of "try again later" statuses (namespace
@@ -109,7 +113,7 @@ func (o DeviceOptions) withDefaults() DeviceOptions {
 		o.BackoffMax = DefaultBackoffMax
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepContext
+		o.Sleep = clock.Sleep
 	}
 	return o
 }
@@ -131,9 +135,7 @@ func (d *device) NSID() uint32 { return d.t.NSID() }
 func (d *device) Close() error { return d.t.Close() }
 
 func (d *device) logf(format string, args ...any) {
-	if d.opt.Logf != nil {
-		d.opt.Logf(format, args...)
-	}
+	logging.Debugf(d.opt.Log, format, args...)
 }
 
 // timeoutMS is Timeout shortened to the ctx deadline (at least 1s), in ms.

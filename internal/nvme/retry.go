@@ -1,7 +1,6 @@
 package nvme
 
 import (
-	"context"
 	"time"
 )
 
@@ -72,16 +71,4 @@ func (b *retryBudget) nextBackoff() time.Duration {
 		b.backoff = min(2*b.backoff, b.opt.BackoffMax)
 	}
 	return b.backoff
-}
-
-// sleepContext waits for d or until ctx is done.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

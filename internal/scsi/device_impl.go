@@ -3,7 +3,11 @@ package scsi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // DefaultTimeout is the per-command timeout, as sg_persist uses (sg3_utils src/sg_persist.c: 60 s).
@@ -24,8 +28,8 @@ const prInMaxReads = 3
 type DeviceOptions struct {
 	// Timeout bounds each command in the kernel (SG_IO timeout); 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Logf, if set, receives debug lines (CDBs sent, results, retries).
-	Logf func(format string, args ...any)
+	// Log, if set, receives debug lines (CDBs sent, results, retries) at DEBUG.
+	Log *slog.Logger
 	// Sleep waits between retries; nil means a timer bounded by ctx. Tests inject it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxUARetries, MaxBusyRetries and MaxTransientRetries bound the retry
@@ -62,7 +66,7 @@ func (o DeviceOptions) withDefaults() DeviceOptions {
 		o.BackoffMax = DefaultBackoffMax
 	}
 	if o.Sleep == nil {
-		o.Sleep = SleepContext
+		o.Sleep = clock.Sleep
 	}
 	return o
 }
@@ -85,9 +89,7 @@ func (d *device) Name() string { return d.name }
 func (d *device) Close() error { return d.t.Close() }
 
 func (d *device) logf(format string, args ...any) {
-	if d.opt.Logf != nil {
-		d.opt.Logf(format, args...)
-	}
+	logging.Debugf(d.opt.Log, format, args...)
 }
 
 // fail fills the Op and Device of an error from a parser.

@@ -1,7 +1,6 @@
 package scsi
 
 import (
-	"context"
 	"errors"
 	"syscall"
 	"time"
@@ -108,17 +107,4 @@ func (b *retryBudget) nextBackoff() time.Duration {
 		b.backoff = min(2*b.backoff, b.opt.BackoffMax)
 	}
 	return b.backoff
-}
-
-// SleepContext waits for d or until ctx is done (then it returns ctx.Err()):
-// the default of DeviceOptions.Sleep, and of other sleep hooks in this module.
-func SleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

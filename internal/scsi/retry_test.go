@@ -3,10 +3,12 @@ package scsi
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // seq answers the i-th call with results[i], and with the last one after that.
@@ -183,13 +185,13 @@ func TestContextErrors(t *testing.T) {
 	}
 }
 
-// TestDebugLog checks the Logf hook sees the CDB sent and the retry.
+// TestDebugLog checks the Log hook sees the CDB sent and the retry.
 func TestDebugLog(t *testing.T) {
 	var lines []string
 	f := &fakeTransport{respond: seq(ua, good)}
-	d := NewDevice("/dev/sdz", f, DeviceOptions{Logf: func(format string, args ...any) {
-		lines = append(lines, fmt.Sprintf(format, args...))
-	}})
+	d := NewDevice("/dev/sdz", f, DeviceOptions{Log: logging.Func(func(_ slog.Level, msg string) {
+		lines = append(lines, msg)
+	})})
 	if err := d.TestUnitReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}

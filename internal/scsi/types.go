@@ -10,7 +10,7 @@ type Key uint64
 func (k Key) String() string { return fmt.Sprintf("0x%x", uint64(k)) }
 
 // ReservationType is the SCSI TYPE field (SPC-4 table 190). The Linux block
-// ioctls number the same types differently; see BlockPRType.
+// ioctls (enum pr_type in linux/pr.h) number the same types differently.
 type ReservationType uint8
 
 // The six persistent reservation types of SPC-4.

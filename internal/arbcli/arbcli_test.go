@@ -1,4 +1,4 @@
-package main
+package arbcli
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func TestArbitrationLimits(t *testing.T) {
 		var stderr bytes.Buffer
 		args := append([]string{"fence_scsi_go"}, tc.args...)
 		args = append(args, "--key=1", "--devices=/nonexistent/sdz")
-		code := runArbitration(args, &stderr)
+		code := Run(args, &stderr)
 		out := strings.TrimSpace(stderr.String())
 		if code != 1 || !strings.Contains(out, tc.want) || strings.Contains(out, "\n") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 1 and one line containing %q", tc.args, code, out, tc.want)

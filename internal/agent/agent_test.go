@@ -1,9 +1,10 @@
-package main
+package agent
 
 import (
 	"bytes"
 	"context"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -44,12 +47,12 @@ func newCluster(t *testing.T, luns ...string) *cluster {
 	return c
 }
 
-func (c *cluster) backend(node string) *backend {
+func (c *cluster) backend(node string) *Backend {
 	if c.dirs[node] == "" {
 		c.dirs[node] = c.t.TempDir()
 	}
 	dir := c.dirs[node]
-	return &backend{
+	return &Backend{
 		store: state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
 		sysfs: filepath.Join(dir, "sys"),
 		stat: func(p string) (fs.FileInfo, error) {
@@ -58,13 +61,13 @@ func (c *cluster) backend(node string) *backend {
 			}
 			return blockInfo{p}, nil
 		},
-		open: func(p string, _ bool, _ func(string, ...any)) (scsi.Device, error) {
+		open: func(p string, _ bool, _ *slog.Logger) (scsi.Device, error) {
 			c.mu.Lock()
 			c.opens[node+" "+p]++
 			c.mu.Unlock()
 			return c.luns[p].Device(node), nil
 		},
-		pool: &devPool{idle: map[poolKey][]scsi.Device{}}, // one per process, as newBackend
+		pool: &devPool{idle: map[poolKey][]scsi.Device{}}, // one per process, as New
 	}
 }
 
@@ -173,5 +176,22 @@ func TestPoolCloseTwice(t *testing.T) {
 	b, _ := p.take(k, open)
 	if opens != 2 || a.(*pooled).Device == b.(*pooled).Device {
 		t.Fatalf("opens %d; two users share one device: %v", opens, a.(*pooled).Device == b.(*pooled).Device)
+	}
+}
+
+// TestDefaultPaths: the front end's option defaults and the lower layers'
+// own defaults (used when a caller passes no path) name the same programs.
+func TestDefaultPaths(t *testing.T) {
+	want := map[string]string{"vgs_path": fence.DefaultVgsPath, "corosync_cmap_path": keys.DefaultCmapctlPath}
+	for _, o := range fenceproto.Table {
+		if w, ok := want[o.Name]; ok {
+			if !o.HasDef || o.Default != w {
+				t.Errorf("%s: option default %q, lower layer %q", o.Name, o.Default, w)
+			}
+			delete(want, o.Name)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("options missing from the table: %v", want)
 	}
 }

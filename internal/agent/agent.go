@@ -1,0 +1,123 @@
+// Package agent is the storage side of the fence_scsi-compatible agent: it
+// implements fenceproto.Backend with the fence, keys and state packages on
+// top of the SG_IO layer, and gives every failure fence_scsi's presentation.
+package agent
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+)
+
+// Backend implements fenceproto.Backend with the fence, keys and state
+// packages on top of the SG_IO layer.
+type Backend struct {
+	store state.Store
+	sysfs string
+	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
+	open  func(path string, readOnly bool, log *slog.Logger) (scsi.Device, error)
+	pool  *devPool // nil: every Open opens the device node
+}
+
+// New returns the Backend of one agent process: the default state files,
+// /sys, and devices opened through SG_IO and kept open between the steps of
+// the run (devPool).
+func New() *Backend {
+	return &Backend{
+		store: state.Default,
+		sysfs: "/sys",
+		open: func(path string, readOnly bool, log *slog.Logger) (scsi.Device, error) {
+			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Log: log}})
+		},
+		pool: &devPool{idle: map[poolKey][]scsi.Device{}},
+	}
+}
+
+func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
+	return fence.Options{
+		Open: func(path string, readOnly bool) (scsi.Device, error) {
+			open := func() (scsi.Device, error) { return b.open(path, readOnly, o.Log) }
+			if b.pool == nil {
+				return open()
+			}
+			return b.pool.take(poolKey{path, readOnly}, open)
+		},
+		ReadOnly:            o.Readonly,
+		APTPL:               o.Aptpl,
+		MpathRegisterMethod: o.MpathRegisterMethod,
+		Store:               b.store,
+		Log:                 o.Log,
+		Stat:                b.stat,
+		RaceYield:           fence.DefaultRaceYield,
+	}
+}
+
+// commandLimit applies power_timeout to every external command, as
+// fence-agents' run_command does (0, e.g. under Pacemaker: no limit).
+func commandLimit(ctx context.Context, o *fenceproto.Options) context.Context {
+	return keys.WithCommandTimeout(ctx, time.Duration(o.PowerTimeout)*time.Second)
+}
+
+func (b *Backend) DeriveKey(ctx context.Context, o *fenceproto.Options, node string) (string, error) {
+	ctx = commandLimit(ctx, o)
+	k, err := keys.Deriver{CmapctlPath: o.CorosyncCmapPath, Log: o.Log}.Derive(ctx, node, o.KeyValue)
+	if err != nil {
+		return "", compatError(err)
+	}
+	return keys.Format(k), nil
+}
+
+func (b *Backend) Devices(ctx context.Context, o *fenceproto.Options) ([]string, error) {
+	if devs := fence.ParseDevices(o.Devices); len(devs) > 0 {
+		return devs, nil
+	}
+	devs, err := fence.DiscoverDevices(commandLimit(ctx, o), o.VgsPath, o.Log)
+	return devs, compatError(err)
+}
+
+func (b *Backend) Status(ctx context.Context, o *fenceproto.Options, devices []string, key string, all bool) (bool, error) {
+	k, err := parseKey(key)
+	if err != nil {
+		return false, err
+	}
+	fo := b.fenceOptions(o)
+	if !all {
+		on, err := fence.Status(ctx, fo, devices, k)
+		return on, compatError(err)
+	}
+	// "on" asks whether the key is on every device (fence_scsi's get_status
+	// for the on action): each device is a status of its own.
+	for _, d := range devices {
+		on, err := fence.Status(ctx, fo, []string{d}, k)
+		if err != nil || !on {
+			return false, compatError(err)
+		}
+	}
+	return true, nil
+}
+
+func (b *Backend) On(ctx context.Context, o *fenceproto.Options, devices []string, key string) error {
+	k, err := parseKey(key)
+	if err != nil {
+		return err
+	}
+	return compatError(fence.On(ctx, b.fenceOptions(o), devices, k))
+}
+
+func (b *Backend) Off(ctx context.Context, o *fenceproto.Options, devices []string, victimKey string) error {
+	k, err := parseKey(victimKey)
+	if err != nil {
+		return err
+	}
+	// fenceproto has already seen the key on some device; if it vanished
+	// in between, fence.Off reports AlreadyOff, which is success too.
+	_, err = fence.Off(ctx, b.fenceOptions(o), devices, k)
+	return compatError(err)
+}

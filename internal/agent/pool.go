@@ -1,0 +1,58 @@
+package agent
+
+import (
+	"sync"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+)
+
+// devPool keeps the devices an action closed open for the next action of the
+// same process: fence_scsi's flow reads the status, fences or unfences, then
+// reads the status again, and each step would otherwise open every device
+// anew. A device is lent to one user at a time; the process's exit closes
+// the idle ones.
+type devPool struct {
+	mu   sync.Mutex
+	idle map[poolKey][]scsi.Device
+}
+
+type poolKey struct {
+	path     string
+	readOnly bool
+}
+
+// pooled is a lent device: Close gives it back to the pool, once (a second
+// Close must not lend the device to two users).
+type pooled struct {
+	scsi.Device
+	pool     *devPool
+	key      poolKey
+	returned bool
+}
+
+func (d *pooled) Close() error {
+	d.pool.mu.Lock()
+	defer d.pool.mu.Unlock()
+	if !d.returned {
+		d.returned = true
+		d.pool.idle[d.key] = append(d.pool.idle[d.key], d.Device)
+	}
+	return nil
+}
+
+// take lends an idle device, or opens one with open.
+func (p *devPool) take(k poolKey, open func() (scsi.Device, error)) (scsi.Device, error) {
+	p.mu.Lock()
+	if l := p.idle[k]; len(l) > 0 {
+		d := l[len(l)-1]
+		p.idle[k] = l[:len(l)-1]
+		p.mu.Unlock()
+		return &pooled{Device: d, pool: p, key: k}, nil
+	}
+	p.mu.Unlock()
+	d, err := open()
+	if err != nil {
+		return nil, err
+	}
+	return &pooled{Device: d, pool: p, key: k}, nil
+}

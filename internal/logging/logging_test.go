@@ -1,0 +1,25 @@
+package logging
+
+import (
+	"log/slog"
+	"testing"
+)
+
+func TestFunc(t *testing.T) {
+	var got []string
+	l := Func(func(lv slog.Level, msg string) { got = append(got, lv.String()+" "+msg) })
+	l.Debug("plain\n")
+	l.With("dev", "/dev/sdb").WithGroup("g").Warn("with attrs\n\n", "n", 2)
+	Debugf(l, "%d devices", 3)
+	Debugf(nil, "dropped")
+	OrDiscard(nil).Error("dropped")
+	want := []string{"DEBUG plain\n", "WARN with attrs dev=/dev/sdb g.n=2\n\n", "DEBUG 3 devices"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+}
