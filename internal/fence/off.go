@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
@@ -142,14 +142,7 @@ func (r *runner) yield(ctx context.Context, t *target, host, victim scsi.Key) er
 	}
 	r.debug("the victim has priority on %s: waiting %s before preempting it\n", t.path, r.o.RaceYield)
 	t.keysCurrent = false
-	timer := time.NewTimer(r.o.RaceYield)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+	return clock.Sleep(ctx, r.o.RaceYield)
 }
 
 // summarizeRace prefers a LostError (the cause) to the units it stopped.
