@@ -150,7 +150,8 @@ expect_agent 0 1 -o on -n node1 --corosync-cmap-path="$CMAP" -d "$M"
 chk 0 1 --devices="$M"
 
 step "A key of no cluster node on LUN 2 (node 2's second path): rule unknown-key"
-sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null || fail "register 0xbad0"
+sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null 2>&1 ||
+	sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null || fail "register 0xbad0"
 chk 2 1 --devices="$M,$L2"
 want_rules unknown-key
 printf '%s' "$AGENT_OUT" | jq -r '.problems[0].message' | grep -q "0xbad0 (unknown)" || fail "key not named unknown"
@@ -300,7 +301,9 @@ n=$(printf '%s\n' "$LEFT" | wc -l)
 [ "$(keys 1)" = "$(printf '%s' "$K2" | tr A-F a-f)" ] || fail "after --cleanup LUN 1 keys: $(keys 1 | tr '\n' ' '), want node 2's $K2 only"
 [ -z "$(holder 1)" ] || fail "reservation left: $(holder 1)"
 pass "--cleanup removed the $n scratch key(s) (and a reservation they held), node 2's key kept"
-sg_persist -n -o -I -S 0 -d "$(dev 2 1)" >/dev/null || fail "node 2 unregisters"
+# The clean-up's PREEMPT/RELEASE left node 2's nexus a UNIT ATTENTION: the first try may report it.
+sg_persist -n -o -I -S 0 -d "$(dev 2 1)" >/dev/null 2>&1 ||
+	sg_persist -n -o -I -S 0 -d "$(dev 2 1)" >/dev/null || fail "node 2 unregisters"
 same_state 1 "$S1"
 pass "READ FULL STATUS as before the killed run"
 
@@ -378,7 +381,8 @@ agent 1 check-storage --devices="$M,$L2"
 printf '%s\n' "$AGENT_OUT" | grep -q "^this node: node1, key $R1" || fail "this node not found by host name"
 printf '%s\n' "$AGENT_OUT" | grep -qE "^ +$R1 +this node \(node1\) " || fail "this node's key not decoded"
 printf '%s\n' "$AGENT_OUT" | grep -qE "^ +$R2 +node2 " || fail "node 2's key not decoded"
-sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null || fail "register 0xbad0"
+sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null 2>&1 ||
+	sg_persist -n -o -I -S 0xbad0 -d "$(dev 2 2 2)" >/dev/null || fail "register 0xbad0"
 chk 2 1 --devices="$M,$L2"
 want_rules unknown-key
 printf '%s' "$AGENT_OUT" | jq -r '.cluster_nodes | to_entries[] | "     cluster node: \(.key) \(.value)"'
