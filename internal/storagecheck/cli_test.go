@@ -306,7 +306,7 @@ func TestRunCleanup(t *testing.T) {
 	tg := openTargets([]string{"/dev/mapper/mpatha"}, env, false, true)
 	killed(t, tg[0], 5)
 	if code := Run([]string{"--devices=/dev/mapper/mpatha", none}, env); code != ExitNotReady || !contains(out.String(), "[scratch-key]") {
-		t.Fatalf("leftover: exit %d\n%s", code, out)
+		t.Fatalf("leftover: exit %d\n%s%s", code, out, errb)
 	}
 	ro = nil
 	env, out, errb = cliEnv(t, lu, plain, &ro)
@@ -330,8 +330,8 @@ func TestProgress(t *testing.T) {
 	none := "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")
 	var ro []bool
 	env, out, errb := cliEnv(t, lu, plain, &ro)
-	if Run([]string{"--devices=/dev/mapper/mpatha", none}, env); contains(errb.String(), "progress") {
-		t.Fatalf("a quick run printed progress: %s", errb)
+	if Run([]string{"--devices=/dev/mapper/mpatha", none}, env); contains(errb.String(), "progress") || contains(out.String(), "progress") {
+		t.Fatalf("a quick run printed progress: %s%s", out, errb)
 	}
 	clock := time.Unix(0, 0)
 	env, out, errb = cliEnv(t, lu, plain, &ro)
