@@ -128,8 +128,7 @@ func Run(env Env) int {
 		log.errorf("%s", err)
 		return notFound(env, log, "")
 	}
-	retry, _ := strconv.Atoi(set["retry"])
-	sleep, _ := strconv.ParseFloat(set["retry-sleep"], 64)
+	retry, sleep := retryPolicy(set, log)
 	ks := keys.Format(key)
 	for _, dev := range devs {
 		for n := 0; n <= retry; n++ {
@@ -147,7 +146,7 @@ func Run(env Env) int {
 			}
 			log.debugf("key %s not registered with device %s", ks, dev)
 			if n < retry {
-				env.Sleep(time.Duration(sleep * float64(time.Second)))
+				env.Sleep(sleep)
 			}
 		}
 	}
