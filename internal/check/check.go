@@ -94,10 +94,11 @@ func (l logger) debugf(format string, a ...any) {
 func Run(env Env) int {
 	if len(env.Args) >= 3 && env.Args[1] == "repair" {
 		// The watchdog asks for a repair with the failed test's exit code;
-		// returning it non-zero makes the watchdog reboot.
+		// returning it non-zero makes the watchdog reboot. An exit status
+		// is 8 bits: 256 would become 0, so codes beyond 0...255 give 1.
 		n, err := strconv.Atoi(env.Args[2])
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "ERROR:root:repair: invalid exit code %q\n", env.Args[2])
+		if err != nil || n < 0 || n > 255 {
+			fmt.Fprintf(env.Stderr, "ERROR:root:repair: invalid exit code %q (0 to 255)\n", env.Args[2])
 			return ExitError
 		}
 		return n

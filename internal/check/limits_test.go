@@ -106,3 +106,21 @@ func TestCheckRetrySleepBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestRepairExitCodeRange: an exit status is 8 bits, so "repair 256" made
+// the process exit 0 and the watchdog did not reboot. A code outside 0...255
+// is refused with exit 1, which still asks for the reboot.
+func TestRepairExitCodeRange(t *testing.T) {
+	r := newRig(t)
+	for _, c := range []struct {
+		arg  string
+		want int
+	}{{"0", 0}, {"255", 255}, {"256", ExitError}, {"512", ExitError}, {"-1", ExitError}, {"99999999999999999999", ExitError}} {
+		if rc := r.run("repair", c.arg); rc != c.want {
+			t.Errorf("repair %s: rc %d, want %d", c.arg, rc, c.want)
+		}
+		if c.want == ExitError && !strings.Contains(r.stderr.String(), "ERROR:root:repair: ") {
+			t.Errorf("repair %s: no error line: %q", c.arg, r.stderr.String())
+		}
+	}
+}
