@@ -127,10 +127,11 @@ func Run(env Env) int {
 }
 
 // repair answers the watchdog's repair call ("repair N", N the failed
-// test's exit code): returning it non-zero makes the watchdog reboot.
+// test's exit code): returning it non-zero makes the watchdog reboot. An
+// exit status is 8 bits: 256 would become 0, so codes beyond 0...255 give 1.
 func repair(env Env) int {
 	n, err := strconv.Atoi(env.Args[2])
-	if err != nil {
+	if err != nil || n < 0 || n > 255 {
 		fmt.Fprintf(env.Stderr, texts.CheckError+texts.CheckBadRepair+"\n", env.Args[2])
 		return ExitError
 	}
@@ -140,8 +141,7 @@ func repair(env Env) int {
 // findKey looks for key on devs in order, each read up to 1+retry times,
 // and returns the exit code.
 func findKey(env Env, log logger, set settings, devs []string, key scsi.Key) int {
-	retry, _ := strconv.Atoi(set["retry"])
-	sleep, _ := strconv.ParseFloat(set["retry-sleep"], 64)
+	retry, sleep := retryPolicy(set, log)
 	ks := keys.Format(key)
 	for _, dev := range devs {
 		for n := 0; n <= retry; n++ {
@@ -159,7 +159,7 @@ func findKey(env Env, log logger, set settings, devs []string, key scsi.Key) int
 			}
 			log.debugf(texts.CheckNotRegistered, ks, dev)
 			if n < retry {
-				env.Sleep(context.Background(), time.Duration(sleep*float64(time.Second)))
+				env.Sleep(context.Background(), sleep)
 			}
 		}
 	}

@@ -1,8 +1,10 @@
 package check
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzReadSettings feeds arbitrary /etc/sysconfig/stonith contents to the
@@ -31,6 +33,38 @@ func FuzzReadSettings(f *testing.F) {
 		}
 		if _, ok := s["retry-sleep"]; !ok {
 			t.Fatal("retry-sleep default lost")
+		}
+	})
+}
+
+// FuzzRetryPolicy: whatever retry and retry-sleep say, the count stays
+// within 0...MaxRetry and the sleep within 0...MaxRetrySleep seconds, and a
+// value that was changed is reported on exactly one line.
+func FuzzRetryPolicy(f *testing.F) {
+	for _, s := range [][2]string{{"0", "1"}, {"99999999999999999999", "1e300"}, {"-1", "-inf"}, {"x", "nan"}, {"100", "86400"}, {"101", "9223372037"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, retry, sleep string) {
+		var out strings.Builder
+		n, d := retryPolicy(settings{"retry": retry, "retry-sleep": sleep}, logger{w: &out})
+		if n < 0 || n > MaxRetry || d < 0 || d > MaxRetrySleep*time.Second {
+			t.Fatalf("retry=%q retry-sleep=%q: %d, %v out of bounds", retry, sleep, n, d)
+		}
+		// A value is kept exactly when it is a number within its bounds;
+		// otherwise one line says what is used instead.
+		want := 0
+		if v, err := strconv.Atoi(retry); err != nil || v < 0 || v > MaxRetry {
+			want++
+		} else if n != v {
+			t.Fatalf("retry=%q: %d", retry, n)
+		}
+		if v, err := strconv.ParseFloat(sleep, 64); err != nil || !(v >= 0 && v <= MaxRetrySleep) {
+			want++
+		} else if d != time.Duration(v*float64(time.Second)) {
+			t.Fatalf("retry-sleep=%q: %v", sleep, d)
+		}
+		if lines := strings.Count(out.String(), "\n"); lines != want {
+			t.Fatalf("retry=%q retry-sleep=%q: %d message lines, want %d: %q", retry, sleep, lines, want, out.String())
 		}
 	})
 }

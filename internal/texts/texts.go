@@ -79,7 +79,7 @@ const (
 const (
 	CheckError          = "ERROR:root:"
 	CheckDebug          = "DEBUG:root:"
-	CheckBadRepair      = "repair: invalid exit code %q"
+	CheckBadRepair      = "repair: invalid exit code %q (0 to 255)"
 	CheckNoDevices      = "No devices found" // fence_scsi's
 	CheckKeyNotFound    = "Key not found"    // fence_scsi's
 	CheckRetry          = "retry: %d of %d"  // fence_scsi's
