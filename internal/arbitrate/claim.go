@@ -85,6 +85,9 @@ func (u *unit) prepare(ctx context.Context, c *Config, silent []scsi.Key) (Outco
 			return u.lostOutcome(), nil
 		}
 		c.logf("acquire %s: racing %v for a free LU", u.name(), s.s1.foreign(c.Key))
+		if out, err := u.yieldToRacers(ctx, c); err != nil || out != Acquired {
+			return out, err
+		}
 	}
 	s.owners = s.s1.foreign(c.Key)
 	s.needWait = s.mode != modeFree && len(s.owners) > 0 &&
@@ -92,6 +95,35 @@ func (u *unit) prepare(ctx context.Context, c *Config, silent []scsi.Key) (Outco
 	for _, t := range u.paths {
 		t.res.Owners = s.owners
 	}
+	return Acquired, nil
+}
+
+// yieldToRacers: two servers that register on a free LU at once would
+// PREEMPT each other, and two PREEMPTs naming each other at one instant
+// deadlock the Linux target, LIO, for good (docs/fencing-race.md). The
+// server with the lower key goes on at once; the other waits RaceYield and
+// reads again: our key gone or a reservation there means the lower key
+// won (LostRace); otherwise (the racer withdrew, or is dead or slow) it
+// goes on with what it sees now.
+func (u *unit) yieldToRacers(ctx context.Context, c *Config) (Outcome, error) {
+	s := &u.acq
+	lower := slices.ContainsFunc(s.s1.foreign(c.Key), func(k scsi.Key) bool { return k < c.Key })
+	if c.RaceYield <= 0 || !lower {
+		return Acquired, nil
+	}
+	c.logf("acquire %s: a racer with a lower key has priority: waiting %v", u.name(), c.RaceYield)
+	if err := c.sleep(ctx, c.RaceYield); err != nil {
+		return Failed, err
+	}
+	v, err := readView(ctx, c, u.dev())
+	if err != nil {
+		return Failed, fmt.Errorf("acquire %s: re-read after yielding: %w", u.name(), err)
+	}
+	if !v.registered(c.Key) || v.res.Present {
+		c.logf("acquire %s: the racer won: %v", u.name(), v)
+		return LostRace, nil
+	}
+	s.s1 = v
 	return Acquired, nil
 }
 

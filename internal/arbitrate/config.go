@@ -76,6 +76,11 @@ type Config struct {
 	// PreemptFallback retries a PREEMPT AND ABORT that the device rejects
 	// with ILLEGAL REQUEST as plain PREEMPT (tgt, some virtual disks).
 	PreemptFallback bool
+	// RaceYield is how long Acquire waits on a free LU when a racer with
+	// a lower key registered at the same time, before reading again and
+	// preempting it (see yieldToRacers). Zero never waits; Defaults sets
+	// DefaultRaceYield.
+	RaceYield time.Duration
 
 	// Now and Sleep are the clock; nil means the real one. Tests inject both.
 	Now   func() time.Time
@@ -87,6 +92,10 @@ type Config struct {
 	Verbose bool
 }
 
+// DefaultRaceYield is Defaults' RaceYield: far longer than one
+// registration and PREEMPT take on any target.
+const DefaultRaceYield = 2 * time.Second
+
 // Defaults returns a Config with the default type and timings for devs and key.
 func Defaults(devs []scsi.Device, key scsi.Key) Config {
 	c := Config{
@@ -96,6 +105,7 @@ func Defaults(devs []scsi.Device, key scsi.Key) Config {
 		Period:         DefaultPeriod,
 		Misses:         DefaultMisses,
 		CommandTimeout: DefaultCommandTimeout,
+		RaceYield:      DefaultRaceYield,
 	}
 	c.Wait, _ = DefaultWait(c.Period, c.Misses, c.CommandTimeout)
 	return c

@@ -1,0 +1,109 @@
+package arbitrate
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+)
+
+// afterFirstOut runs f once, right after the first PR OUT through the
+// wrapped transport (our registration): a racer registering at that moment
+// is seen by the read that follows, as in a simultaneous start.
+type afterFirstOut struct {
+	scsi.Transport
+	once *sync.Once
+	f    func()
+}
+
+func (a afterFirstOut) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, error) {
+	r, err := a.Transport.Execute(ctx, cmd)
+	if len(cmd.CDB) > 0 && cmd.CDB[0] == 0x5f {
+		a.once.Do(a.f)
+	}
+	return r, err
+}
+
+// yieldRig: one free LU; "racer" (key theirs) registers right after our
+// registration (key ours); during our first wait duringWait runs. It
+// returns our result, the LU and the sleeps we made.
+func yieldRig(t *testing.T, ours, theirs scsi.Key, duringWait func(racer scsi.Device)) (Result, *sim.LU, []time.Duration, error) {
+	t.Helper()
+	lu := sim.NewLU(sim.WithSerial("lu-a"))
+	opt := scsi.DeviceOptions{Timeout: time.Second, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
+	racer := scsi.NewDevice("/dev/sdz", lu.Connect("racer"), opt)
+	tr := afterFirstOut{Transport: lu.Connect("us"), once: &sync.Once{}, f: func() {
+		if err := racer.RegisterAndIgnore(context.Background(), theirs, scsi.RegisterOptions{}); err != nil {
+			t.Errorf("racer register: %v", err)
+		}
+	}}
+	c := Defaults([]scsi.Device{scsi.NewDevice("/dev/sdb", tr, opt)}, ours)
+	clk := newClock()
+	clk.hook = func(n int, d time.Duration) {
+		if n == 1 && duringWait != nil {
+			duringWait(racer)
+		}
+	}
+	c.Now, c.Sleep = clk.Now, clk.Sleep
+	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("us: %s", msg) })
+	r, err := Acquire(context.Background(), c)
+	return r, lu, clk.sleeps, err
+}
+
+// A racer with a lower key that reserves during our wait wins; we lose
+// without preempting it.
+func TestAcquireYieldsToLowerKey(t *testing.T) {
+	r, lu, sleeps, err := yieldRig(t, 0x2, 0x1, func(racer scsi.Device) {
+		if err := racer.Reserve(context.Background(), 0x1, DefaultType); err != nil {
+			t.Errorf("racer reserve: %v", err)
+		}
+	})
+	if err != nil || r.Outcome != LostRace {
+		t.Fatalf("Acquire = %v, %v; want LostRace", r.Outcome, err)
+	}
+	if len(sleeps) == 0 || sleeps[0] != DefaultRaceYield {
+		t.Fatalf("sleeps %v, want the %v yield first", sleeps, DefaultRaceYield)
+	}
+	if ks := keysOn(lu); len(ks) != 1 || ks[0] != 0x1 {
+		t.Fatalf("keys %v, want the racer's 0x1 alone", ks)
+	}
+	if !lu.MayWrite("racer") || lu.MayWrite("us") {
+		t.Fatal("the racer must write the LU, we must not")
+	}
+}
+
+// A racer with a lower key that stays silent through our wait (dead half
+// way) is removed; we acquire.
+func TestAcquireYieldThenTakesFromSilentRacer(t *testing.T) {
+	r, lu, sleeps, err := yieldRig(t, 0x2, 0x1, nil)
+	if err != nil || r.Outcome != Acquired {
+		t.Fatalf("Acquire = %v, %v; want Acquired", r.Outcome, err)
+	}
+	if len(sleeps) == 0 || sleeps[0] != DefaultRaceYield {
+		t.Fatalf("sleeps %v, want the %v yield first", sleeps, DefaultRaceYield)
+	}
+	if ks := keysOn(lu); len(ks) != 1 || ks[0] != 0x2 {
+		t.Fatalf("keys %v, want ours (0x2) alone", ks)
+	}
+}
+
+// With the lower key we do not wait: the racer is removed at once.
+func TestAcquireLowerKeyDoesNotYield(t *testing.T) {
+	r, lu, sleeps, err := yieldRig(t, 0x1, 0x2, nil)
+	if err != nil || r.Outcome != Acquired {
+		t.Fatalf("Acquire = %v, %v; want Acquired", r.Outcome, err)
+	}
+	for _, d := range sleeps {
+		if d == DefaultRaceYield {
+			t.Fatalf("sleeps %v: the lower key waited", sleeps)
+		}
+	}
+	if ks := keysOn(lu); len(ks) != 1 || ks[0] != 0x1 {
+		t.Fatalf("keys %v, want ours (0x1) alone", ks)
+	}
+}
