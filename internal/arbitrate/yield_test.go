@@ -23,7 +23,7 @@ type afterFirstOut struct {
 
 func (a afterFirstOut) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, error) {
 	r, err := a.Transport.Execute(ctx, cmd)
-	if len(cmd.CDB) > 0 && cmd.CDB[0] == 0x5f {
+	if len(cmd.CDB) > 0 && cmd.CDB[0] == scsi.OpPersistentReserveOut {
 		a.once.Do(a.f)
 	}
 	return r, err
