@@ -3,34 +3,44 @@ package nvme
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Error classes callers act on, mirroring internal/scsi's. A *Error matches
-// (errors.Is) every class it belongs to.
+// (errors.Is) every class it belongs to, and also the transport-neutral
+// classes of internal/pr: the classes whose meaning is the same on both
+// transports are pr's sentinels; ErrNotSupported, ErrInvalidField, ErrHostID
+// and ErrPreempted are NVMe's own and match pr's classes through Is.
 var (
-	ErrReservationConflict = errors.New("reservation conflict")
+	ErrReservationConflict = pr.ErrReservationConflict
 	// ErrNotSupported: the controller or namespace has no reservations
-	// (invalid opcode, ONCS bit 5 clear), or the path is not an NVMe namespace.
+	// (invalid opcode, ONCS bit 5 clear), or the path is not an NVMe
+	// namespace. Matches pr.ErrNotSupported; a completed Invalid Command
+	// Opcode also matches pr.ErrIllegalRequest, as SCSI's 20/00 does.
 	ErrNotSupported = errors.New("reservations not supported")
-	// ErrInvalidField is Invalid Field in Command: SCSI's ILLEGAL REQUEST.
+	// ErrInvalidField is Invalid Field in Command: SCSI's ILLEGAL REQUEST
+	// (matches pr.ErrIllegalRequest).
 	ErrInvalidField = errors.New("invalid field in command")
-	// ErrHostID: the controller has no usable Host Identifier for reservations.
+	// ErrHostID: the controller has no usable Host Identifier for
+	// reservations (matches pr.ErrIllegalRequest: repeating cannot help).
 	ErrHostID   = errors.New("host identifier missing or inconsistent")
-	ErrNotReady = errors.New("not ready")
-	ErrBusy     = errors.New("busy") // Command Interrupted
+	ErrNotReady = pr.ErrNotReady
+	ErrBusy     = pr.ErrBusy // Command Interrupted
 	// ErrPreempted: a command of this host was aborted because another host
-	// preempted its registration (SCSI's UA 2A/05): this host was fenced.
+	// preempted its registration (SCSI's UA 2A/05, and it matches
+	// pr.ErrRegistrationsPreempted): this host was fenced.
 	ErrPreempted = errors.New("registration preempted")
-	ErrTransport = errors.New("transport failure")
-	ErrTimeout   = errors.New("timeout")
-	ErrAborted   = errors.New("command aborted")
-	ErrMalformed = errors.New("malformed response")
+	ErrTransport = pr.ErrTransport
+	ErrTimeout   = pr.ErrTimeout
+	ErrAborted   = pr.ErrAborted
+	ErrMalformed = pr.ErrMalformed
 	// ErrDevice is any other failure the controller reported.
-	ErrDevice = errors.New("device error")
+	ErrDevice = pr.ErrDevice
 	// ErrOutcomeUnknown marks a reservation command that may or may not
 	// have executed (timeout, cancellation, transport failure): re-read the
 	// state with Report, never re-send blindly.
-	ErrOutcomeUnknown = errors.New("outcome unknown")
+	ErrOutcomeUnknown = pr.ErrOutcomeUnknown
 )
 
 // Error is a failed NVMe command on one namespace.
@@ -82,6 +92,13 @@ func (e *Error) Is(target error) bool {
 	case ErrOutcomeUnknown:
 		return e.OutcomeUnknown
 	case ErrAborted:
+		return e.Class == ErrPreempted
+	case pr.ErrNotSupported:
+		return e.Class == ErrNotSupported
+	case pr.ErrIllegalRequest:
+		return e.Class == ErrInvalidField || e.Class == ErrHostID ||
+			(e.Class == ErrNotSupported && e.Completed)
+	case pr.ErrRegistrationsPreempted:
 		return e.Class == ErrPreempted
 	}
 	return false

@@ -3,16 +3,16 @@ package nvme
 import (
 	"encoding/hex"
 	"fmt"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Key is a reservation key: an opaque 64-bit value, little-endian in the
 // NVMe data buffers. Unlike SCSI, NVMe does not reserve 0: a host can hold
 // a registration with key 0 (which is what the kernel's IOC_PR_REGISTER
-// leaves behind when asked to unregister, see docs/nvme.md).
-type Key uint64
-
-// String prints a key as sg_persist does: lower-case hex, "0x" prefix, no padding.
-func (k Key) String() string { return fmt.Sprintf("0x%x", uint64(k)) }
+// leaves behind when asked to unregister, see docs/nvme.md). It is pr.Key:
+// the same number on every transport.
+type Key = pr.Key
 
 // ReservationType is the NVMe RTYPE field (NVMe Base 2.0, Figure "Reservation
 // Type Encoding" in section 7.2). The SCSI TYPE codes of the same six types
@@ -62,6 +62,40 @@ func FromSCSIType(code uint8) (ReservationType, bool) {
 		}
 	}
 	return TypeNone, false
+}
+
+// FromPR returns the RTYPE of the neutral type t; TypeNone (0) for
+// pr.TypeNone and for anything that is not one of the six.
+func FromPR(t pr.Type) ReservationType {
+	switch t {
+	case pr.WE:
+		return WE
+	case pr.EA:
+		return EA
+	case pr.WERO:
+		return WERO
+	case pr.EARO:
+		return EARO
+	case pr.WEAR:
+		return WEAR
+	case pr.EAAR:
+		return EAAR
+	}
+	return TypeNone
+}
+
+// PR returns the neutral type of RTYPE t: pr.TypeNone for 0, pr.TypeUnknown
+// for a reserved value.
+func (t ReservationType) PR() pr.Type {
+	for _, n := range pr.Types() {
+		if FromPR(n) == t {
+			return n
+		}
+	}
+	if t == TypeNone {
+		return pr.TypeNone
+	}
+	return pr.TypeUnknown
 }
 
 // String returns the short name shared with the SCSI layer (WE, EA, WE-RO, ...).

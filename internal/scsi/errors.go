@@ -1,8 +1,9 @@
 package scsi
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // SAM status codes (SAM-5 5.3), compared after masking with 0x7E.
@@ -33,27 +34,29 @@ const (
 
 // Error classes callers act on. A *Error matches (errors.Is) every class it
 // belongs to; e.g. a UNIT ATTENTION 2A/05 matches ErrUnitAttention and
-// ErrRegistrationsPreempted.
+// ErrRegistrationsPreempted. They are the transport-neutral classes of
+// internal/pr, so a caller written against pr.Device matches SCSI errors
+// with pr's sentinels.
 var (
-	ErrReservationConflict    = errors.New("reservation conflict")
-	ErrUnitAttention          = errors.New("unit attention")
-	ErrRegistrationsPreempted = errors.New("registrations preempted") // UA 2A/05: this nexus was fenced
-	ErrReservationsPreempted  = errors.New("reservations preempted")  // UA 2A/03 (CLEAR)
-	ErrReservationsReleased   = errors.New("reservations released")   // UA 2A/04
-	ErrNotReady               = errors.New("not ready")
-	ErrIllegalRequest         = errors.New("illegal request")
-	ErrNotSupported           = errors.New("persistent reservations not supported") // 20/00 or SG_IO unsupported
-	ErrBusy                   = errors.New("busy")                                  // BUSY, TASK SET FULL, ACA ACTIVE
-	ErrTransport              = errors.New("transport failure")
-	ErrTimeout                = errors.New("timeout")
-	ErrAborted                = errors.New("command aborted")
-	ErrMalformed              = errors.New("malformed response")
+	ErrReservationConflict    = pr.ErrReservationConflict
+	ErrUnitAttention          = pr.ErrUnitAttention
+	ErrRegistrationsPreempted = pr.ErrRegistrationsPreempted // UA 2A/05: this nexus was fenced
+	ErrReservationsPreempted  = pr.ErrReservationsPreempted  // UA 2A/03 (CLEAR)
+	ErrReservationsReleased   = pr.ErrReservationsReleased   // UA 2A/04
+	ErrNotReady               = pr.ErrNotReady
+	ErrIllegalRequest         = pr.ErrIllegalRequest
+	ErrNotSupported           = pr.ErrNotSupported // 20/00 or SG_IO unsupported
+	ErrBusy                   = pr.ErrBusy         // BUSY, TASK SET FULL, ACA ACTIVE
+	ErrTransport              = pr.ErrTransport
+	ErrTimeout                = pr.ErrTimeout
+	ErrAborted                = pr.ErrAborted
+	ErrMalformed              = pr.ErrMalformed
 	// ErrDevice is any other failure the device reported (MEDIUM ERROR,
 	// HARDWARE ERROR, DATA PROTECT, CHECK CONDITION without usable sense, ...).
-	ErrDevice = errors.New("device error")
+	ErrDevice = pr.ErrDevice
 	// ErrOutcomeUnknown marks a PR OUT that may or may not have executed
 	// (timeout, transport failure, EINTR): re-read the state, never re-send blindly.
-	ErrOutcomeUnknown = errors.New("outcome unknown")
+	ErrOutcomeUnknown = pr.ErrOutcomeUnknown
 )
 
 // Error is a failed SCSI command on one device.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Designator types of VPD page 0x83 (SPC-4 7.8.6.1, table 592).
@@ -53,7 +55,8 @@ func DesignatorName(ds []Designator) string {
 
 // ErrNoIdentity is returned by LUIdentity when the logical unit reports no
 // usable designator and no unit serial number.
-var ErrNoIdentity = errors.New("the logical unit reports no identity (VPD pages 0x83 and 0x80)")
+// It wraps pr.ErrNoIdentity.
+var ErrNoIdentity = fmt.Errorf("%w (VPD pages 0x83 and 0x80)", pr.ErrNoIdentity)
 
 // LUIdentity names the logical unit behind dev the same way on every path
 // and every host: DesignatorName of VPD page 0x83, else "serial.<unit

@@ -1,13 +1,15 @@
 package scsi
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+)
 
 // Key is a persistent reservation key: an opaque unsigned 64-bit value,
-// big-endian on the wire. 0 means "none" and is never a registered key.
-type Key uint64
-
-// String prints a key as sg_persist does: lower-case hex, "0x" prefix, no padding.
-func (k Key) String() string { return fmt.Sprintf("0x%x", uint64(k)) }
+// big-endian on the wire. 0 means "none" and is never a registered key. It
+// is pr.Key: the same number on every transport.
+type Key = pr.Key
 
 // ReservationType is the SCSI TYPE field (SPC-4 table 190). The Linux block
 // ioctls (enum pr_type in linux/pr.h) number the same types differently.
@@ -38,6 +40,35 @@ func (t ReservationType) AllRegistrants() bool { return t == 7 || t == 8 }
 
 // RegistrantsOnly reports whether t is a "registrants only" type (5 and 6).
 func (t ReservationType) RegistrantsOnly() bool { return t == 5 || t == 6 }
+
+// scsiCodes are the SPC-4 TYPE codes of the neutral types WE, EA, WE-RO,
+// EA-RO, WE-AR, EA-AR (SPC-4 table 190).
+var scsiCodes = map[pr.Type]ReservationType{
+	pr.WE:   TypeWriteExclusive,
+	pr.EA:   TypeExclusiveAccess,
+	pr.WERO: TypeWriteExclusiveRegistrantsOnly,
+	pr.EARO: TypeExclusiveAccessRegistrantsOnly,
+	pr.WEAR: TypeWriteExclusiveAllRegistrants,
+	pr.EAAR: TypeExclusiveAccessAllRegistrants,
+}
+
+// FromPR returns the SCSI TYPE code of the neutral type t; TypeNone (0)
+// for pr.TypeNone and for anything that is not one of the six.
+func FromPR(t pr.Type) ReservationType { return scsiCodes[t] }
+
+// PR returns the neutral type of the SCSI TYPE code t: pr.TypeNone for 0,
+// pr.TypeUnknown for a code that names none of the six (2, 4, 9-15).
+func (t ReservationType) PR() pr.Type {
+	if t == TypeNone {
+		return pr.TypeNone
+	}
+	for n, c := range scsiCodes {
+		if c == t {
+			return n
+		}
+	}
+	return pr.TypeUnknown
+}
 
 // String returns SPC's short name of the type.
 func (t ReservationType) String() string {
