@@ -13,6 +13,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/arbitrate"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -20,15 +22,14 @@ import (
 type env struct {
 	stat      func(path string) (fs.FileInfo, error)
 	multipath func(dev string) ([]string, error) // the paths of a dm-multipath node, nil for any other device
-	open      func(path string, o scsi.DeviceOptions) (scsi.Device, error)
+	open      func(path string, o prdev.Options) (pr.Device, error)
 }
 
 var system = env{
 	stat:      os.Stat,
 	multipath: func(dev string) ([]string, error) { return fence.MultipathPaths("", dev) },
-	open: func(path string, o scsi.DeviceOptions) (scsi.Device, error) {
-		return scsi.Open(path, scsi.OpenOptions{Device: o})
-	},
+	open:      prdev.Open, // SCSI, or NVMe for NVMe namespaces and dm nodes on them
+
 }
 
 // config turns the flags into an arbitrate.Config with the devices opened;
@@ -85,7 +86,7 @@ func settings(c *cli.Context) (arbitrate.Config, int, error) {
 		return arbitrate.Config{}, 0, fmt.Errorf("--type=%q is not a reservation type (1, 3, 5, 6, 7 or 8)", c.String("type"))
 	}
 	cfg := arbitrate.Defaults(nil, key)
-	cfg.Type = scsi.ReservationType(typ)
+	cfg.Type = scsi.ReservationType(typ).PR() // the SPC-4 code names the type on NVMe too
 	cfg.Period = c.Duration("period")
 	cfg.Misses = c.Int("misses")
 	cfg.CommandTimeout = c.Duration("command-timeout")
@@ -109,7 +110,7 @@ func settings(c *cli.Context) (arbitrate.Config, int, error) {
 }
 
 // flagKey is the key of --key, or of --node and --cluster-name.
-func flagKey(c *cli.Context) (scsi.Key, error) {
+func flagKey(c *cli.Context) (pr.Key, error) {
 	switch {
 	case c.String("key") != "" && c.String("node") != "":
 		return 0, fmt.Errorf("give either --key or --node, not both")
@@ -155,11 +156,12 @@ func expandMultipath(paths []string, multipath func(string) ([]string, error), e
 	return nexuses, nil
 }
 
-// deviceOptions are the SG_IO layer's settings: its retry policy is the
-// only one (the arbitrate package never re-sends), each command bounded by
-// t in the kernel and, with all its retries, by t through the context.
-func deviceOptions(t time.Duration, retries int) scsi.DeviceOptions {
-	o := scsi.DeviceOptions{Timeout: t, MaxTransientRetries: retries}
+// deviceOptions are the device layer's settings (SG_IO or NVMe
+// passthrough): its retry policy is the only one (the arbitrate package
+// never re-sends), each command bounded by t in the kernel and, with all its
+// retries, by t through the context.
+func deviceOptions(t time.Duration, retries int) prdev.Options {
+	o := prdev.Options{Timeout: t, MaxTransientRetries: retries}
 	if retries == 0 {
 		o.MaxTransientRetries = -1 // DeviceOptions: 0 means the default, negative none
 	}

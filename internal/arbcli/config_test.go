@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
 
@@ -93,9 +95,9 @@ func fakeEnv(luns map[string]*sim.LU, opened *[]string) env {
 			}
 			return nil, nil
 		},
-		open: func(p string, _ scsi.DeviceOptions) (scsi.Device, error) {
+		open: func(p string, _ prdev.Options) (pr.Device, error) {
 			*opened = append(*opened, p)
-			return luns[p].Device(p), nil
+			return scsipr.New(luns[p].Device(p)), nil
 		},
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Outcome is what Acquire achieved.
@@ -28,7 +28,7 @@ func (o Outcome) String() string {
 type DeviceResult struct {
 	Name string
 	// Owners are the foreign keys found after our registration (holder first).
-	Owners []scsi.Key
+	Owners []pr.Key
 	// Action is "held", "reserved", "preempted", or "" when nothing was taken.
 	Action string
 }
@@ -42,8 +42,9 @@ type Result struct {
 }
 
 // ErrNoPR is matched when a device does not implement persistent
-// reservations (ILLEGAL REQUEST 20/00, or SG_IO refused by the driver).
-var ErrNoPR = scsi.ErrNotSupported
+// reservations (SCSI ILLEGAL REQUEST 20/00 or SG_IO refused by the driver;
+// NVMe Invalid Command Opcode, or not an NVMe namespace).
+var ErrNoPR = pr.ErrNotSupported
 
 // ErrDuplicateKey is matched when our key is registered through an I_T
 // nexus that is not one of ours: another server is configured with the
@@ -52,7 +53,7 @@ var ErrDuplicateKey = errors.New("key registered by another initiator")
 
 // target is one configured device (one I_T nexus) during Acquire.
 type target struct {
-	d     scsi.Device
+	d     pr.Device
 	res   *DeviceResult
 	had   bool // our key was registered through this nexus before Acquire
 	added bool // Acquire registered our key through this nexus
@@ -135,7 +136,7 @@ func (a *acquisition) run(ctx context.Context) (Outcome, error) {
 	if out, err := a.phase(ctx, a.units[:1], nil, nil); err != nil || out != Acquired {
 		return out, err
 	}
-	var silent []scsi.Key // owners of the first LU proven silent for W
+	var silent []pr.Key // owners of the first LU proven silent for W
 	if first.acq.waited {
 		silent = first.acq.owners
 	}
@@ -147,7 +148,7 @@ func (a *acquisition) run(ctx context.Context) (Outcome, error) {
 
 // phase takes the units us together: prepare, one shared wait window if
 // any unit needs it (renewing the units in hold meanwhile), take.
-func (a *acquisition) phase(ctx context.Context, us []*unit, silent []scsi.Key, hold []*unit) (Outcome, error) {
+func (a *acquisition) phase(ctx context.Context, us []*unit, silent []pr.Key, hold []*unit) (Outcome, error) {
 	if len(us) == 0 {
 		return Acquired, nil
 	}
@@ -218,7 +219,7 @@ func (a *acquisition) wait(ctx context.Context, hold []*unit) error {
 		}
 		for _, u := range hold {
 			for _, t := range u.paths {
-				if err := command(ctx, c, func(ctx context.Context) error { return t.d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{}) }); err != nil {
+				if err := command(ctx, c, func(ctx context.Context) error { return t.d.Register(ctx, c.Key, c.Key, pr.RegisterOptions{}) }); err != nil {
 					return fmt.Errorf("acquire %s: renew during the wait: %w", t.d.Name(), err)
 				}
 			}
@@ -250,11 +251,11 @@ func (a *acquisition) rollback(ctx context.Context) (kept []string) {
 			if !t.added {
 				continue
 			}
-			err := command(ctx, c, func(ctx context.Context) error { return t.d.Register(ctx, c.Key, 0, scsi.RegisterOptions{}) })
+			err := command(ctx, c, func(ctx context.Context) error { return t.d.Register(ctx, c.Key, 0, pr.RegisterOptions{}) })
 			switch {
 			case err == nil:
 				c.logf("acquire %s: rolled back (unregistered %v)", t.d.Name(), c.Key)
-			case errors.Is(err, scsi.ErrReservationConflict):
+			case errors.Is(err, pr.ErrReservationConflict):
 				c.logf("acquire %s: rollback: %v was no longer registered", t.d.Name(), c.Key)
 			default:
 				c.logf("acquire %s: rollback: unregister %v: %v", t.d.Name(), c.Key, err)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // mode is what a unit looked like at the first read of prepare.
@@ -21,11 +21,11 @@ const (
 // unitState is Acquire's working state for one unit.
 type unitState struct {
 	mode      mode
-	s0, s1    view       // before and after our registration
-	owners    []scsi.Key // foreign keys to remove when taking
-	needWait  bool       // an owner not yet proven silent: watch for W
-	waited    bool       // the owners were watched for W and stayed silent
-	displaced bool       // we preempted a previous owner here
+	s0, s1    view     // before and after our registration
+	owners    []pr.Key // foreign keys to remove when taking
+	needWait  bool     // an owner not yet proven silent: watch for W
+	waited    bool     // the owners were watched for W and stayed silent
+	displaced bool     // we preempted a previous owner here
 }
 
 // lostOutcome is the outcome when our key vanished or another server's
@@ -41,23 +41,14 @@ func (u *unit) lostOutcome() Outcome {
 // prepare reads the unit, refuses a duplicated key, registers our key
 // through every path and classifies what it sees. Owners in silent were
 // already watched for W on the first LU and stayed silent.
-func (u *unit) prepare(ctx context.Context, c *Config, silent []scsi.Key) (Outcome, error) {
+func (u *unit) prepare(ctx context.Context, c *Config, silent []pr.Key) (Outcome, error) {
 	s := &u.acq
 	var err error
 	if s.s0, err = readView(ctx, c, u.dev()); err != nil {
 		return Failed, describe("acquire "+u.name()+": read state", err)
 	}
-	others := s.s0.foreign(c.Key)
-	switch {
-	case len(others) > 0:
-		s.mode = modeOwned
-	case !s.s0.res.Present:
-		s.mode = modeFree
-	case s.s0.heldBy(c.Key, c.Type):
-		s.mode = modeHeld
-	default:
-		return Failed, fmt.Errorf("acquire %s: holds a %v reservation but %v is configured; release it first",
-			u.name(), s.s0.res.Type, c.Type)
+	if s.mode, err = u.classify(c); err != nil {
+		return Failed, err
 	}
 	if err := u.probeOwn(ctx, c); err != nil {
 		return Failed, err
@@ -91,11 +82,26 @@ func (u *unit) prepare(ctx context.Context, c *Config, silent []scsi.Key) (Outco
 	}
 	s.owners = s.s1.foreign(c.Key)
 	s.needWait = s.mode != modeFree && len(s.owners) > 0 &&
-		slices.ContainsFunc(s.owners, func(k scsi.Key) bool { return !slices.Contains(silent, k) })
+		slices.ContainsFunc(s.owners, func(k pr.Key) bool { return !slices.Contains(silent, k) })
 	for _, t := range u.paths {
 		t.res.Owners = s.owners
 	}
 	return Acquired, nil
+}
+
+// classify tells the mode of the unit from the first read.
+func (u *unit) classify(c *Config) (mode, error) {
+	s0 := u.acq.s0
+	switch {
+	case len(s0.foreign(c.Key)) > 0:
+		return modeOwned, nil
+	case !s0.res.Present:
+		return modeFree, nil
+	case s0.heldBy(c.Key, c.Type):
+		return modeHeld, nil
+	}
+	return modeFree, fmt.Errorf("acquire %s: holds a %v reservation but %v is configured; release it first",
+		u.name(), s0.res.Type, c.Type)
 }
 
 // yieldToRacers: two servers that register on a free LU at once would
@@ -107,7 +113,7 @@ func (u *unit) prepare(ctx context.Context, c *Config, silent []scsi.Key) (Outco
 // goes on with what it sees now.
 func (u *unit) yieldToRacers(ctx context.Context, c *Config) (Outcome, error) {
 	s := &u.acq
-	lower := slices.ContainsFunc(s.s1.foreign(c.Key), func(k scsi.Key) bool { return k < c.Key })
+	lower := slices.ContainsFunc(s.s1.foreign(c.Key), func(k pr.Key) bool { return k < c.Key })
 	if c.RaceYield <= 0 || !lower {
 		return Acquired, nil
 	}
@@ -140,13 +146,13 @@ func (u *unit) register(ctx context.Context, c *Config, t *target, known *int) e
 	name := t.d.Name()
 	t.added = true
 	err := command(ctx, c, func(ctx context.Context) error {
-		return t.d.RegisterAndIgnore(ctx, c.Key, scsi.RegisterOptions{})
+		return t.d.RegisterAndIgnore(ctx, c.Key, pr.RegisterOptions{})
 	})
 	switch {
 	case err == nil:
 		*known++
 		return nil
-	case errors.Is(err, scsi.ErrReservationConflict):
+	case errors.Is(err, pr.ErrReservationConflict):
 		return fmt.Errorf("acquire %s: register: %w (an SPC-2 RESERVE is held on the LUN)", name, err)
 	case permanent(err):
 		return describe("acquire "+name+": register", err)
@@ -164,7 +170,7 @@ func (u *unit) register(ctx context.Context, c *Config, t *target, known *int) e
 // it changes nothing but PRgeneration.
 func (t *target) renew(ctx context.Context, c *Config) error {
 	return command(ctx, c, func(ctx context.Context) error {
-		return t.d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{})
+		return t.d.Register(ctx, c.Key, c.Key, pr.RegisterOptions{})
 	})
 }
 
@@ -183,7 +189,7 @@ func (u *unit) probeOwn(ctx context.Context, c *Config) error {
 		case err == nil:
 			t.had = true
 			mine++
-		case !errors.Is(err, scsi.ErrReservationConflict):
+		case !errors.Is(err, pr.ErrReservationConflict):
 			return describe("acquire "+t.d.Name()+": check own registration", err)
 		}
 	}
@@ -193,22 +199,23 @@ func (u *unit) probeOwn(ctx context.Context, c *Config) error {
 	return nil
 }
 
-// checkDuplicate refuses v when more I_T nexuses are registered with our
-// key than we have paths to the unit (each path is one nexus, registered
-// once): the others are another initiator's. READ FULL STATUS counts the
-// registrations; READ KEYS (one key per registered nexus) stands in when
+// checkDuplicate refuses v when more registrations carry our key than we
+// have paths to the unit (on SCSI each path is one I_T nexus, registered
+// once; on NVMe a host is one registration whatever its paths): the others
+// are another initiator's. The detailed registration list (READ FULL
+// STATUS, NVMe Reservation Report) counts them; the key list stands in when
 // the device does not support it.
 func (u *unit) checkDuplicate(ctx context.Context, c *Config, v view) error {
 	n := v.count(c.Key)
-	var fs *scsi.FullStatus
+	var regs *pr.Registrations
 	err := command(ctx, c, func(ctx context.Context) (err error) {
-		fs, err = u.dev().ReadFullStatus(ctx)
+		regs, err = u.dev().ReadRegistrations(ctx)
 		return err
 	})
-	if err == nil && !fs.Partial {
+	if err == nil && !regs.Partial {
 		n = 0
-		for _, d := range fs.Descriptors {
-			if d.Key == c.Key {
+		for _, r := range regs.List {
+			if r.Key == c.Key {
 				n++
 			}
 		}
@@ -220,18 +227,18 @@ func (u *unit) checkDuplicate(ctx context.Context, c *Config, v view) error {
 }
 
 // duplicate builds the ErrDuplicateKey refusal, naming the initiators
-// (TransportIDs of READ FULL STATUS) registered with our key.
+// (SCSI TransportIDs, NVMe Host Identifiers) registered with our key.
 func (u *unit) duplicate(ctx context.Context, c *Config, n, mine int) error {
 	var who []string
-	var fs *scsi.FullStatus
+	var regs *pr.Registrations
 	err := command(ctx, c, func(ctx context.Context) (err error) {
-		fs, err = u.dev().ReadFullStatus(ctx)
+		regs, err = u.dev().ReadRegistrations(ctx)
 		return err
 	})
 	if err == nil {
-		for _, d := range fs.Descriptors {
-			if d.Key == c.Key {
-				who = append(who, transportIDString(d.TransportID))
+		for _, r := range regs.List {
+			if r.Key == c.Key {
+				who = append(who, r.Initiator)
 			}
 		}
 	}

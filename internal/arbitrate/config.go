@@ -2,12 +2,12 @@
 // cluster managers without Pacemaker (EXPRESSCLUSTER and anything that can
 // run a start script and a monitor): Acquire (the attacker, run once when a
 // group starts), Defend (the defender, run while the group is active) and
-// Release (clean stop), built on scsi.Device: one owner
+// Release (clean stop), built on pr.Device: one owner
 // key holds the devices, a taker must watch them for a wait window without
 // disturbing them and may PREEMPT AND ABORT the owner only if the owner did
 // not renew.
 //
-// The package is pure logic over []scsi.Device; it never builds a CDB.
+// The package is pure logic over []pr.Device; it never builds a CDB.
 package arbitrate
 
 import (
@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Timing and type defaults (ECX, MSCS and WSFC renew every 3 s).
@@ -28,7 +28,7 @@ const (
 	DefaultMisses         = 1
 	DefaultCommandTimeout = 2 * time.Second
 	DefaultRetries        = 2
-	DefaultType           = scsi.TypeWriteExclusiveAllRegistrants
+	DefaultType           = pr.WEAR
 	// waitMargin is added to the minimum safe wait to form the default wait.
 	waitMargin = time.Second
 )
@@ -54,12 +54,12 @@ const RunOverhead = time.Second
 
 // Config is one arbitration setup. Build it with Defaults and override fields.
 type Config struct {
-	// Devices are the whole LUNs, one scsi.Device (one I_T nexus) each.
-	Devices []scsi.Device
+	// Devices are the whole LUNs, one pr.Device (one I_T nexus) each.
+	Devices []pr.Device
 	// Key is this node's reservation key; never 0.
-	Key scsi.Key
+	Key pr.Key
 	// Type is the reservation type (default WE-AR, see docs/arbitration.md).
-	Type scsi.ReservationType
+	Type pr.Type
 	// Period P is the defender cycle.
 	Period time.Duration
 	// Misses M is how many consecutive failed defender cycles (transport or
@@ -97,7 +97,7 @@ type Config struct {
 const DefaultRaceYield = 2 * time.Second
 
 // Defaults returns a Config with the default type and timings for devs and key.
-func Defaults(devs []scsi.Device, key scsi.Key) Config {
+func Defaults(devs []pr.Device, key pr.Key) Config {
 	c := Config{
 		Devices:        devs,
 		Key:            key,
@@ -208,7 +208,7 @@ func (c *Config) Validate() error {
 	case c.Key == 0:
 		return bad("key 0 is not a valid reservation key")
 	case !c.Type.Valid():
-		return bad("reservation type %v is not one of 1, 3, 5, 6, 7, 8", c.Type)
+		return bad("reservation type %v is not one of WE, EA, WE-RO, EA-RO, WE-AR, EA-AR", c.Type)
 	}
 	return c.ValidateTiming()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -40,11 +41,12 @@ func TestValidate(t *testing.T) {
 		{"wait above the limit", func(c *Config) { c.Wait = 25 * time.Hour }, "wait 25h0m0s must be positive and at most 24h0m0s"},
 		{"negative wait", func(c *Config) { c.Wait = -time.Second }, "wait -1s"},
 		{"no devices", func(c *Config) { c.Devices = nil }, "no devices"},
-		{"nil device", func(c *Config) { c.Devices = []scsi.Device{nil} }, "device 0 is nil"},
-		{"duplicate device", func(c *Config) { c.Devices = []scsi.Device{devs[0], devs[0]} }, "/dev/sdb listed twice"},
+		{"nil device", func(c *Config) { c.Devices = []pr.Device{nil} }, "device 0 is nil"},
+		{"duplicate device", func(c *Config) { c.Devices = []pr.Device{devs[0], devs[0]} }, "/dev/sdb listed twice"},
 		{"key 0", func(c *Config) { c.Key = 0 }, "key 0"},
 		{"type 0", func(c *Config) { c.Type = 0 }, "reservation type none"},
-		{"type 2", func(c *Config) { c.Type = 2 }, "type-0x2"},
+		{"unknown type", func(c *Config) { c.Type = pr.TypeUnknown }, "reservation type unknown"},
+		{"type 42", func(c *Config) { c.Type = 42 }, "type-42 is not one of WE, EA"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,8 +83,8 @@ func TestValidate(t *testing.T) {
 }
 
 func TestDefaultsAndBounds(t *testing.T) {
-	c := Defaults([]scsi.Device{nil}, key1)
-	if c.Wait != 10*time.Second || c.Period != 3*time.Second || c.Misses != 1 || c.Type != scsi.TypeWriteExclusiveAllRegistrants {
+	c := Defaults([]pr.Device{nil}, key1)
+	if c.Wait != 10*time.Second || c.Period != 3*time.Second || c.Misses != 1 || c.Type != pr.WEAR {
 		t.Errorf("defaults = P %v M %d W %v type %v; want 3s 1 10s WE-AR", c.Period, c.Misses, c.Wait, c.Type)
 	}
 	// Two 10s waits + 1 device × 44 commands × 2s.

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // ErrLost is matched when the defender has positive evidence that another
@@ -85,7 +85,7 @@ func Defend(ctx context.Context, cfg Config, once bool) error {
 // cycle checks every device once, in parallel under one deadline of one
 // period. Loss on any device wins over failures elsewhere; device order
 // decides which loss is reported.
-func cycle(ctx context.Context, c *Config, devs []scsi.Device) error {
+func cycle(ctx context.Context, c *Config, devs []pr.Device) error {
 	cctx, cancel := context.WithTimeout(ctx, c.Period)
 	defer cancel()
 	errs := make([]error, len(devs))
@@ -115,65 +115,106 @@ func cycle(ctx context.Context, c *Config, devs []scsi.Device) error {
 	return errors.Join(failed...)
 }
 
-// defendDevice runs one defender cycle on one device. The renewal comes
-// first, so it completes within one command timeout of the cycle start —
-// the "+ timeout" of the renewal-gap invariant.
-func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
-	name := d.Name()
-	lost := func(format string, args ...any) error {
-		return fmt.Errorf("defend %s: %w: %s", name, ErrLost, fmt.Sprintf(format, args...))
+// defendDevice runs one defender cycle on one device: renew, read and
+// check, remove challengers, re-reserve. The renewal comes first, so it
+// completes within one command timeout of the cycle start — the
+// "+ timeout" of the renewal-gap invariant.
+func defendDevice(ctx context.Context, c *Config, d pr.Device) error {
+	df := &defender{c: c, d: d, name: d.Name()}
+	if err := df.renew(ctx); err != nil {
+		return err
 	}
-	// confirm turns a conflict or a 2A/03-05 unit attention into evidence
-	// only if a read shows our key gone; otherwise the cycle failed.
-	confirm := func(op string, err error) (view, error) {
-		v, rerr := readView(ctx, c, d)
-		switch {
-		case rerr != nil:
-			return v, fmt.Errorf("defend %s: %s: %w (state unreadable: %v)", name, op, err, rerr)
-		case !v.registered(c.Key):
-			return v, lost("%s: %v, and key %v is no longer registered (%v)", op, err, c.Key, v)
-		case v.res.Present && !v.heldBy(c.Key, c.Type):
-			return v, lost("%s: %v, and the reservation is no longer ours (%v)", op, err, v)
-		}
-		return v, nil
+	v, err := df.check(ctx)
+	if err != nil {
+		return err
 	}
+	if err := df.removeChallengers(ctx, v); err != nil {
+		return err
+	}
+	if !v.res.Present {
+		return df.reserve(ctx)
+	}
+	return nil
+}
 
-	// The SG_IO layer already re-sends a command that met a UNIT
-	// ATTENTION; a conflict is evidence only once a read confirms it.
-	err := command(ctx, c, func(ctx context.Context) error { return d.Register(ctx, c.Key, c.Key, scsi.RegisterOptions{}) })
+// defender is one defender cycle on one device.
+type defender struct {
+	c    *Config
+	d    pr.Device
+	name string
+}
+
+// lost is the ErrLost error of this device.
+func (df *defender) lost(format string, args ...any) error {
+	return fmt.Errorf("defend %s: %w: %s", df.name, ErrLost, fmt.Sprintf(format, args...))
+}
+
+// confirm turns a conflict or a 2A/03-05 unit attention into evidence
+// only if a read shows our key gone; otherwise the cycle failed.
+func (df *defender) confirm(ctx context.Context, op string, err error) (view, error) {
+	c := df.c
+	v, rerr := readView(ctx, c, df.d)
+	switch {
+	case rerr != nil:
+		return v, fmt.Errorf("defend %s: %s: %w (state unreadable: %v)", df.name, op, err, rerr)
+	case !v.registered(c.Key):
+		return v, df.lost("%s: %v, and key %v is no longer registered (%v)", op, err, c.Key, v)
+	case v.res.Present && !v.heldBy(c.Key, c.Type):
+		return v, df.lost("%s: %v, and the reservation is no longer ours (%v)", op, err, v)
+	}
+	return v, nil
+}
+
+// renew re-registers our key (REGISTER with RK = SARK = key). The device
+// layer already re-sends a command that met a UNIT ATTENTION; a conflict
+// is evidence only once a read confirms it.
+func (df *defender) renew(ctx context.Context) error {
+	c := df.c
+	err := command(ctx, c, func(ctx context.Context) error { return df.d.Register(ctx, c.Key, c.Key, pr.RegisterOptions{}) })
 	switch {
 	case permanent(err):
-		return describe("defend "+name+": renew", err)
-	case errors.Is(err, scsi.ErrReservationConflict) || preemptedUA(err):
-		if _, cerr := confirm("renew", err); cerr != nil {
+		return describe("defend "+df.name+": renew", err)
+	case errors.Is(err, pr.ErrReservationConflict) || preemptedUA(err):
+		if _, cerr := df.confirm(ctx, "renew", err); cerr != nil {
 			return cerr
 		}
-		return fmt.Errorf("defend %s: renew: %w", name, err)
+		return fmt.Errorf("defend %s: renew: %w", df.name, err)
 	case err != nil:
-		return fmt.Errorf("defend %s: renew: %w", name, err)
+		return fmt.Errorf("defend %s: renew: %w", df.name, err)
 	}
-	c.vlogf("defend %s: renewed %v", name, c.Key)
+	c.vlogf("defend %s: renewed %v", df.name, c.Key)
+	return nil
+}
 
-	v, err := readView(ctx, c, d)
+// check reads the state: our key must be registered, and a reservation,
+// if any, ours.
+func (df *defender) check(ctx context.Context) (view, error) {
+	c := df.c
+	v, err := readView(ctx, c, df.d)
 	if err != nil {
-		return describe("defend "+name+": read", err)
+		return v, describe("defend "+df.name+": read", err)
 	}
 	if !v.registered(c.Key) {
-		return lost("key %v is no longer registered (%v)", c.Key, v)
+		return v, df.lost("key %v is no longer registered (%v)", c.Key, v)
 	}
 	if v.res.Present && !v.heldBy(c.Key, c.Type) {
-		return lost("reservation is no longer ours (%v)", v)
+		return v, df.lost("reservation is no longer ours (%v)", v)
 	}
+	return v, nil
+}
 
-	// Sole-registrant invariant: remove challengers by key, never CLEAR.
+// removeChallengers keeps the sole-registrant invariant: it removes every
+// foreign key by PREEMPT, never CLEAR.
+func (df *defender) removeChallengers(ctx context.Context, v view) error {
+	c := df.c
 	for _, k := range v.foreign(c.Key) {
-		err := command(ctx, c, func(ctx context.Context) error { return d.Preempt(ctx, c.Key, k, c.Type) })
+		err := command(ctx, c, func(ctx context.Context) error { return df.d.Preempt(ctx, c.Key, k, c.Type) })
 		if err == nil {
-			c.logf("defend %s: preempted foreign registration %v", name, k)
+			c.logf("defend %s: preempted foreign registration %v", df.name, k)
 			continue
 		}
-		if errors.Is(err, scsi.ErrReservationConflict) || preemptedUA(err) {
-			w, cerr := confirm(fmt.Sprintf("preempt %v", k), err)
+		if errors.Is(err, pr.ErrReservationConflict) || preemptedUA(err) {
+			w, cerr := df.confirm(ctx, fmt.Sprintf("preempt %v", k), err)
 			if cerr != nil {
 				return cerr
 			}
@@ -181,22 +222,25 @@ func defendDevice(ctx context.Context, c *Config, d scsi.Device) error {
 				continue // the challenger withdrew by itself
 			}
 		}
-		return describe(fmt.Sprintf("defend %s: preempt %v", name, k), err)
+		return describe(fmt.Sprintf("defend %s: preempt %v", df.name, k), err)
 	}
+	return nil
+}
 
-	if !v.res.Present {
-		// Still registered, reservation gone (released, or the reserving
-		// nexus went away): re-reserve; RESERVE arbitrates any race.
-		c.logf("defend %s: no reservation while registered; reserving %v", name, c.Type)
-		err := command(ctx, c, func(ctx context.Context) error { return d.Reserve(ctx, c.Key, c.Type) })
-		if errors.Is(err, scsi.ErrReservationConflict) {
-			if _, cerr := confirm("reserve", err); cerr != nil {
-				return cerr
-			}
+// reserve re-reserves a device where we are still registered but the
+// reservation is gone (released, or the reserving nexus went away);
+// RESERVE arbitrates any race.
+func (df *defender) reserve(ctx context.Context) error {
+	c := df.c
+	c.logf("defend %s: no reservation while registered; reserving %v", df.name, c.Type)
+	err := command(ctx, c, func(ctx context.Context) error { return df.d.Reserve(ctx, c.Key, c.Type) })
+	if errors.Is(err, pr.ErrReservationConflict) {
+		if _, cerr := df.confirm(ctx, "reserve", err); cerr != nil {
+			return cerr
 		}
-		if err != nil {
-			return describe("defend "+name+": reserve", err)
-		}
+	}
+	if err != nil {
+		return describe("defend "+df.name+": reserve", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -26,7 +27,7 @@ func TestDefendDecisions(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		typ     scsi.ReservationType // 0: DefaultType
+		typ     scsi.ReservationType // 0: defaultSCSI
 		disturb func(t *testing.T, lus []*sim.LU, n1 *node)
 		wantErr error // nil: held
 		check   func(t *testing.T, lus []*sim.LU)
@@ -65,7 +66,7 @@ func TestDefendDecisions(t *testing.T) {
 			if err := d.RegisterAndIgnore(ctx, key3, scsi.RegisterOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := d.PreemptAndAbort(ctx, key3, key1, DefaultType); err != nil {
+			if err := d.PreemptAndAbort(ctx, key3, key1, defaultSCSI); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -113,7 +114,7 @@ func TestDefendDecisions(t *testing.T) {
 		typ:  scsi.TypeWriteExclusiveRegistrantsOnly,
 		disturb: func(t *testing.T, lus []*sim.LU, n1 *node) {
 			d := scsi.NewDevice("x", lus[0].Connect("node3"), scsi.DeviceOptions{})
-			if err := n1.devs[0].Release(ctx, key1, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
+			if err := n1.devs[0].Release(ctx, key1, pr.WERO); err != nil {
 				t.Fatal(err)
 			}
 			if err := d.RegisterAndIgnore(ctx, key3, scsi.RegisterOptions{}); err != nil {
@@ -134,7 +135,7 @@ func TestDefendDecisions(t *testing.T) {
 	for _, p := range profiles {
 		for _, tc := range tests {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
-				typ := cmp.Or(tc.typ, DefaultType)
+				typ := cmp.Or(tc.typ, defaultSCSI)
 				lus, n1 := held(t, p.quirks, 2, typ)
 				gen := lus[0].Generation()
 				tc.disturb(t, lus, n1)
@@ -169,7 +170,7 @@ var errFailedCycle = errors.New("failed cycle")
 // TestDefendMisses: transient failures are tolerated Misses times in a row;
 // a success resets the count; Misses+1 consecutive failures give up.
 func TestDefendMisses(t *testing.T) {
-	lus, n1 := held(t, sim.QuirkLIO, 1, DefaultType)
+	lus, n1 := held(t, sim.QuirkLIO, 1, defaultSCSI)
 	// Cycle 1 ok, 2 fails, 3 ok, 4 and 5 fail -> give up in cycle 5 (M=1).
 	failIn := map[int]bool{2: true, 4: true, 5: true}
 	n1.clk.hook = func(n int, d time.Duration) {
@@ -180,28 +181,28 @@ func TestDefendMisses(t *testing.T) {
 			lus[0].Inject("node1", sim.Fault{Kind: sim.FaultTimeoutBefore, Count: 1})
 		}
 	}
-	err := Defend(context.Background(), n1.cfg(t, key1, DefaultType), false)
+	err := Defend(context.Background(), n1.cfg(t, key1, defaultSCSI), false)
 	if !errors.Is(err, ErrGaveUp) || errors.Is(err, ErrLost) {
 		t.Fatalf("Defend = %v; want ErrGaveUp", err)
 	}
 	if n := n1.clk.count(); n != 4 {
 		t.Errorf("Defend gave up after %d sleeps; want 4 (five cycles)", n)
 	}
-	if err := Defend(context.Background(), n1.cfg(t, key1, DefaultType), true); err != nil {
+	if err := Defend(context.Background(), n1.cfg(t, key1, defaultSCSI), true); err != nil {
 		t.Errorf("Defend(once) after recovery = %v; want held (the failures were not evidence)", err)
 	}
 }
 
 // TestDefendCancel: cancelling the context stops the defender cleanly.
 func TestDefendCancel(t *testing.T) {
-	_, n1 := held(t, sim.QuirkLIO, 2, DefaultType)
+	_, n1 := held(t, sim.QuirkLIO, 2, defaultSCSI)
 	ctx, cancel := context.WithCancel(context.Background())
 	n1.clk.hook = func(n int, _ time.Duration) {
 		if n == 3 {
 			cancel()
 		}
 	}
-	if err := Defend(ctx, n1.cfg(t, key1, DefaultType), false); !errors.Is(err, context.Canceled) {
+	if err := Defend(ctx, n1.cfg(t, key1, defaultSCSI), false); !errors.Is(err, context.Canceled) {
 		t.Errorf("Defend after cancel = %v; want context.Canceled", err)
 	}
 	if n := n1.clk.count(); n != 3 {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -66,10 +68,10 @@ func TestDefendPermanentError(t *testing.T) {
 		{"illegal request", fixedSense(scsi.SenseIllegalRequest, 0x24, 0x00), scsi.ErrIllegalRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lus, n1 := held(t, sim.QuirkLIO, 1, DefaultType)
+			lus, n1 := held(t, sim.QuirkLIO, 1, defaultSCSI)
 			ct := &countingTransport{Transport: lus[0].Connect("node1"), opcode: 0x5F, sense: tc.sense}
-			n1.devs[0] = scsi.NewDevice("/dev/sdb", ct, scsi.DeviceOptions{})
-			c := n1.cfg(t, key1, DefaultType)
+			n1.devs[0] = scsipr.New(scsi.NewDevice("/dev/sdb", ct, scsi.DeviceOptions{}))
+			c := n1.cfg(t, key1, defaultSCSI)
 			c.Misses, c.Wait = 3, time.Minute
 			err := Defend(context.Background(), c, false)
 			if !errors.Is(err, ErrPermanent) || !errors.Is(err, tc.wantIs) || errors.Is(err, ErrGaveUp) {
@@ -95,14 +97,14 @@ func TestNoSecondRetryLayer(t *testing.T) {
 		n1 := newNode("node1", false, lus)
 		ct := &countingTransport{Transport: lus[0].Connect("node1")}
 		noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-		n1.devs[0] = scsi.NewDevice("/dev/sdb", ct, scsi.DeviceOptions{Sleep: noSleep})
+		n1.devs[0] = scsipr.New(scsi.NewDevice("/dev/sdb", ct, scsi.DeviceOptions{Sleep: noSleep}))
 		lus[0].Inject("node1", sim.Fault{Kind: sim.FaultBusy, Count: -1, Opcodes: []byte{0x5E}})
 		for _, run := range []func(Config) error{
 			func(c Config) error { _, err := Acquire(context.Background(), c); return err },
 			func(c Config) error { return Release(context.Background(), c) },
 		} {
 			before := ct.count(0x5E)
-			if err := run(n1.cfg(t, key1, DefaultType)); !errors.Is(err, scsi.ErrBusy) {
+			if err := run(n1.cfg(t, key1, defaultSCSI)); !errors.Is(err, scsi.ErrBusy) {
 				t.Fatalf("err = %v; want busy", err)
 			}
 			if n := ct.count(0x5E) - before; n != 1+scsi.DefaultMaxBusyRetries {
@@ -111,11 +113,11 @@ func TestNoSecondRetryLayer(t *testing.T) {
 		}
 	})
 	t.Run("unit attention", func(t *testing.T) {
-		lus, n1 := held(t, sim.QuirkLIO, 1, DefaultType)
+		lus, n1 := held(t, sim.QuirkLIO, 1, defaultSCSI)
 		ct := &countingTransport{Transport: lus[0].Connect("node1")}
-		n1.devs[0] = scsi.NewDevice("/dev/sdb", ct, scsi.DeviceOptions{})
+		n1.devs[0] = scsipr.New(scsi.NewDevice("/dev/sdb", ct, scsi.DeviceOptions{}))
 		lus[0].QueueUnitAttention("node1", 0x29, 0x00, 1+scsi.DefaultMaxUARetries+1)
-		err := Defend(context.Background(), n1.cfg(t, key1, DefaultType), true)
+		err := Defend(context.Background(), n1.cfg(t, key1, defaultSCSI), true)
 		if !errors.Is(err, scsi.ErrUnitAttention) || errors.Is(err, ErrLost) {
 			t.Errorf("Defend(once) = %v; want a failed cycle (unit attention), not loss", err)
 		}
@@ -132,7 +134,7 @@ func TestCommandTimeoutBoundsRetries(t *testing.T) {
 	lus := newLUs(sim.QuirkLIO, 1)
 	dev := scsi.NewDevice("/dev/sdb", lus[0].Connect("node1"), scsi.DeviceOptions{})
 	lus[0].Inject("node1", sim.Fault{Kind: sim.FaultBusy, Count: -1, Opcodes: []byte{0x5E}})
-	c := Defaults([]scsi.Device{dev}, key1)
+	c := Defaults([]pr.Device{scsipr.New(dev)}, key1)
 	c.CommandTimeout, c.Period, c.Wait = time.Second, 2*time.Second, 7*time.Second
 	start := time.Now()
 	if err := Release(context.Background(), c); err == nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -86,7 +88,7 @@ func newLUs(q sim.Quirks, n int) []*sim.LU {
 // names, as hosts often do) so the serial-number ordering is exercised.
 type node struct {
 	name string
-	devs []scsi.Device
+	devs []pr.Device
 	clk  *fakeClock
 }
 
@@ -98,7 +100,7 @@ func newNode(name string, reverse bool, lus []*sim.LU) *node {
 		if reverse {
 			dev = fmt.Sprintf("/dev/sd%c", 'b'+len(lus)-1-i)
 		}
-		n.devs = append(n.devs, scsi.NewDevice(dev, lu.Connect(name), scsi.DeviceOptions{Timeout: time.Second, Sleep: noSleep}))
+		n.devs = append(n.devs, scsipr.New(scsi.NewDevice(dev, lu.Connect(name), scsi.DeviceOptions{Timeout: time.Second, Sleep: noSleep})))
 	}
 	if reverse {
 		slices.Reverse(n.devs)
@@ -108,7 +110,7 @@ func newNode(name string, reverse bool, lus []*sim.LU) *node {
 
 func (n *node) cfg(t *testing.T, key scsi.Key, typ scsi.ReservationType) Config {
 	c := Defaults(n.devs, key)
-	c.Type = typ
+	c.Type = typ.PR()
 	c.Now, c.Sleep = n.clk.Now, n.clk.Sleep
 	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("%s: %s", n.name, msg) })
 	return c
@@ -160,7 +162,7 @@ func checkOwner(t *testing.T, lus []*sim.LU, typ scsi.ReservationType, owner str
 func luOrder(t *testing.T, lus []*sim.LU) []int {
 	t.Helper()
 	n := newNode("probe", false, lus)
-	c := n.cfg(t, key3, DefaultType)
+	c := n.cfg(t, key3, defaultSCSI)
 	us, err := units(context.Background(), &c)
 	if err != nil {
 		t.Fatal(err)
@@ -171,3 +173,6 @@ func luOrder(t *testing.T, lus []*sim.LU) []int {
 	}
 	return out
 }
+
+// defaultSCSI is DefaultType as the SCSI simulator reports it (TYPE 7).
+const defaultSCSI = scsi.TypeWriteExclusiveAllRegistrants

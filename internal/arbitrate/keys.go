@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // KeyFromNames derives a node's arbitration key from the cluster and node
@@ -15,7 +15,7 @@ import (
 // names collide with probability 1/65536); 48 bits make a collision between
 // two names 1/2^48 (n names: about n²/2^49). A collision is refused anyway
 // by Acquire (ErrDuplicateKey).
-func KeyFromNames(cluster, node string) (scsi.Key, error) {
+func KeyFromNames(cluster, node string) (pr.Key, error) {
 	if cluster == "" || node == "" {
 		return 0, errors.New("both --cluster-name and --node are needed to derive a key")
 	}
@@ -24,5 +24,5 @@ func KeyFromNames(cluster, node string) (scsi.Key, error) {
 	if k == 0 {
 		return 0, errors.New("the derived key is 0; give --key")
 	}
-	return scsi.Key(k), nil
+	return pr.Key(k), nil
 }

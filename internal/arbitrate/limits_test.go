@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // TestAcquireBoundOverflow: the acquire bound 2·W + devices·44·T is made of
@@ -15,7 +15,7 @@ import (
 // ValidateTiming instead of wrapping to a small or negative bound.
 func TestAcquireBoundOverflow(t *testing.T) {
 	n := (math.MaxInt64 - 2*int64(MaxWait)) / (commandsPerDevice * int64(MaxCommandTimeout))
-	c := Defaults(make([]scsi.Device, n), key1)
+	c := Defaults(make([]pr.Device, n), key1)
 	c.CommandTimeout, c.Period, c.Wait = MaxCommandTimeout, MaxPeriod, MaxWait
 	b, err := c.AcquireBound()
 	if want := 2*int64(MaxWait) + n*commandsPerDevice*int64(MaxCommandTimeout); err != nil || int64(b) != want {
@@ -24,7 +24,7 @@ func TestAcquireBoundOverflow(t *testing.T) {
 	if err := c.ValidateTiming(); err != nil {
 		t.Fatalf("ValidateTiming with %d devices = %v", n, err)
 	}
-	c.Devices = make([]scsi.Device, n+1)
+	c.Devices = make([]pr.Device, n+1)
 	if b, err := c.AcquireBound(); err == nil {
 		t.Fatalf("AcquireBound with %d devices = %v; want an overflow error", n+1, b)
 	}
@@ -34,7 +34,7 @@ func TestAcquireBoundOverflow(t *testing.T) {
 	// The device count at which devices·44·T wraps past 2^64 to a small
 	// positive bound, which an unchecked product would accept.
 	wrap := math.MaxUint64/uint64(commandsPerDevice*MaxCommandTimeout) + 1
-	c.Devices = make([]scsi.Device, wrap)
+	c.Devices = make([]pr.Device, wrap)
 	if b, err := c.AcquireBound(); err == nil {
 		t.Fatalf("AcquireBound with %d devices = %v; want an overflow error", wrap, b)
 	}

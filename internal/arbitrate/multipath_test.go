@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -17,7 +18,7 @@ func pathsNode(name string, lu *sim.LU) *node {
 	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	for i, p := range []string{"-p1", "-p2"} {
 		dev := "/dev/sd" + string(rune('b'+i))
-		n.devs = append(n.devs, scsi.NewDevice(dev, lu.Connect(name+p), scsi.DeviceOptions{Sleep: noSleep}))
+		n.devs = append(n.devs, scsipr.New(scsi.NewDevice(dev, lu.Connect(name+p), scsi.DeviceOptions{Sleep: noSleep})))
 	}
 	return n
 }

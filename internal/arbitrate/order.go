@@ -2,11 +2,11 @@ package arbitrate
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // unit is one logical unit and the configured devices (I_T nexuses, paths)
@@ -17,44 +17,32 @@ type unit struct {
 	acq   unitState
 }
 
-// designatorRank orders the LU designator types of VPD page 0x83 (SPC-4
-// 7.8.6.1) by preference: NAA, EUI-64, SCSI name string, T10 vendor ID.
-var designatorRank = map[uint8]int{3: 0, 2: 1, 8: 2, 1: 3}
+// identityRank orders the kinds of identity pr.Device.Identity gives by
+// preference: SCSI NAA, EUI-64 (SCSI, or an NVMe NGUID/EUI-64), SCSI name
+// string, T10 vendor ID, NVMe subsystem NQN and namespace ID, unit serial
+// number.
+var identityRank = []string{"naa.", "eui.", "name.", "t10.", "nvme.", "serial."}
 
-// luIdentity names the LU d reaches the same way on every node: its best
-// logical-unit designator from VPD page 0x83, else its unit serial number
-// (VPD page 0x80), else "" (unknown). A target port designator
-// (association 1) or a local path name never enters it.
-func luIdentity(ctx context.Context, c *Config, d scsi.Device) string {
-	var page []byte
+// luIdentity names the LU (or NVMe namespace) d reaches the same way on
+// every node, prefixed with its rank so that the order puts the preferred
+// kinds first: "0:naa.<hex>", "1:eui.<hex>", ...; "" (unknown) when the
+// device does not tell. A target port designator or a local path name
+// never enters it.
+func luIdentity(ctx context.Context, c *Config, d pr.Device) string {
+	var id string
 	err := command(ctx, c, func(ctx context.Context) (err error) {
-		page, err = d.InquiryVPD(ctx, scsi.VPDDeviceIdentification)
+		id, err = d.Identity(ctx)
 		return err
 	})
-	if err == nil {
-		if ds, err := scsi.ParseDeviceIdentification(page); err == nil {
-			best, rank := "", len(designatorRank)
-			for _, ds := range ds {
-				r, ok := designatorRank[ds.Type]
-				if ok && ds.Association == 0 && len(ds.Value) > 0 && r < rank {
-					best, rank = fmt.Sprintf("%d:%d:%s", r, ds.Type, hex.EncodeToString(ds.Value)), r
-				}
-			}
-			if best != "" {
-				return best
-			}
+	if err != nil || id == "" {
+		return ""
+	}
+	for r, p := range identityRank {
+		if strings.HasPrefix(id, p) {
+			return fmt.Sprintf("%d:%s", r, id)
 		}
 	}
-	err = command(ctx, c, func(ctx context.Context) (err error) {
-		page, err = d.InquiryVPD(ctx, scsi.VPDUnitSerialNumber)
-		return err
-	})
-	if err == nil {
-		if s, err := scsi.ParseUnitSerialNumber(page); err == nil && s != "" {
-			return "9:serial:" + s
-		}
-	}
-	return ""
+	return fmt.Sprintf("%d:%s", len(identityRank), id)
 }
 
 // units groups the configured devices by LU identity and orders the units
@@ -93,4 +81,4 @@ func units(ctx context.Context, c *Config) ([]*unit, error) {
 func (u *unit) name() string { return u.paths[0].d.Name() }
 
 // dev is the path used for PR IN: every path sees the same PR state.
-func (u *unit) dev() scsi.Device { return u.paths[0].d }
+func (u *unit) dev() pr.Device { return u.paths[0].d }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -82,11 +84,11 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 	rr := raceResult{lus: newLUs(q, 2), name: [2]string{"node1", "node2"}}
 	s := newStepper(sched)
 	done := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
-	var plain [2][]scsi.Device
+	var plain [2][]pr.Device
 	cfgs := [2]Config{}
 	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	for who := range 2 {
-		var devs []scsi.Device
+		var devs []pr.Device
 		for i := range rr.lus {
 			lu := rr.lus[i]
 			if who == 1 {
@@ -94,11 +96,11 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 			}
 			name := fmt.Sprintf("/dev/sd%c", 'b'+i+2*who)
 			opt := scsi.DeviceOptions{Timeout: time.Second, Sleep: noSleep}
-			devs = append(devs, scsi.NewDevice(name, stepTransport{lu.Connect(rr.name[who]), s, who}, opt))
-			plain[who] = append(plain[who], scsi.NewDevice(name, lu.Connect(rr.name[who]), opt))
+			devs = append(devs, scsipr.New(scsi.NewDevice(name, stepTransport{lu.Connect(rr.name[who]), s, who}, opt)))
+			plain[who] = append(plain[who], scsipr.New(scsi.NewDevice(name, lu.Connect(rr.name[who]), opt)))
 		}
 		c := Defaults(devs, keys[who])
-		c.Type = typ
+		c.Type = typ.PR()
 		if logf != nil {
 			c.Log = logging.Func(func(_ slog.Level, msg string) { logf("%s", msg) })
 		}
@@ -109,7 +111,7 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 			case <-done[1-who]:
 				if rr.out[1-who].Outcome == Acquired {
 					o := Defaults(plain[1-who], keys[1-who])
-					o.Type = typ
+					o.Type = typ.PR()
 					if err := Defend(ctx, o, true); err != nil {
 						t.Errorf("%s's defender during %s's wait: %v", rr.name[1-who], rr.name[who], err)
 					}
@@ -267,7 +269,7 @@ func TestSimultaneousAcquireFreeRunning(t *testing.T) {
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			for i := range 200 {
-				if !checkOneWinner(t, race(t, p.quirks, DefaultType, keys, nil, nil), DefaultType, keys) {
+				if !checkOneWinner(t, race(t, p.quirks, defaultSCSI, keys, nil, nil), defaultSCSI, keys) {
 					t.Fatalf("iteration %d", i)
 				}
 			}
@@ -310,7 +312,7 @@ func TestDuplicateKeySimultaneous(t *testing.T) {
 	for _, p := range profiles {
 		t.Run(p.name, func(t *testing.T) {
 			for i, sched := range schedules(150) {
-				rr := race(t, p.quirks, DefaultType, keys, sched, nil)
+				rr := race(t, p.quirks, defaultSCSI, keys, sched, nil)
 				won := 0
 				for who := range 2 {
 					if rr.err[who] == nil && rr.out[who].Outcome == Acquired {

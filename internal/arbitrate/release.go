@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Release is the clean stop: on every device where our key is registered,
@@ -28,7 +28,7 @@ func Release(ctx context.Context, cfg Config) error {
 	return errors.Join(errs...)
 }
 
-func releaseDevice(ctx context.Context, c *Config, d scsi.Device) error {
+func releaseDevice(ctx context.Context, c *Config, d pr.Device) error {
 	name := d.Name()
 	v, err := readView(ctx, c, d)
 	if err != nil {
@@ -44,8 +44,8 @@ func releaseDevice(ctx context.Context, c *Config, d scsi.Device) error {
 			return fmt.Errorf("release %s: release %v: %w", name, t, err)
 		}
 	}
-	err = command(ctx, c, func(ctx context.Context) error { return d.Register(ctx, c.Key, 0, scsi.RegisterOptions{}) })
-	if errors.Is(err, scsi.ErrReservationConflict) {
+	err = command(ctx, c, func(ctx context.Context) error { return d.Register(ctx, c.Key, 0, pr.RegisterOptions{}) })
+	if errors.Is(err, pr.ErrReservationConflict) {
 		// Our key was preempted between the read and the unregister.
 		return nil
 	}

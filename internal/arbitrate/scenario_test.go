@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -137,17 +138,17 @@ func TestRenewalAloneIsSeen(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			lus := newLUs(p.quirks, 1)
 			n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
-			mustAcquire(t, n1.cfg(t, key1, DefaultType))
+			mustAcquire(t, n1.cfg(t, key1, defaultSCSI))
 			n2.clk.hook = func(int, time.Duration) {
-				if err := n1.devs[0].Register(context.Background(), key1, key1, scsi.RegisterOptions{}); err != nil {
+				if err := n1.devs[0].Register(context.Background(), key1, key1, pr.RegisterOptions{}); err != nil {
 					t.Errorf("renewal: %v", err)
 				}
 			}
-			r, err := Acquire(context.Background(), n2.cfg(t, key2, DefaultType))
+			r, err := Acquire(context.Background(), n2.cfg(t, key2, defaultSCSI))
 			if err != nil || r.Outcome != OwnerAlive {
 				t.Fatalf("Acquire = %v, %v; want owner alive", r.Outcome, err)
 			}
-			checkOwner(t, lus, DefaultType, "node1", key1, "node2")
+			checkOwner(t, lus, defaultSCSI, "node1", key1, "node2")
 		})
 	}
 }
@@ -191,7 +192,7 @@ func TestAcquireWithoutPR(t *testing.T) {
 	}
 	n1 := newNode("node1", false, lus)
 	gen := lus[0].Generation()
-	r, err := Acquire(context.Background(), n1.cfg(t, key1, DefaultType))
+	r, err := Acquire(context.Background(), n1.cfg(t, key1, defaultSCSI))
 	if !errors.Is(err, ErrNoPR) || !strings.Contains(err.Error(), "/dev/sdc") || r.Outcome != Failed {
 		t.Fatalf("Acquire = %v, %v; want ErrNoPR naming /dev/sdc", r.Outcome, err)
 	}
@@ -245,8 +246,8 @@ func TestPartialTakeRolledBack(t *testing.T) {
 func TestAcquireRegisterNotReady(t *testing.T) {
 	lus := newLUs(sim.QuirkLIO|sim.QuirkAPTPLDirMissing, 2)
 	n1 := newNode("node1", false, lus)
-	mustAcquire(t, n1.cfg(t, key1, DefaultType))
-	checkOwner(t, lus, DefaultType, "node1", key1)
+	mustAcquire(t, n1.cfg(t, key1, defaultSCSI))
+	checkOwner(t, lus, defaultSCSI, "node1", key1)
 }
 
 // TestAcquireCancelledDuringWait: SIGTERM during the wait window (the
@@ -254,13 +255,13 @@ func TestAcquireRegisterNotReady(t *testing.T) {
 func TestAcquireCancelledDuringWait(t *testing.T) {
 	lus := newLUs(sim.QuirkLIO, 2)
 	n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
-	mustAcquire(t, n1.cfg(t, key1, DefaultType))
+	mustAcquire(t, n1.cfg(t, key1, defaultSCSI))
 	ctx, cancel := context.WithCancel(context.Background())
 	n2.clk.hook = func(int, time.Duration) { cancel() }
-	if r, err := Acquire(ctx, n2.cfg(t, key2, DefaultType)); err == nil || r.Outcome != Failed {
+	if r, err := Acquire(ctx, n2.cfg(t, key2, defaultSCSI)); err == nil || r.Outcome != Failed {
 		t.Errorf("Acquire cancelled during the wait = %v, %v; want failed", r.Outcome, err)
 	}
-	checkOwner(t, lus, DefaultType, "node1", key1, "node2")
+	checkOwner(t, lus, defaultSCSI, "node1", key1, "node2")
 }
 
 // TestPreemptAndAbortFallback: on a target without PREEMPT AND ABORT
@@ -269,15 +270,15 @@ func TestPreemptAndAbortFallback(t *testing.T) {
 	for _, fallback := range []bool{false, true} {
 		lus := newLUs(sim.QuirkTGT, 1)
 		n1, n2 := newNode("node1", false, lus), newNode("node2", false, lus)
-		mustAcquire(t, n1.cfg(t, key1, DefaultType))
-		c := n2.cfg(t, key2, DefaultType)
+		mustAcquire(t, n1.cfg(t, key1, defaultSCSI))
+		c := n2.cfg(t, key2, defaultSCSI)
 		c.PreemptFallback = fallback
 		r, err := Acquire(context.Background(), c)
 		if got := r.Outcome == Acquired; got != fallback {
 			t.Errorf("fallback %v: Acquire = %v, %v", fallback, r.Outcome, err)
 		}
 		if fallback {
-			checkOwner(t, lus, DefaultType, "node2", key2, "node1")
+			checkOwner(t, lus, defaultSCSI, "node2", key2, "node1")
 		}
 	}
 }

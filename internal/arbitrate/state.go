@@ -8,22 +8,22 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // view is one consistent PR IN snapshot of a device: READ KEYS and READ
 // RESERVATION taken at the same PRgeneration.
 type view struct {
-	keys *scsi.KeyList
-	res  *scsi.Reservation
+	keys *pr.KeyList
+	res  *pr.Reservation
 }
 
 // registered reports whether k is registered through at least one nexus.
-func (v view) registered(k scsi.Key) bool { return v.keys.Contains(k) }
+func (v view) registered(k pr.Key) bool { return v.keys.Contains(k) }
 
 // count is the number of I_T nexuses registered with k (READ KEYS lists
 // one key per registered nexus, SPC-4 6.16.2).
-func (v view) count(k scsi.Key) int {
+func (v view) count(k pr.Key) int {
 	n := 0
 	for _, x := range v.keys.Keys {
 		if x == k {
@@ -35,8 +35,8 @@ func (v view) count(k scsi.Key) int {
 
 // foreign returns the distinct keys other than own that are registered or
 // named as the reservation holder, the holder first, then in ascending order.
-func (v view) foreign(own scsi.Key) []scsi.Key {
-	var out []scsi.Key
+func (v view) foreign(own pr.Key) []pr.Key {
+	var out []pr.Key
 	for _, k := range v.keys.Keys {
 		if k != own && k != 0 && !slices.Contains(out, k) {
 			out = append(out, k)
@@ -44,8 +44,8 @@ func (v view) foreign(own scsi.Key) []scsi.Key {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	if h := v.res.Key; v.res.Present && h != 0 && h != own {
-		out = slices.DeleteFunc(out, func(k scsi.Key) bool { return k == h })
-		out = append([]scsi.Key{h}, out...)
+		out = slices.DeleteFunc(out, func(k pr.Key) bool { return k == h })
+		out = append([]pr.Key{h}, out...)
 	}
 	return out
 }
@@ -53,7 +53,7 @@ func (v view) foreign(own scsi.Key) []scsi.Key {
 // heldBy reports whether own holds a reservation of type t: under WE-AR/EA-AR
 // every registrant holds (READ RESERVATION names no key), otherwise the
 // holder key must be own.
-func (v view) heldBy(own scsi.Key, t scsi.ReservationType) bool {
+func (v view) heldBy(own pr.Key, t pr.Type) bool {
 	if !v.res.Present || v.res.Type != t || !v.registered(own) {
 		return false
 	}
@@ -72,9 +72,9 @@ func (v view) sameReservation(w view) bool {
 // othersSame reports whether the registrations of keys other than own and
 // the reservation are the same in both snapshots: only own's registrations
 // (and the generation) may differ.
-func (v view) othersSame(w view, own scsi.Key) bool {
-	strip := func(ks []scsi.Key) []scsi.Key {
-		out := slices.DeleteFunc(slices.Clone(ks), func(k scsi.Key) bool { return k == own })
+func (v view) othersSame(w view, own pr.Key) bool {
+	strip := func(ks []pr.Key) []pr.Key {
+		out := slices.DeleteFunc(slices.Clone(ks), func(k pr.Key) bool { return k == own })
 		slices.Sort(out)
 		return out
 	}
@@ -96,7 +96,7 @@ func (v view) String() string {
 
 // readView reads keys and reservation, re-reading (up to three times) until
 // both come from the same PRgeneration (SPC-4 6.16: PRGENERATION).
-func readView(ctx context.Context, c *Config, d scsi.Device) (view, error) {
+func readView(ctx context.Context, c *Config, d pr.Device) (view, error) {
 	var v view
 	for i := 0; i < 3; i++ {
 		var err error
@@ -135,7 +135,7 @@ var ErrPermanent = errors.New("permanent device error")
 
 // permanent reports the error classes that no repetition can cure.
 func permanent(err error) bool {
-	return errors.Is(err, scsi.ErrNotSupported) || errors.Is(err, scsi.ErrIllegalRequest)
+	return errors.Is(err, pr.ErrNotSupported) || errors.Is(err, pr.ErrIllegalRequest)
 }
 
 // describe wraps err with what was being done; a permanent device error
@@ -154,7 +154,7 @@ func describe(what string, err error) error {
 // (2A/03 reservations preempted, 2A/04 released, 2A/05 registrations
 // preempted). It is evidence only once a follow-up read confirms it.
 func preemptedUA(err error) bool {
-	return errors.Is(err, scsi.ErrRegistrationsPreempted) ||
-		errors.Is(err, scsi.ErrReservationsPreempted) ||
-		errors.Is(err, scsi.ErrReservationsReleased)
+	return errors.Is(err, pr.ErrRegistrationsPreempted) ||
+		errors.Is(err, pr.ErrReservationsPreempted) ||
+		errors.Is(err, pr.ErrReservationsReleased)
 }

@@ -1,13 +1,11 @@
 package arbitrate
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // take removes the unit's owners (PREEMPT AND ABORT for owners watched for
@@ -44,14 +42,14 @@ func (u *unit) take(ctx context.Context, c *Config) (Outcome, error) {
 // not idempotent); an error is resolved by reading the state: our key gone
 // means another server removed us first (we lost), o gone and ours there
 // means done.
-func (u *unit) preempt(ctx context.Context, c *Config, o scsi.Key, abort bool) (Outcome, error) {
+func (u *unit) preempt(ctx context.Context, c *Config, o pr.Key, abort bool) (Outcome, error) {
 	d := u.dev()
 	send := func(ctx context.Context) error { return d.Preempt(ctx, c.Key, o, c.Type) }
 	if abort {
 		send = func(ctx context.Context) error { return d.PreemptAndAbort(ctx, c.Key, o, c.Type) }
 	}
 	err := command(ctx, c, send)
-	if err != nil && abort && c.PreemptFallback && errors.Is(err, scsi.ErrIllegalRequest) && !errors.Is(err, scsi.ErrNotSupported) {
+	if err != nil && abort && c.PreemptFallback && errors.Is(err, pr.ErrIllegalRequest) && !errors.Is(err, pr.ErrNotSupported) {
 		c.logf("acquire %s: PREEMPT AND ABORT rejected (%v); falling back to PREEMPT", u.name(), err)
 		err = command(ctx, c, func(ctx context.Context) error { return d.Preempt(ctx, c.Key, o, c.Type) })
 	}
@@ -146,31 +144,3 @@ func (u *unit) setAction(a string) {
 }
 
 func (u *unit) action() string { return u.paths[0].res.Action }
-
-// transportIDString renders a TransportID (SPC-4 7.6.4) for messages: the
-// iSCSI name, the FC or SAS port name, else the bytes in hex.
-func transportIDString(tid []byte) string {
-	if len(tid) < 4 {
-		return fmt.Sprintf("%x", tid)
-	}
-	switch tid[0] & 0x0F {
-	case 5: // iSCSI: name (and ",i,0x<ISID>" in format 01b), NUL-terminated
-		name := tid[4:]
-		if n := int(binary.BigEndian.Uint16(tid[2:4])); n <= len(name) {
-			name = name[:n]
-		}
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		return string(name)
-	case 0: // Fibre Channel: N_Port name in bytes 8-15
-		if len(tid) >= 16 {
-			return fmt.Sprintf("fc 0x%x", tid[8:16])
-		}
-	case 6: // SAS: address in bytes 4-11
-		if len(tid) >= 12 {
-			return fmt.Sprintf("sas 0x%x", tid[4:12])
-		}
-	}
-	return fmt.Sprintf("%x", tid)
-}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -42,7 +44,7 @@ func yieldRig(t *testing.T, ours, theirs scsi.Key, duringWait func(racer scsi.De
 			t.Errorf("racer register: %v", err)
 		}
 	}}
-	c := Defaults([]scsi.Device{scsi.NewDevice("/dev/sdb", tr, opt)}, ours)
+	c := Defaults([]pr.Device{scsipr.New(scsi.NewDevice("/dev/sdb", tr, opt))}, ours)
 	clk := newClock()
 	clk.hook = func(n int, d time.Duration) {
 		if n == 1 && duringWait != nil {
@@ -59,7 +61,7 @@ func yieldRig(t *testing.T, ours, theirs scsi.Key, duringWait func(racer scsi.De
 // without preempting it.
 func TestAcquireYieldsToLowerKey(t *testing.T) {
 	r, lu, sleeps, err := yieldRig(t, 0x2, 0x1, func(racer scsi.Device) {
-		if err := racer.Reserve(context.Background(), 0x1, DefaultType); err != nil {
+		if err := racer.Reserve(context.Background(), 0x1, defaultSCSI); err != nil {
 			t.Errorf("racer reserve: %v", err)
 		}
 	})
