@@ -1,7 +1,6 @@
 # kill -9 of the agent at random instants during `on` and `off` across every LUN (KILL_ITER
 # iterations each, set by the Go test; KILL_PHASES="off on" by default, one of them for a soak of
 # that phase alone; the instants are spread over the length of an unkilled
-# iterations each, set by the Go test; the instants are spread over the length of an unkilled
 # run). After a killed `off`, every LUN still has a reservation; after a killed `on`, every
 # device in the node's dev file is registered. Re-running the same action then gives exactly the
 # expected state, and an `off` that exits 0 leaves node 2 unable to write any LUN.
