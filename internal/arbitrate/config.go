@@ -162,21 +162,30 @@ func add(a, b time.Duration) (time.Duration, error) {
 // LU whose owner holds one key: identity (2), first read (2), read (2),
 // probe, register, snapshot (2), full status (2), re-read (2), preempt,
 // read (2), read after preempt (2), reserve, read (2), verify (2), full
-// status, three rounds of late-registrant removal (3·5), final verify (3).
-const commandsPerDevice = 44
+// status, the wait for late registrants (3), three rounds of late-registrant
+// removal (3·5), final verify (3).
+const commandsPerDevice = 47
 
 // AcquireBound is an upper bound on how long Acquire can run: the wait
-// window (twice: the first LU, then the others) and every command taking its
-// full timeout (the SG_IO layer's retries included). It must fit the cluster
-// manager's start-script timeout.
+// window (twice: the first LU, then the others), the racer yield on the
+// first LU, and per LU every command taking its full timeout (the SG_IO
+// layer's retries included) plus the wait for late registrants:
+// 2·W + Y + N·(47·T + Y). It must fit the cluster manager's start-script
+// timeout.
 func (c *Config) AcquireBound() (time.Duration, error) {
 	per, err := mul(c.CommandTimeout, commandsPerDevice)
+	if err == nil {
+		per, err = add(per, max(c.RaceYield, 0))
+	}
 	if err == nil {
 		per, err = mul(per, int64(len(c.Devices)))
 	}
 	w, err2 := mul(c.Wait, 2)
 	if err == nil {
 		err = err2
+	}
+	if err == nil {
+		w, err = add(w, max(c.RaceYield, 0))
 	}
 	if err == nil {
 		w, err = add(w, per)

@@ -87,11 +87,11 @@ func TestDefaultsAndBounds(t *testing.T) {
 	if c.Wait != 10*time.Second || c.Period != 3*time.Second || c.Misses != 1 || c.Type != pr.WEAR {
 		t.Errorf("defaults = P %v M %d W %v type %v; want 3s 1 10s WE-AR", c.Period, c.Misses, c.Wait, c.Type)
 	}
-	// Two 10s waits + 1 device × 44 commands × 2s.
-	if got, err := c.AcquireBound(); err != nil || got != 20*time.Second+88*time.Second {
+	// Two 10s waits + the 2s racer yield + 1 device × (47 commands × 2s + the 2s late-registrant wait).
+	if got, err := c.AcquireBound(); err != nil || got != 20*time.Second+2*time.Second+94*time.Second+2*time.Second {
 		t.Errorf("AcquireBound = %v, %v", got, err)
 	}
-	if b := c.Bounds(); !strings.Contains(b, "= 9s < wait 10s") || !strings.Contains(b, "acquire worst case 1m48s") {
+	if b := c.Bounds(); !strings.Contains(b, "= 9s < wait 10s") || !strings.Contains(b, "acquire worst case 1m58s") {
 		t.Errorf("Bounds = %q", b)
 	}
 }

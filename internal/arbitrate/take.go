@@ -103,8 +103,9 @@ func (u *unit) reserve(ctx context.Context, c *Config, v view) (Outcome, error) 
 // verify checks that the unit is ours alone: our key registered, the
 // reservation ours, no other key, no registration of our key through
 // another initiator. A key that registered after our last read (a late
-// racer; it will find our reservation and withdraw) is removed with
-// PREEMPT, up to three rounds.
+// racer; it will find our reservation and withdraw) gets RaceYield to
+// withdraw (awaitWithdrawal) and is then removed with PREEMPT, in up to
+// three rounds.
 func (u *unit) verify(ctx context.Context, c *Config) (Outcome, error) {
 	for round := 0; ; round++ {
 		v, err := readView(ctx, c, u.dev())
@@ -125,8 +126,14 @@ func (u *unit) verify(ctx context.Context, c *Config) (Outcome, error) {
 			}
 			return Acquired, nil
 		}
-		if round == 2 {
+		if round == 3 {
 			return Failed, fmt.Errorf("acquire %s: verify: other keys %v keep registering: %v", u.name(), late, v)
+		}
+		if round == 0 && c.RaceYield > 0 {
+			if err := u.awaitWithdrawal(ctx, c, late); err != nil {
+				return Failed, err
+			}
+			continue
 		}
 		for _, k := range late {
 			if out, err := u.preempt(ctx, c, k, false); err != nil || out != Acquired {
@@ -135,6 +142,19 @@ func (u *unit) verify(ctx context.Context, c *Config) (Outcome, error) {
 			c.logf("acquire %s: removed late registrant %v", u.name(), k)
 		}
 	}
+}
+
+// awaitWithdrawal gives late registrants RaceYield to withdraw. A racer
+// that registered after our first read stops when it sees our reservation
+// and removes its own registration; a PREEMPT of its key sent at that same
+// instant can deadlock the Linux target (LIO): the racer's REGISTER holds a
+// reference on its registration while it waits for the LU's reservation
+// lock, and our PREEMPT holds that lock while it waits for the reference to
+// go (docs/fencing-race.md). So we wait first, and preempt only the keys
+// that are still there after the wait.
+func (u *unit) awaitWithdrawal(ctx context.Context, c *Config, late []pr.Key) error {
+	c.logf("acquire %s: verify: late registrants %v: waiting %v for them to withdraw", u.name(), late, c.RaceYield)
+	return c.sleep(ctx, c.RaceYield)
 }
 
 func (u *unit) setAction(a string) {

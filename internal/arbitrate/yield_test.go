@@ -109,3 +109,89 @@ func TestAcquireLowerKeyDoesNotYield(t *testing.T) {
 		t.Fatalf("keys %v, want ours (0x1) alone", ks)
 	}
 }
+
+// afterReserve runs f once, right after our RESERVE: a racer that registers
+// then is a late registrant for our verification.
+type afterReserve struct {
+	scsi.Transport
+	once     *sync.Once
+	f        func()
+	preempts *int
+}
+
+func (a afterReserve) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, error) {
+	r, err := a.Transport.Execute(ctx, cmd)
+	if len(cmd.CDB) > 1 && cmd.CDB[0] == scsi.OpPersistentReserveOut {
+		switch scsi.PROutServiceAction(cmd.CDB[1] & 0x1f) {
+		case scsi.PROutReserve:
+			a.once.Do(a.f)
+		case scsi.PROutPreempt, scsi.PROutPreemptAndAbort:
+			*a.preempts++
+		}
+	}
+	return r, err
+}
+
+// lateRacerRig: we (key 0x1) acquire a free LU; right after our RESERVE a
+// racer (0x2) registers; during our first wait duringWait runs. It returns
+// our result, the LU, our sleeps and the PREEMPTs we sent.
+func lateRacerRig(t *testing.T, duringWait func(racer scsi.Device)) (Result, *sim.LU, []time.Duration, int, error) {
+	t.Helper()
+	lu := sim.NewLU(sim.WithSerial("lu-a"))
+	opt := scsi.DeviceOptions{Timeout: time.Second, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
+	racer := scsi.NewDevice("/dev/sdz", lu.Connect("racer"), opt)
+	preempts := 0
+	tr := afterReserve{Transport: lu.Connect("us"), once: &sync.Once{}, preempts: &preempts, f: func() {
+		if err := racer.RegisterAndIgnore(context.Background(), 0x2, scsi.RegisterOptions{}); err != nil {
+			t.Errorf("racer register: %v", err)
+		}
+	}}
+	c := Defaults([]pr.Device{scsipr.New(scsi.NewDevice("/dev/sdb", tr, opt))}, 0x1)
+	clk := newClock()
+	clk.hook = func(n int, d time.Duration) {
+		if n == 1 && duringWait != nil {
+			duringWait(racer)
+		}
+	}
+	c.Now, c.Sleep = clk.Now, clk.Sleep
+	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("us: %s", msg) })
+	r, err := Acquire(context.Background(), c)
+	return r, lu, clk.sleeps, preempts, err
+}
+
+// A late racer that withdraws during our wait is never preempted: no
+// PREEMPT meets its own REGISTER (the LIO deadlock).
+func TestVerifyWaitsForLateRacerToWithdraw(t *testing.T) {
+	r, lu, sleeps, preempts, err := lateRacerRig(t, func(racer scsi.Device) {
+		if err := racer.Register(context.Background(), 0x2, 0, scsi.RegisterOptions{}); err != nil {
+			t.Errorf("racer withdraw: %v", err)
+		}
+	})
+	if err != nil || r.Outcome != Acquired {
+		t.Fatalf("Acquire = %v, %v; want Acquired", r.Outcome, err)
+	}
+	if len(sleeps) == 0 || sleeps[0] != DefaultRaceYield {
+		t.Fatalf("sleeps %v, want the %v wait first", sleeps, DefaultRaceYield)
+	}
+	if preempts != 0 {
+		t.Fatalf("%d PREEMPTs sent, want none: the racer withdrew", preempts)
+	}
+	if ks := keysOn(lu); len(ks) != 1 || ks[0] != 0x1 || !lu.MayWrite("us") || lu.MayWrite("racer") {
+		t.Fatalf("keys %v: want ours alone, we write, the racer does not", ks)
+	}
+}
+
+// A late racer still registered after the wait (dead or stalled) is
+// preempted; we acquire.
+func TestVerifyPreemptsLateRacerAfterWait(t *testing.T) {
+	r, lu, sleeps, preempts, err := lateRacerRig(t, nil)
+	if err != nil || r.Outcome != Acquired {
+		t.Fatalf("Acquire = %v, %v; want Acquired", r.Outcome, err)
+	}
+	if len(sleeps) == 0 || sleeps[0] != DefaultRaceYield || preempts != 1 {
+		t.Fatalf("sleeps %v, PREEMPTs %d; want the %v wait, then one PREEMPT", sleeps, preempts, DefaultRaceYield)
+	}
+	if ks := keysOn(lu); len(ks) != 1 || ks[0] != 0x1 {
+		t.Fatalf("keys %v, want ours (0x1) alone", ks)
+	}
+}

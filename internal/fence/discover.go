@@ -37,14 +37,27 @@ func DiscoverDevices(ctx context.Context, vgsPath string, log *slog.Logger) ([]s
 	if res.ExitCode != 0 {
 		return nil, ErrSharedDevices
 	}
+	devs := sharedPVs(res.Stdout, log)
+	if len(devs) == 0 {
+		return nil, ErrNoDevices
+	}
+	return devs, nil
+}
+
+// sharedPVs picks the physical volumes of shared volume groups out of the
+// output of vgsArgs: one "vg_attr:pv_name" line per PV, kept when the 6th
+// attribute character is 'c' (clvmd) or 's' (lvmlockd). fence_scsi raises
+// an exception on a line that is not "attr:pv"; such a line is skipped
+// (and logged at debug level) instead.
+func sharedPVs(stdout string, log *slog.Logger) []string {
 	var devs []string
-	for _, line := range strings.Split(res.Stdout, "\n") {
+	for _, line := range strings.Split(stdout, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		// fence_scsi raises an exception on a line that is not "attr:pv"; skip it instead.
-		attr, pv, ok := strings.Cut(line, ":")
+		a, pv, ok := strings.Cut(line, ":")
+		attr := []rune(a) // fence_scsi indexes a Python str: characters, not bytes
 		if !ok || strings.Contains(pv, ":") || len(attr) < 6 || pv == "" {
 			logging.Debugf(log, "vgs: ignoring line %q\n", line)
 			continue
@@ -53,8 +66,5 @@ func DiscoverDevices(ctx context.Context, vgsPath string, log *slog.Logger) ([]s
 			devs = append(devs, pv)
 		}
 	}
-	if len(devs) == 0 {
-		return nil, ErrNoDevices
-	}
-	return devs, nil
+	return devs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,33 @@ func FuzzDiscoverDevices(f *testing.F) {
 			if d == "" || strings.ContainsAny(d, ":\n") || !strings.Contains(stdout, d) {
 				t.Fatalf("device %q not a PV field of %q", d, stdout)
 			}
+		}
+	})
+}
+
+// sharedPVLine is an independent statement of what sharedPVs keeps: a
+// trimmed line "attr:pv" whose attr has at least six characters, the sixth
+// 'c' or 's', and a non-empty pv without another ':'.
+var sharedPVLine = regexp.MustCompile(`^[^:]{5}[cs][^:]*:([^:]+)$`)
+
+// FuzzSharedPVs checks the vgs output parser in process (FuzzDiscoverDevices
+// covers the same bytes through a real process, at a few executions per
+// second): the PVs returned are exactly, and in order, those of the lines
+// the regular expression above accepts.
+func FuzzSharedPVs(f *testing.F) {
+	for _, s := range []string{"  wz--ns:/dev/sdb\n  wz--nc:/dev/sdc\n", "wz--n-:/dev/sda\n", "x:y:z\n", ":\n", "abcdes:\n", "\n\n", "wz--cs:a:b\n\twz--s-:/dev/x \r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, stdout string) {
+		got := sharedPVs(stdout, nil)
+		var want []string
+		for _, line := range strings.Split(stdout, "\n") {
+			if m := sharedPVLine.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				want = append(want, m[1])
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") || len(got) != len(want) {
+			t.Fatalf("sharedPVs(%q) = %q, want %q", stdout, got, want)
 		}
 	})
 }

@@ -1,10 +1,12 @@
 # kill -9 of the agent at random instants during `on` and `off` across every LUN (KILL_ITER
-# iterations each, set by the Go test; the instants are spread over the length of an unkilled
+# iterations each, set by the Go test; KILL_PHASES="off on" by default, one of them for a soak of
+# that phase alone; the instants are spread over the length of an unkilled
 # run). After a killed `off`, every LUN still has a reservation; after a killed `on`, every
 # device in the node's dev file is registered. Re-running the same action then gives exactly the
 # expected state, and an `off` that exits 0 leaves node 2 unable to write any LUN.
 [ "$FSG_NODES" = 2 ] || fail "needs --nodes 2"
 KILL_ITER=${KILL_ITER:-10}
+KILL_PHASES=${KILL_PHASES:-off on} # which actions to kill (a soak may run one phase alone)
 KILLED=0 # runs the SIGKILL reached while the agent was still running
 
 # ms_now: milliseconds since the epoch.
@@ -40,64 +42,76 @@ timed() {
 	echo $(($(ms_now) - t0))
 }
 
-step "kill -9 during off (node 1 fences node 2), $KILL_ITER instants"
-unfenced_both
-off_ms=$(timed 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)")
-say "an unkilled off takes ${off_ms} ms here"
-for ((i = 1; i <= KILL_ITER; i++)); do
+kill_off() {
+	step "kill -9 during off (node 1 fences node 2), $KILL_ITER instants"
 	unfenced_both
-	ms=$((RANDOM % (off_ms + 1)))
-	run_killed "$ms" 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
-	state=""
-	for ((l = 1; l <= FSG_LUNS; l++)); do
-		pr_state "$l"
-		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l has no reservation"
-		state="$state [$PR_KEYS]"
+	off_ms=$(timed 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)")
+	say "an unkilled off takes ${off_ms} ms here"
+	for ((i = 1; i <= KILL_ITER; i++)); do
+		unfenced_both
+		ms=$((RANDOM % (off_ms + 1)))
+		run_killed "$ms" 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
+		state=""
+		for ((l = 1; l <= FSG_LUNS; l++)); do
+			pr_state "$l"
+			[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l has no reservation"
+			state="$state [$PR_KEYS]"
+		done
+		agent 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)" >/dev/null
+		[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run exited $AGENT_RC"
+		for ((l = 1; l <= FSG_LUNS; l++)); do
+			pr_state "$l"
+			[ "$PR_KEYS" = "$(_hexkey 1)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
+			[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after re-run"
+			_write 2 "$l" >/dev/null && fail "kill at ${ms} ms: node 2 still writes LUN $l after off exited 0"
+		done
+		say "off killed at ${ms} ms: keys then$state; re-run exit 0, node 2 locked out of every LUN"
 	done
-	agent 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)" >/dev/null
-	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run exited $AGENT_RC"
-	for ((l = 1; l <= FSG_LUNS; l++)); do
-		pr_state "$l"
-		[ "$PR_KEYS" = "$(_hexkey 1)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
-		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after re-run"
-		_write 2 "$l" >/dev/null && fail "kill at ${ms} ms: node 2 still writes LUN $l after off exited 0"
-	done
-	say "off killed at ${ms} ms: keys then$state; re-run exit 0, node 2 locked out of every LUN"
-done
-pass "$KILL_ITER off runs ($KILLED killed while running): every LUN reserved throughout, re-run completes the fence"
-[ "$KILLED" -gt 0 ] || fail "no off run was killed while running: the instants missed the agent"
-KILLED=0
+	pass "$KILL_ITER off runs ($KILLED killed while running): every LUN reserved throughout, re-run completes the fence"
+	[ "$KILLED" -gt 0 ] || fail "no off run was killed while running: the instants missed the agent"
+	KILLED=0
+}
 
-step "kill -9 during on (node 1 unfences), $KILL_ITER instants"
-pr_reset_all
-on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
-on_ms=$(timed 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)")
-say "an unkilled on takes ${on_ms} ms here"
-for ((i = 1; i <= KILL_ITER; i++)); do
+kill_on() {
+	step "kill -9 during on (node 1 unfences), $KILL_ITER instants"
 	pr_reset_all
 	on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
-	ms=$((RANDOM % (on_ms + 1)))
-	run_killed "$ms" 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
-	listed=$(cat /tmp/fsg-nodes/node1/cluster.dev 2>/dev/null || true)
-	for d in $listed; do
-		l=""
-		for ((x = 1; x <= FSG_LUNS; x++)); do [ "$(dev 1 "$x")" = "$d" ] && l=$x; done
-		[ -n "$l" ] || fail "kill at ${ms} ms: unknown device $d in the dev file"
-		pr_state "$l"
-		case " $PR_KEYS " in *" $(_hexkey 1) "*) ;; *) fail "kill at ${ms} ms: $d listed in the dev file but node 1 is not registered" ;; esac
+	on_ms=$(timed 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)")
+	say "an unkilled on takes ${on_ms} ms here"
+	for ((i = 1; i <= KILL_ITER; i++)); do
+		pr_reset_all
+		on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
+		ms=$((RANDOM % (on_ms + 1)))
+		run_killed "$ms" 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
+		listed=$(cat /tmp/fsg-nodes/node1/cluster.dev 2>/dev/null || true)
+		for d in $listed; do
+			l=""
+			for ((x = 1; x <= FSG_LUNS; x++)); do [ "$(dev 1 "$x")" = "$d" ] && l=$x; done
+			[ -n "$l" ] || fail "kill at ${ms} ms: unknown device $d in the dev file"
+			pr_state "$l"
+			case " $PR_KEYS " in *" $(_hexkey 1) "*) ;; *) fail "kill at ${ms} ms: $d listed in the dev file but node 1 is not registered" ;; esac
+		done
+		n_listed=$(echo $listed | wc -w)
+		agent 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)" >/dev/null
+		[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run of on exited $AGENT_RC"
+		for ((l = 1; l <= FSG_LUNS; l++)); do
+			pr_state "$l"
+			[ "$PR_KEYS" = "$(_hexkey 1) $(_hexkey 2)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
+			[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after on"
+		done
+		# Every device once; the killed run may have listed some first (in the order they finished).
+		[ "$(sort /tmp/fsg-nodes/node1/cluster.dev | tr '\n' ',')" = "$(devs 1 | tr ',' '\n' | sort | tr '\n' ',')" ] ||
+			fail "kill at ${ms} ms: dev file after re-run: $(tr '\n' ' ' </tmp/fsg-nodes/node1/cluster.dev)"
+		say "on killed at ${ms} ms: $n_listed device(s) already listed, all registered; re-run complete"
 	done
-	n_listed=$(echo $listed | wc -w)
-	agent 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)" >/dev/null
-	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run of on exited $AGENT_RC"
-	for ((l = 1; l <= FSG_LUNS; l++)); do
-		pr_state "$l"
-		[ "$PR_KEYS" = "$(_hexkey 1) $(_hexkey 2)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
-		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after on"
-	done
-	# Every device once; the killed run may have listed some first (in the order they finished).
-	[ "$(sort /tmp/fsg-nodes/node1/cluster.dev | tr '\n' ',')" = "$(devs 1 | tr ',' '\n' | sort | tr '\n' ',')" ] ||
-		fail "kill at ${ms} ms: dev file after re-run: $(tr '\n' ' ' </tmp/fsg-nodes/node1/cluster.dev)"
-	say "on killed at ${ms} ms: $n_listed device(s) already listed, all registered; re-run complete"
+	pass "$KILL_ITER on runs ($KILLED killed while running): the dev file lists only registered devices; re-run completes"
+	[ "$KILLED" -gt 0 ] || fail "no on run was killed while running: the instants missed the agent"
+}
+
+for phase in $KILL_PHASES; do
+	case $phase in
+	off) kill_off ;;
+	on) kill_on ;;
+	*) fail "KILL_PHASES: unknown phase $phase" ;;
+	esac
 done
-pass "$KILL_ITER on runs ($KILLED killed while running): the dev file lists only registered devices; re-run completes"
-[ "$KILLED" -gt 0 ] || fail "no on run was killed while running: the instants missed the agent"
