@@ -11,6 +11,9 @@
 [ "$FSG_TARGET" = nvmet ] || fail "run with tests/vm/run.sh --target nvmet"
 [ "$FSG_NODES" -ge 2 ] || fail "needs 2 nodes"
 
+# On a failure, the kernel's NVMe messages (controller resets, keep-alive expiries ...).
+trap 'rc=$?; [ "$rc" = 0 ] || { echo "   -- kernel log, nvme lines --"; dmesg | grep nvme | tail -n 25 | sed "s/^/   | /"; }' EXIT
+
 K1=0x$(key 1) K2=0x$(key 2)
 D1=$(dev 1 1) D2=$(dev 2 1)
 
@@ -35,6 +38,11 @@ oncs=$(nvme id-ctrl "$D1" -o json | jq -r .oncs)
 rescap=$(nvme id-ns "$D1" -o json | jq -r .rescap)
 ((rescap & 0x04)) || fail "namespace lacks Write Exclusive - Registrants Only (RESCAP $rescap)"
 pass "reservations supported (ONCS $oncs, RESCAP $rescap)"
+ns=/sys/kernel/config/nvmet/subsystems/$FSG_SUBNQN/namespaces/1
+[ "$(cat "$ns/resv_enable")" = 1 ] || fail "resv_enable is $(cat "$ns/resv_enable")"
+if echo 0 >"$ns/resv_enable" 2>/dev/null; then fail "resv_enable changed on an enabled namespace"; fi
+[ "$(cat "$ns/resv_enable")" = 1 ] || fail "resv_enable is $(cat "$ns/resv_enable") after a refused write"
+pass "target side: resv_enable=1, refused to change while the namespace is enabled"
 say "report: $(nvme_report 1 | jq -c .)"
 assert_nvme_keys 1
 assert_nvme_holder 1 none
@@ -71,6 +79,7 @@ assert_has "$(write_check 2 1)" "node 2 writes" ok
 dd if="$D1" of=/dev/null bs=4096 count=1 iflag=direct status=none || fail "node 1 cannot read"
 pass "node 1 still reads (Write Exclusive)"
 assert_nvme_keys 1 2 # read through node 1's controller: a fenced host still reads the report
+say "report: $(nvme_report 1 2 | jq -c .)"
 
 step "node 2 disconnects and reconnects: same host NQN and host ID, a new controller"
 old=$(nvme_ctrl 2) oldid=$(cntlid 2)

@@ -203,8 +203,8 @@ nvme_connect_node() {
 	# (a failed redirection of exec would end this shell, PID 1: check first)
 	[ -c /dev/nvme-fabrics ] || fail "no /dev/nvme-fabrics (module nvme-fabrics not loaded?)"
 	exec 3<>/dev/nvme-fabrics
-	printf 'transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=%s,hostnqn=%s,hostid=%s' \
-		"$SUBNQN" "$HNQN:node$1" "$hostid" >&3 || fail "NVMe connect node $1"
+	printf 'transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=%s,hostnqn=%s,hostid=%s,%s' \
+		"$SUBNQN" "$HNQN:node$1" "$hostid" "$NVME_TIMING" >&3 || fail "NVMe connect node $1"
 	read -r resp <&3 || resp="?"
 	exec 3>&-
 	echo "node $1: $resp" >>/fsgrun/nvme-connect.txt
@@ -212,6 +212,10 @@ nvme_connect_node() {
 
 C=/sys/kernel/config/target
 SUBNQN=nqn.2003-01.org.linux-iscsi.fsg:subsys
+# Keep-alive 60 s instead of 5: a TCG guest on a loaded host stalls for seconds, and an expired
+# keep-alive resets the controllers (their passthrough commands then fail with Host Pathing
+# Error until the reconnect, reconnect_delay seconds later). Same options in lib.sh.
+NVME_TIMING=keep_alive_tmo=60,reconnect_delay=2
 HNQN=nqn.2003-01.org.linux-iscsi.fsg
 TIQN=iqn.2003-01.org.linux-iscsi.fsg:target
 IIQN=iqn.2003-01.org.linux-iscsi.fsg

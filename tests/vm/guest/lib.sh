@@ -421,6 +421,7 @@ pr_state() {
 
 FSG_SUBNQN=nqn.2003-01.org.linux-iscsi.fsg:subsys
 FSG_HNQN=nqn.2003-01.org.linux-iscsi.fsg
+FSG_NVME_TIMING=keep_alive_tmo=60,reconnect_delay=2 # as guest-init.sh, which explains them
 declare -a FSG_CTRL_OF_NODE=()
 
 nvme_hostid() {
@@ -431,21 +432,32 @@ nvme_hostid() {
 _nvme_hostid_uuid() { printf 'fe5c0000-0000-4000-8000-%012x' "$1"; }
 
 # nvme_ctrl K: the controller of node K, the one nvme_connect made last if it is still live,
-# else the first live one with node K's host NQN to our subsystem.
+# else the first live one with node K's host NQN to our subsystem. A controller of node K that
+# is resetting or reconnecting is waited for (30 s at most), with a note on stderr.
 nvme_ctrl() {
-	local k=$1 c v
+	local k=$1 c v i busy
 	_num "$k"
-	for c in ${FSG_CTRL_OF_NODE[k]:-} /sys/class/nvme/nvme*; do
-		c=${c##*/}
-		[ -e "/sys/class/nvme/$c/hostnqn" ] || continue
-		read -r v <"/sys/class/nvme/$c/hostnqn" || continue
-		[ "$v" = "$FSG_HNQN:node$k" ] || continue
-		read -r v <"/sys/class/nvme/$c/subsysnqn" || continue
-		[ "$v" = "$FSG_SUBNQN" ] || continue
-		read -r v <"/sys/class/nvme/$c/state" || continue
-		[ "$v" = live ] || continue
-		echo "$c"
-		return 0
+	for ((i = 0; i < 300; i++)); do
+		busy=""
+		for c in ${FSG_CTRL_OF_NODE[k]:-} /sys/class/nvme/nvme*; do
+			c=${c##*/}
+			[ -e "/sys/class/nvme/$c/hostnqn" ] || continue
+			read -r v <"/sys/class/nvme/$c/hostnqn" || continue
+			[ "$v" = "$FSG_HNQN:node$k" ] || continue
+			read -r v <"/sys/class/nvme/$c/subsysnqn" || continue
+			[ "$v" = "$FSG_SUBNQN" ] || continue
+			read -r v <"/sys/class/nvme/$c/state" || continue
+			case "$v" in
+			live)
+				echo "$c"
+				return 0
+				;;
+			resetting | connecting) busy="$c $v" ;;
+			esac
+		done
+		[ -n "$busy" ] || return 1
+		[ "$i" -gt 0 ] || printf '   (node %s: controller %s; waiting for it to be live)\n' "$k" "$busy" >&2
+		sleep 0.1
 	done
 	return 1
 }
@@ -531,8 +543,8 @@ nvme_connect() {
 	_num "$k"
 	[ "${2:-}" != dup ] || extra=,duplicate_connect
 	exec {fd}<>/dev/nvme-fabrics || fail "open /dev/nvme-fabrics"
-	printf 'transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=%s,hostnqn=%s,hostid=%s%s' \
-		"$FSG_SUBNQN" "$FSG_HNQN:node$k" "$(_nvme_hostid_uuid "$k")" "$extra" >&"$fd" ||
+	printf 'transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=%s,hostnqn=%s,hostid=%s,%s%s' \
+		"$FSG_SUBNQN" "$FSG_HNQN:node$k" "$(_nvme_hostid_uuid "$k")" "$FSG_NVME_TIMING" "$extra" >&"$fd" ||
 		{ exec {fd}>&-; fail "NVMe connect of node $k refused"; }
 	read -r resp <&"$fd" || resp=""
 	exec {fd}>&-
