@@ -45,7 +45,8 @@ type Scenario struct {
 	// Timeout bounds the whole guest run (default 10 minutes: Debian's fence_scsi takes
 	// seconds per call under TCG, more while the host is busy compiling).
 	Timeout time.Duration
-	// Target is the iSCSI target serving the LUNs: "lio" (default) or "tgt" (run.sh --target).
+	// Target is the target serving the LUNs: "lio" (default) or "tgt" over iSCSI, or "nvmet"
+	// (NVMe over TCP, namespaces instead of LUNs; implies Kernel "new") (run.sh --target).
 	Target string
 	// Kernel is the guest kernel: "default" (Debian 12's) or "new" (run.sh --kernel new,
 	// prepared on first use with prepare.sh --kernel new).
@@ -235,7 +236,7 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 	if sc.Timeout == 0 {
 		sc.Timeout = 10 * time.Minute
 	}
-	if sc.Kernel == "new" {
+	if sc.Kernel == "new" || sc.Target == "nvmet" {
 		if err := prepareNewKernel(root); err != nil {
 			return Result{}, err
 		}
