@@ -176,3 +176,19 @@ func TestMultipathPathsOfAPlainDevice(t *testing.T) {
 		t.Fatalf("MultipathPaths(/dev/null) = %v, %v; want nil, nil", paths, err)
 	}
 }
+
+func TestDMSlaves(t *testing.T) {
+	root := t.TempDir()
+	fakeSysfs(t, root, "dm-0:sdd", "dm-0:.hidden", "dm-0:sdc", "dm-2:")
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{{"dm-0", []string{"sdc", "sdd"}}, {"dm-2", nil}} {
+		if got, err := DMSlaves(root, tc.name); err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q %v, want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if got, err := DMSlaves(root, "dm-9"); !os.IsNotExist(err) || got != nil {
+		t.Errorf("dm-9: %q %v, want a not-exist error", got, err)
+	}
+}
