@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -328,5 +329,24 @@ func TestProgress(t *testing.T) {
 	}
 	if contains(out.String(), "progress") {
 		t.Error("progress on stdout")
+	}
+	// The exact bytes: the clock's first reading is the start, each later
+	// one 0.6 s on, so the second message is the first one printed.
+	want := "" +
+		"check-storage: no cluster: $NONE nodelist failed (exit -1) fork/exec $NONE: no such file or directory\n" +
+		"check-storage: progress: /dev/mapper/mpatha: reading path /dev/sda (1/2)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: reading path /dev/sdb (2/2)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: registered 0x5343524154434801 through /dev/sda, read back, generation advanced to 1\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: reserved WE-RO (type 5) with 0x5343524154434801 through /dev/sda, read back\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through /dev/sda (registered, holder) accepted (LBA 0, the data read from it)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through unregistered /dev/sdb refused with RESERVATION CONFLICT\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: registered 0x5343524154434802 through /dev/sdb, read back, generation advanced to 2\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through registered /dev/sdb accepted (same data written back)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: PREEMPT AND ABORT through /dev/sdb removed 0x5343524154434801 (reservation now held by 0x5343524154434802), generation advanced to 3\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through preempted /dev/sda refused with RESERVATION CONFLICT\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: released the reservation through /dev/sdb, read back\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: unregistered 0x5343524154434802 through /dev/sdb, read back (generation 4)\n"
+	if got := strings.ReplaceAll(errb.String(), strings.TrimPrefix(none, "--corosync-cmap-path="), "$NONE"); got != want {
+		t.Errorf("stderr:\n got %q\nwant %q", got, want)
 	}
 }
