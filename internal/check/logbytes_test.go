@@ -3,11 +3,14 @@ package check
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -102,5 +105,32 @@ func (r *rig) env() Env {
 		},
 		Sleep:  func(context.Context, time.Duration) error { return nil },
 		Reboot: func() error { return nil },
+	}
+}
+
+// TestLogOption: a caller's Env.Log gets the records instead of Stderr,
+// with the DEBUG ones only under verbose=yes.
+func TestLogOption(t *testing.T) {
+	for _, verbose := range []bool{false, true} {
+		r := newRig(t)
+		r.writeState(node1, "/dev/sdb", "/dev/nosuch")
+		r.register("/dev/sdb", "node1", node1)
+		if verbose {
+			os.WriteFile(r.conf, []byte("verbose=yes\n"), 0o644)
+		}
+		var got []string
+		e := r.env()
+		e.Log = logging.Func(func(lv slog.Level, msg string) { got = append(got, lv.String()+" "+msg) })
+		e.Args = []string{"fence_scsi_check"}
+		if rc := Run(e); rc != ExitOK || r.stderr.Len() != 0 {
+			t.Fatalf("verbose=%v: rc %d, stderr %q", verbose, rc, r.stderr.String())
+		}
+		want := []string{"DEBUG key 6c9d0000 registered with device /dev/sdb"}
+		if !verbose {
+			want = nil
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("verbose=%v: records %q, want %q", verbose, got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package storagecheck
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
@@ -348,5 +350,20 @@ func TestProgress(t *testing.T) {
 		"check-storage: progress: /dev/mapper/mpatha: write test: unregistered 0x5343524154434802 through /dev/sdb, read back (generation 4)\n"
 	if got := strings.ReplaceAll(errb.String(), strings.TrimPrefix(none, "--corosync-cmap-path="), "$NONE"); got != want {
 		t.Errorf("stderr:\n got %q\nwant %q", got, want)
+	}
+}
+
+// A caller's Env.Log gets every progress message, from the first one, at
+// INFO; none reaches stderr.
+func TestProgressLogOption(t *testing.T) {
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	var ro []bool
+	env, _, errb := cliEnv(t, lu, plain, &ro)
+	var got []string
+	env.Log = logging.Func(func(lv slog.Level, msg string) { got = append(got, lv.String()+" "+msg) })
+	Run([]string{"--devices=/dev/mapper/mpatha", "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")}, env)
+	want := []string{"INFO /dev/mapper/mpatha: reading path /dev/sda (1/2)", "INFO /dev/mapper/mpatha: reading path /dev/sdb (2/2)"}
+	if !reflect.DeepEqual(got, want) || contains(errb.String(), "progress") {
+		t.Fatalf("records %q, want %q; stderr %q", got, want, errb.String())
 	}
 }
