@@ -5,9 +5,9 @@
 // variant) when the key is gone, i.e. when another node fenced it.
 //
 // Differences from fence_scsi's Python check, on purpose: devices are
-// opened read-only (fence-agents #284: a read-write open triggers udev
-// change events), keys are compared as numbers, and a start costs a few
-// milliseconds of CPU instead of a Python interpreter (fence-agents #313).
+// opened read-only (a read-write open triggers udev change events), keys
+// are compared as numbers, and a start costs a few milliseconds of CPU
+// instead of a Python interpreter.
 package check
 
 import (

@@ -109,7 +109,7 @@ func TestMultipathOn(t *testing.T) {
 			o := s.mpathOptions(t, "n1", tt.method)
 			// Three runs: from the second on the key is already there, and
 			// only the first path may self-preempt, or a later path's
-			// preempt would remove the earlier paths (PR #594).
+			// preempt would remove the earlier paths (as register_dev).
 			for i := 0; i < 3; i++ {
 				if err := On(ctx, o, devs, key1); err != nil {
 					t.Fatal(err)
