@@ -33,18 +33,10 @@ func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 	if depth > 8 || strings.Contains(name, "/") {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown}
 	}
-	dir := filepath.Join(o.SysfsRoot, "block", name, "slaves")
-	entries, err := os.ReadDir(dir)
+	slaves, err := DMSlaves(o.SysfsRoot, name)
 	if err != nil {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown, Err: err}
 	}
-	var slaves []string
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			slaves = append(slaves, e.Name())
-		}
-	}
-	sort.Strings(slaves)
 	if len(slaves) == 0 {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DeviceNoPaths}
 	}
@@ -56,6 +48,24 @@ func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 		paths[i] = "/dev/" + s
 	}
 	return paths, nil
+}
+
+// DMSlaves lists the entries of <sysfsRoot>/block/<name>/slaves (the
+// devices under device-mapper node name, e.g. "sdb" or "dm-0"), sorted, without
+// hidden names.
+func DMSlaves(sysfsRoot, name string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(sysfsRoot, "block", name, "slaves"))
+	if err != nil {
+		return nil, err
+	}
+	var slaves []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			slaves = append(slaves, e.Name())
+		}
+	}
+	sort.Strings(slaves)
+	return slaves, nil
 }
 
 // MultipathPaths returns the path devices (/dev/sdX) of dev when it resolves
