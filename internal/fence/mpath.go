@@ -30,10 +30,18 @@ func (o Options) multipathPaths(dev string) ([]string, error) {
 // fence_scsi's get_mpath_slaves. Entries are sorted so that "the first
 // path", the only one that gets the self-preempt, is stable.
 func (o Options) dmSlaves(name string, depth int) ([]string, error) {
+	return walkSlaves(func(n string) ([]string, error) { return DMSlaves(o.SysfsRoot, n) }, name, depth)
+}
+
+// walkSlaves is dmSlaves over any lister of a node's sorted slave names
+// (DMSlaves on sysfs; a map in FuzzWalkSlaves): at most 8 levels down, never
+// a name with a "/", and /dev/ paths of the first node whose first slave is
+// not a dm device.
+func walkSlaves(list func(string) ([]string, error), name string, depth int) ([]string, error) {
 	if depth > 8 || strings.Contains(name, "/") {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown}
 	}
-	slaves, err := DMSlaves(o.SysfsRoot, name)
+	slaves, err := list(name)
 	if err != nil {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown, Err: err}
 	}
@@ -41,7 +49,7 @@ func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DeviceNoPaths}
 	}
 	if strings.HasPrefix(slaves[0], "dm-") {
-		return o.dmSlaves(slaves[0], depth+1)
+		return walkSlaves(list, slaves[0], depth+1)
 	}
 	paths := make([]string, len(slaves))
 	for i, s := range slaves {
