@@ -258,16 +258,22 @@ iscsi_login_all() {
 		done
 		K=$((K + 1))
 	done
-	want=$((NODES * PATHS * LUNS))
+	wait_for_disks "iSCSI disks" $((NODES * PATHS * LUNS)) '/sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/*'
+}
+
+# wait_for_disks WHAT N GLOB: wait up to 60 s until GLOB (a sysfs pattern, expanded here)
+# matches N entries.
+wait_for_disks() {
 	i=0
 	while :; do
-		have=$(ls -d /sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/* 2>/dev/null | wc -l)
-		[ "$have" -ge "$want" ] && break
+		# shellcheck disable=SC2086 # the pattern is expanded on purpose
+		have=$(ls -d $3 2>/dev/null | wc -l)
+		[ "$have" -ge "$2" ] && break
 		i=$((i + 1))
-		[ "$i" -le 600 ] || fail "only $have of $want iSCSI disks appeared"
+		[ "$i" -le 600 ] || fail "only $have of $2 $1 appeared"
 		sleep 0.1
 	done
-	echo "FSG-BOOT: $want iSCSI disks ready (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+	echo "FSG-BOOT: $2 $1 ready (uptime $(cut -d' ' -f1 /proc/uptime)s)"
 }
 
 # nvme_connect_all: one NVMe/TCP controller per node; wait for every node's namespaces.
@@ -277,16 +283,7 @@ nvme_connect_all() {
 		nvme_connect_node "$K"
 		K=$((K + 1))
 	done
-	want=$((NODES * LUNS))
-	i=0
-	while :; do
-		have=$(ls -d /sys/block/nvme*n* 2>/dev/null | wc -l)
-		[ "$have" -ge "$want" ] && break
-		i=$((i + 1))
-		[ "$i" -le 600 ] || fail "only $have of $want NVMe namespaces appeared"
-		sleep 0.1
-	done
-	echo "FSG-BOOT: $want NVMe namespaces ready (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+	wait_for_disks "NVMe namespaces" $((NODES * LUNS)) '/sys/block/nvme*n*'
 }
 
 case "$TARGET" in

@@ -251,16 +251,20 @@ assert_keys() {
 	pass "LUN $l keys are exactly [$(echo $want)]"
 }
 
-assert_holder() {
-	local l=$1 k=$2 got
-	got=$(holder "$l")
+assert_holder() { _assert_holder LUN holder "$@"; }
+
+# _assert_holder NOUN GETTER L K|none: the reservation of LUN/namespace L, read with GETTER,
+# is held by node K's key (none: no reservation).
+_assert_holder() {
+	local what=$1 get=$2 l=$3 k=$4 got
+	got=$("$get" "$l")
 	if [ "$k" = none ]; then
-		[ -z "$got" ] || fail "LUN $l reserved by $got, want no reservation"
-		pass "LUN $l has no reservation"
+		[ -z "$got" ] || fail "$what $l reserved by [$(echo $got)], want no reservation"
+		pass "$what $l has no reservation"
 		return
 	fi
-	[ "$got" = "$(_hexkey "$k")" ] || fail "LUN $l reservation holder is '${got:-none}', want $(_hexkey "$k")"
-	pass "LUN $l reservation held by node $k's key $(_hexkey "$k")"
+	[ "$got" = "$(_hexkey "$k")" ] || fail "$what $l reservation holder is [$(echo ${got:-none})], want $(_hexkey "$k")"
+	pass "$what $l reservation held by node $k's key $(_hexkey "$k")"
 }
 
 # One 4 KiB block at a node-specific offset, bypassing the page cache.
@@ -586,14 +590,4 @@ assert_nvme_keys() {
 	pass "namespace $l keys are exactly [$(echo $want)]"
 }
 
-assert_nvme_holder() {
-	local l=$1 k=$2 got
-	got=$(nvme_holder "$l")
-	if [ "$k" = none ]; then
-		[ -z "$got" ] || fail "namespace $l reserved by [$(echo $got)], want no reservation"
-		pass "namespace $l has no reservation"
-		return
-	fi
-	[ "$got" = "$(_hexkey "$k")" ] || fail "namespace $l holder is [$(echo ${got:-none})], want $(_hexkey "$k")"
-	pass "namespace $l reservation held by node $k's key $(_hexkey "$k")"
-}
+assert_nvme_holder() { _assert_holder namespace nvme_holder "$@"; }
