@@ -17,23 +17,15 @@
 # stop.sh and monitor.sh.
 
 SETTINGS=${FSG_ECX_SETTINGS:-/etc/fence_scsi_go/ecx-settings.sh}
-if [ ! -r "$SETTINGS" ]; then
-	echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2
-	exit 1
-fi
+[ -r "$SETTINGS" ] || { echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2; exit 1; }
 # shellcheck source=settings.sh
 . "$SETTINGS"
+command -v fsg >/dev/null || { echo "$(date '+%F %T') $SETTINGS has no fsg function: install this version's docs/ecx/settings.sh there" >&2; exit 1; }
 ONCE=0 # 1: synchronous monitor (one defender cycle per run)
 
-if [ -n "$KEY" ]; then
-	set -- --key="$KEY"
-else
-	set -- --node="$(hostname -s)" --cluster-name="$CLUSTER"
-fi
 if [ "$ONCE" = 1 ]; then
-	set -- "$@" --once --quiet
+	set -- --once --quiet
 fi
 
 # exec: ECX's signals reach fence_scsi_go itself.
-exec "$FENCE" defend --devices="$DEVICES" "$@" --type="$TYPE" \
-	--period="$PERIOD" --misses="$MISSES" --command-timeout="$TIMEOUT"
+fsg exec defend "$@"

@@ -10,22 +10,13 @@
 # and monitor.sh.
 
 SETTINGS=${FSG_ECX_SETTINGS:-/etc/fence_scsi_go/ecx-settings.sh}
-if [ ! -r "$SETTINGS" ]; then
-	echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2
-	exit 1
-fi
+[ -r "$SETTINGS" ] || { echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2; exit 1; }
 # shellcheck source=settings.sh
 . "$SETTINGS"
-
-if [ -n "$KEY" ]; then
-	set -- --key="$KEY"
-else
-	set -- --node="$(hostname -s)" --cluster-name="$CLUSTER"
-fi
+command -v fsg >/dev/null || { echo "$(date '+%F %T') $SETTINGS has no fsg function: install this version's docs/ecx/settings.sh there" >&2; exit 1; }
 
 echo "$(date '+%F %T') acquire ${CLP_EVENT:-START} on $(hostname -s): $DEVICES"
-"$FENCE" acquire --devices="$DEVICES" "$@" --type="$TYPE" \
-	--period="$PERIOD" --misses="$MISSES" --command-timeout="$TIMEOUT"
+fsg acquire
 rc=$?
 case $rc in
 0) echo "$(date '+%F %T') acquired: this server owns $DEVICES" ;;

@@ -8,18 +8,9 @@
 # stop.sh and monitor.sh.
 
 SETTINGS=${FSG_ECX_SETTINGS:-/etc/fence_scsi_go/ecx-settings.sh}
-if [ ! -r "$SETTINGS" ]; then
-	echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2
-	exit 1
-fi
+[ -r "$SETTINGS" ] || { echo "$(date '+%F %T') cannot read $SETTINGS: install docs/ecx/settings.sh there on every server" >&2; exit 1; }
 # shellcheck source=settings.sh
 . "$SETTINGS"
+command -v fsg >/dev/null || { echo "$(date '+%F %T') $SETTINGS has no fsg function: install this version's docs/ecx/settings.sh there" >&2; exit 1; }
 
-if [ -n "$KEY" ]; then
-	set -- --key="$KEY"
-else
-	set -- --node="$(hostname -s)" --cluster-name="$CLUSTER"
-fi
-
-"$FENCE" release --devices="$DEVICES" "$@" --type="$TYPE" \
-	--period="$PERIOD" --misses="$MISSES" --command-timeout="$TIMEOUT"
+fsg release

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
@@ -18,17 +17,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
-
-// blockInfo makes any path look like a block device to the agent.
-type blockInfo struct{ name string }
-
-func (b blockInfo) Name() string       { return b.name }
-func (b blockInfo) Size() int64        { return 0 }
-func (b blockInfo) Mode() fs.FileMode  { return fs.ModeDevice }
-func (b blockInfo) ModTime() time.Time { return time.Time{} }
-func (b blockInfo) IsDir() bool        { return false }
-func (b blockInfo) Sys() any           { return nil }
 
 // cluster is N nodes, each with its own state files, sharing simulated LUNs.
 type cluster struct {
@@ -59,7 +49,7 @@ func (c *cluster) backend(node string) *Backend {
 			if _, ok := c.luns[p]; !ok {
 				return nil, fs.ErrNotExist
 			}
-			return blockInfo{p}, nil
+			return testutil.Info(p, fs.ModeDevice), nil
 		},
 		open: func(p string, _ bool, _ *slog.Logger) (scsi.Device, error) {
 			c.mu.Lock()

@@ -9,22 +9,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
-
-type fakeInfo struct{ mode fs.FileMode }
-
-func (f fakeInfo) Name() string       { return "x" }
-func (f fakeInfo) Size() int64        { return 0 }
-func (f fakeInfo) Mode() fs.FileMode  { return f.mode }
-func (f fakeInfo) ModTime() time.Time { return time.Time{} }
-func (f fakeInfo) IsDir() bool        { return false }
-func (f fakeInfo) Sys() any           { return nil }
 
 // TestCheckBlockDevices: a missing path, a regular file, a directory and a
 // character device are refused with one line naming the path; block
@@ -46,7 +37,7 @@ func TestCheckBlockDevices(t *testing.T) {
 			t.Errorf("%s: %v; want an error containing %q", tc.path, err, tc.want)
 		}
 	}
-	block := func(string) (fs.FileInfo, error) { return fakeInfo{fs.ModeDevice}, nil }
+	block := func(p string) (fs.FileInfo, error) { return testutil.Info(p, fs.ModeDevice), nil }
 	if err := checkBlockDevices([]string{"/dev/sdb", "/dev/sdc"}, block); err != nil {
 		t.Errorf("block devices refused: %v", err)
 	}
@@ -85,7 +76,7 @@ func fakeEnv(luns map[string]*sim.LU, opened *[]string) env {
 	return env{
 		stat: func(p string) (fs.FileInfo, error) {
 			if _, ok := luns[p]; ok || p == "/dev/dm-0" {
-				return fakeInfo{fs.ModeDevice}, nil
+				return testutil.Info(p, fs.ModeDevice), nil
 			}
 			return nil, fs.ErrNotExist
 		},

@@ -5,16 +5,16 @@
 // variant) when the key is gone, i.e. when another node fenced it.
 //
 // Differences from fence_scsi's Python check, on purpose: devices are
-// opened read-only (fence-agents #284: a read-write open triggers udev
-// change events), keys are compared as numbers, and a start costs a few
-// milliseconds of CPU instead of a Python interpreter (fence-agents #313).
+// opened read-only (a read-write open triggers udev change events), keys
+// are compared as numbers, and a start costs a few milliseconds of CPU
+// instead of a Python interpreter.
 package check
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strconv"
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
@@ -54,6 +55,10 @@ type Env struct {
 	Reboot func() error
 	// HardReboot selects fence_scsi_check_hardreboot.
 	HardReboot bool
+	// Log receives the check's lines: errors, and debug lines when the
+	// config file says verbose=yes. Nil: Python logging's default format
+	// ("ERROR:root:...") on Stderr, as fence_scsi's check writes.
+	Log *slog.Logger
 }
 
 // settings are the lower-cased name=value pairs of the config file.
@@ -79,35 +84,42 @@ func parseSettings(s settings, b []byte) settings {
 	return s
 }
 
-type logger struct {
-	w     io.Writer
-	debug bool
-}
-
-// Python's default logging format, which fence_scsi's check uses.
-func (l logger) errorf(format string, a ...any) { fmt.Fprintf(l.w, texts.CheckError+format+"\n", a...) }
-func (l logger) debugf(format string, a ...any) {
-	if l.debug {
-		fmt.Fprintf(l.w, texts.CheckDebug+format+"\n", a...)
-	}
+// pythonLog writes each record in Python logging's default format, as
+// fence_scsi's check does: "DEBUG:root:" for debug records, "ERROR:root:"
+// for the others (the check logs nothing in between), the message, a
+// newline.
+func pythonLog(w io.Writer) *slog.Logger {
+	return logging.Func(func(lv slog.Level, msg string) {
+		prefix := texts.CheckError
+		if lv < slog.LevelInfo {
+			prefix = texts.CheckDebug
+		}
+		io.WriteString(w, prefix+msg+"\n")
+	})
 }
 
 // Run performs one check and returns the exit code.
 func Run(env Env) int {
+	log := env.Log
+	if log == nil {
+		log = pythonLog(env.Stderr)
+	}
 	if len(env.Args) >= 3 && env.Args[1] == "repair" {
-		return repair(env)
+		return repair(env.Args[2], log)
 	}
 	set := readSettings(env.ConfigFile)
-	log := logger{w: env.Stderr, debug: set["verbose"] == "yes"}
+	if set["verbose"] != "yes" {
+		log = logging.AtLeast(log, slog.LevelInfo)
+	}
 	_, suppress := set["--suppress-errors"]
 
 	devs, err := env.Store.ReadDevices()
 	if err != nil && !suppress {
-		log.errorf("%s\n", err)
+		logging.Errorf(log, "%s\n", err)
 	}
 	if len(devs) == 0 {
 		if !suppress {
-			log.errorf(texts.CheckNoDevices)
+			logging.Errorf(log, texts.CheckNoDevices)
 		}
 		return ExitOK
 	}
@@ -115,12 +127,12 @@ func Run(env Env) int {
 	if err != nil {
 		var fe *state.FileError
 		if errors.As(err, &fe) {
-			log.errorf("%s\n", err)
-			log.errorf(texts.CheckKeyNotFound)
+			logging.Errorf(log, "%s\n", err)
+			logging.Errorf(log, texts.CheckKeyNotFound)
 			return ExitOK
 		}
 		// A key file that holds no valid key can never match a device.
-		log.errorf("%s", err)
+		logging.Errorf(log, "%s", err)
 		return notFound(env, log, "")
 	}
 	return findKey(env, log, set, devs, key)
@@ -129,10 +141,10 @@ func Run(env Env) int {
 // repair answers the watchdog's repair call ("repair N", N the failed
 // test's exit code): returning it non-zero makes the watchdog reboot. An
 // exit status is 8 bits: 256 would become 0, so codes beyond 0...255 give 1.
-func repair(env Env) int {
-	n, err := strconv.Atoi(env.Args[2])
+func repair(code string, log *slog.Logger) int {
+	n, err := strconv.Atoi(code)
 	if err != nil || n < 0 || n > 255 {
-		fmt.Fprintf(env.Stderr, texts.CheckError+texts.CheckBadRepair+"\n", env.Args[2])
+		logging.Errorf(log, texts.CheckBadRepair, code)
 		return ExitError
 	}
 	return n
@@ -140,24 +152,24 @@ func repair(env Env) int {
 
 // findKey looks for key on devs in order, each read up to 1+retry times,
 // and returns the exit code.
-func findKey(env Env, log logger, set settings, devs []string, key scsi.Key) int {
+func findKey(env Env, log *slog.Logger, set settings, devs []string, key scsi.Key) int {
 	retry, sleep := retryPolicy(set, log)
 	ks := keys.Format(key)
 	for _, dev := range devs {
 		for n := 0; n <= retry; n++ {
 			if n > 0 {
-				log.debugf(texts.CheckRetry, n, retry)
+				logging.Debugf(log, texts.CheckRetry, n, retry)
 			}
 			found, timedOut := registered(env, log, dev, key)
 			if found {
-				log.debugf(texts.CheckRegistered, ks, dev)
+				logging.Debugf(log, texts.CheckRegistered, ks, dev)
 				return ExitOK
 			}
 			if timedOut && retry == 0 {
-				log.errorf(texts.CommandTimedOut)
+				logging.Errorf(log, texts.CommandTimedOut)
 				return ExitError
 			}
-			log.debugf(texts.CheckNotRegistered, ks, dev)
+			logging.Debugf(log, texts.CheckNotRegistered, ks, dev)
 			if n < retry {
 				env.Sleep(context.Background(), sleep)
 			}
@@ -166,18 +178,18 @@ func findKey(env Env, log logger, set settings, devs []string, key scsi.Key) int
 	return notFound(env, log, ks)
 }
 
-func notFound(env Env, log logger, key string) int {
-	log.debugf(texts.CheckRegisteredNone, key)
+func notFound(env Env, log *slog.Logger, key string) int {
+	logging.Debugf(log, texts.CheckRegisteredNone, key)
 	if env.HardReboot {
 		if err := env.Reboot(); err != nil {
-			log.errorf(texts.CheckRebootFailed, err)
+			logging.Errorf(log, texts.CheckRebootFailed, err)
 		}
 	}
 	return ExitNotFound
 }
 
 // registered reads the keys of dev once; a failure counts as "no keys".
-func registered(env Env, log logger, dev string, key scsi.Key) (found, timedOut bool) {
+func registered(env Env, log *slog.Logger, dev string, key scsi.Key) (found, timedOut bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), CommandTimeout)
 	defer cancel()
 	d, err := env.Open(dev)
@@ -188,6 +200,6 @@ func registered(env Env, log logger, dev string, key scsi.Key) (found, timedOut 
 			return kl.Contains(key), false
 		}
 	}
-	log.errorf(texts.CheckReadKeysFailed, dev, err)
+	logging.Errorf(log, texts.CheckReadKeysFailed, dev, err)
 	return false, errors.Is(err, scsi.ErrTimeout) || ctx.Err() != nil
 }

@@ -46,7 +46,7 @@ func FuzzRetryPolicy(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, retry, sleep string) {
 		var out strings.Builder
-		n, d := retryPolicy(settings{"retry": retry, "retry-sleep": sleep}, logger{w: &out})
+		n, d := retryPolicy(settings{"retry": retry, "retry-sleep": sleep}, pythonLog(&out))
 		if n < 0 || n > MaxRetry || d < 0 || d > MaxRetrySleep*time.Second {
 			t.Fatalf("retry=%q retry-sleep=%q: %d, %v out of bounds", retry, sleep, n, d)
 		}

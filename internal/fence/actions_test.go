@@ -3,13 +3,10 @@ package fence
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -327,17 +324,14 @@ func TestReadKeysPerDevice(t *testing.T) {
 	opts := unfenceAll(t, s, devs)
 	count := func(o Options, run func(Options) error) map[string]int {
 		t.Helper()
-		var mu sync.Mutex
-		n := map[string]int{}
-		o.Log = logging.Func(func(_ slog.Level, msg string) {
-			if strings.HasPrefix(msg, "registration keys on ") {
-				mu.Lock()
-				n[strings.TrimSuffix(strings.Fields(msg)[3], ":")]++
-				mu.Unlock()
-			}
-		})
+		rec := recordLog("registration keys on ")
+		o.Log = rec.logger()
 		if err := run(o); err != nil {
 			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, msg := range rec.messages() {
+			n[strings.TrimSuffix(strings.Fields(msg)[3], ":")]++
 		}
 		return n
 	}

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -305,21 +302,14 @@ func TestSameDeviceTwiceIsSequential(t *testing.T) {
 				}
 				return p, nil
 			}
-			var mu sync.Mutex
-			var preempts []string
-			o.Log = logging.Func(func(_ slog.Level, msg string) {
-				if strings.HasPrefix(msg, "preempt on ") {
-					mu.Lock()
-					preempts = append(preempts, msg)
-					mu.Unlock()
-				}
-			})
+			rec := recordLog("preempt on ")
+			o.Log = rec.logger()
 			if err := On(ctx, o, []string{"/dev/disk/by-id/wwn-1", "/dev/sdb"}, key1); err != nil {
 				t.Fatal(err)
 			}
 			// As in fence_scsi's loop, the second name finds the key
 			// registered by the first and self-preempts.
-			if len(preempts) != 1 || !strings.HasPrefix(preempts[0], "preempt on /dev/sdb ") {
+			if preempts := rec.messages(); len(preempts) != 1 || !strings.HasPrefix(preempts[0], "preempt on /dev/sdb ") {
 				t.Fatalf("self-preempts: %q", preempts)
 			}
 			if got := s.regs("/dev/sdb"); got != "n1:/dev/sdb=6c9d0000" {

@@ -2,9 +2,11 @@ package fence
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -103,6 +105,71 @@ func FuzzSharedPVs(f *testing.F) {
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") || len(got) != len(want) {
 			t.Fatalf("sharedPVs(%q) = %q, want %q", stdout, got, want)
+		}
+	})
+}
+
+// FuzzWalkSlaves checks the walk down stacked device-mapper nodes in
+// process (FuzzDMSlaves covers the sysfs listing, at about a thousand
+// executions per second). The input is a graph: lines "node:slave,slave,...";
+// a node without a line has no slaves directory. Properties: the walk ends
+// (at most 9 listings), each step goes to the first slave of the node before
+// it, and the result is the /dev/ paths of exactly the slaves of the last
+// node listed, whose first slave is not a dm device; any failure is a
+// *DeviceError.
+func FuzzWalkSlaves(f *testing.F) {
+	for _, s := range []string{"dm-0:sdb,sda", "dm-0:dm-1\ndm-1:sdc,sdd", "dm-0:dm-0", "dm-0:", "dm-0:dm-1\ndm-1:a/b", "x:y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, graph string) {
+		nodes := map[string][]string{}
+		for _, line := range strings.Split(graph, "\n") {
+			n, list, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			var slaves []string
+			for _, e := range strings.Split(list, ",") {
+				if e != "" && !strings.HasPrefix(e, ".") {
+					slaves = append(slaves, e)
+				}
+			}
+			slices.Sort(slaves)
+			nodes[n] = slaves
+		}
+		var visited []string
+		list := func(n string) ([]string, error) {
+			visited = append(visited, n)
+			s, ok := nodes[n]
+			if !ok {
+				return nil, os.ErrNotExist
+			}
+			return s, nil
+		}
+		paths, err := walkSlaves(list, "dm-0", 0)
+		if len(visited) > 9 {
+			t.Fatalf("%d listings for %q", len(visited), graph)
+		}
+		for i := 1; i < len(visited); i++ {
+			if prev := nodes[visited[i-1]]; len(prev) == 0 || prev[0] != visited[i] {
+				t.Fatalf("step %d to %q is not the first slave of %q", i, visited[i], visited[i-1])
+			}
+		}
+		if err != nil {
+			var de *DeviceError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DeviceError", err)
+			}
+			return
+		}
+		last := nodes[visited[len(visited)-1]]
+		if len(last) == 0 || strings.HasPrefix(last[0], "dm-") || len(paths) != len(last) {
+			t.Fatalf("paths %q from last node %q (slaves %q)", paths, visited[len(visited)-1], last)
+		}
+		for i, p := range paths {
+			if p != "/dev/"+last[i] {
+				t.Fatalf("path %d = %q, want /dev/%s", i, p, last[i])
+			}
 		}
 	})
 }

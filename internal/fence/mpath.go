@@ -30,13 +30,41 @@ func (o Options) multipathPaths(dev string) ([]string, error) {
 // fence_scsi's get_mpath_slaves. Entries are sorted so that "the first
 // path", the only one that gets the self-preempt, is stable.
 func (o Options) dmSlaves(name string, depth int) ([]string, error) {
+	return walkSlaves(func(n string) ([]string, error) { return DMSlaves(o.SysfsRoot, n) }, name, depth)
+}
+
+// walkSlaves is dmSlaves over any lister of a node's sorted slave names
+// (DMSlaves on sysfs; a map in FuzzWalkSlaves): at most 8 levels down, never
+// a name with a "/", and /dev/ paths of the first node whose first slave is
+// not a dm device.
+func walkSlaves(list func(string) ([]string, error), name string, depth int) ([]string, error) {
 	if depth > 8 || strings.Contains(name, "/") {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown}
 	}
-	dir := filepath.Join(o.SysfsRoot, "block", name, "slaves")
-	entries, err := os.ReadDir(dir)
+	slaves, err := list(name)
 	if err != nil {
 		return nil, &DeviceError{Device: "/dev/" + name, Problem: DevicePathsUnknown, Err: err}
+	}
+	if len(slaves) == 0 {
+		return nil, &DeviceError{Device: "/dev/" + name, Problem: DeviceNoPaths}
+	}
+	if strings.HasPrefix(slaves[0], "dm-") {
+		return walkSlaves(list, slaves[0], depth+1)
+	}
+	paths := make([]string, len(slaves))
+	for i, s := range slaves {
+		paths[i] = "/dev/" + s
+	}
+	return paths, nil
+}
+
+// DMSlaves lists the entries of <sysfsRoot>/block/<name>/slaves (the
+// devices under device-mapper node name, e.g. "sdb" or "dm-0"), sorted, without
+// hidden names.
+func DMSlaves(sysfsRoot, name string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(sysfsRoot, "block", name, "slaves"))
+	if err != nil {
+		return nil, err
 	}
 	var slaves []string
 	for _, e := range entries {
@@ -45,17 +73,7 @@ func (o Options) dmSlaves(name string, depth int) ([]string, error) {
 		}
 	}
 	sort.Strings(slaves)
-	if len(slaves) == 0 {
-		return nil, &DeviceError{Device: "/dev/" + name, Problem: DeviceNoPaths}
-	}
-	if strings.HasPrefix(slaves[0], "dm-") {
-		return o.dmSlaves(slaves[0], depth+1)
-	}
-	paths := make([]string, len(slaves))
-	for i, s := range slaves {
-		paths[i] = "/dev/" + s
-	}
-	return paths, nil
+	return slaves, nil
 }
 
 // MultipathPaths returns the path devices (/dev/sdX) of dev when it resolves

@@ -109,7 +109,7 @@ func TestMultipathOn(t *testing.T) {
 			o := s.mpathOptions(t, "n1", tt.method)
 			// Three runs: from the second on the key is already there, and
 			// only the first path may self-preempt, or a later path's
-			// preempt would remove the earlier paths (PR #594).
+			// preempt would remove the earlier paths (as register_dev).
 			for i := 0; i < 3; i++ {
 				if err := On(ctx, o, devs, key1); err != nil {
 					t.Fatal(err)
@@ -174,5 +174,21 @@ func TestMultipathMissingSysfs(t *testing.T) {
 func TestMultipathPathsOfAPlainDevice(t *testing.T) {
 	if paths, err := MultipathPaths("", "/dev/null"); paths != nil || err != nil {
 		t.Fatalf("MultipathPaths(/dev/null) = %v, %v; want nil, nil", paths, err)
+	}
+}
+
+func TestDMSlaves(t *testing.T) {
+	root := t.TempDir()
+	fakeSysfs(t, root, "dm-0:sdd", "dm-0:.hidden", "dm-0:sdc", "dm-2:")
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{{"dm-0", []string{"sdc", "sdd"}}, {"dm-2", nil}} {
+		if got, err := DMSlaves(root, tc.name); err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q %v, want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if got, err := DMSlaves(root, "dm-9"); !os.IsNotExist(err) || got != nil {
+		t.Errorf("dm-9: %q %v, want a not-exist error", got, err)
 	}
 }

@@ -57,7 +57,8 @@ func (r *runner) registerAndIgnore(ctx context.Context, dev scsi.Device, key scs
 }
 
 // register is fence_scsi HEAD's register_dev: through every multipath path
-// when t has paths (only the first one self-preempts, PR #594), else
+// when t has paths (only the first one self-preempts: a later path's
+// preempt would remove the registrations of the earlier paths), else
 // through the configured path.
 //
 // The first nexus uses the keys prepare has just read through the configured

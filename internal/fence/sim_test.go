@@ -9,23 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
-
-// fakeInfo is a fs.FileInfo with just a mode.
-type fakeInfo struct{ mode fs.FileMode }
-
-func (f fakeInfo) Name() string       { return "fake" }
-func (f fakeInfo) Size() int64        { return 0 }
-func (f fakeInfo) Mode() fs.FileMode  { return f.mode }
-func (f fakeInfo) ModTime() time.Time { return time.Time{} }
-func (f fakeInfo) IsDir() bool        { return false }
-func (f fakeInfo) Sys() any           { return nil }
 
 // san is a set of simulated LUs seen by several nodes. Each node reaches a
 // device path through its own I_T nexus, named "<node>:<path>"; a path can
@@ -49,10 +39,10 @@ func newSAN(paths ...string) *san {
 
 func (s *san) stat(path string) (fs.FileInfo, error) {
 	if s.regular[path] {
-		return fakeInfo{mode: 0o644}, nil
+		return testutil.Info(path, 0o644), nil
 	}
 	if _, ok := s.lus[path]; ok {
-		return fakeInfo{mode: fs.ModeDevice | 0o660}, nil
+		return testutil.Info(path, fs.ModeDevice|0o660), nil
 	}
 	return nil, &fs.PathError{Op: "stat", Path: path, Err: fs.ErrNotExist}
 }
@@ -96,6 +86,32 @@ func (s *san) optionsIn(t *testing.T, node, dir string) Options {
 			t.Logf("%s %s: %s", node, level, strings.TrimSuffix(msg, "\n"))
 		}),
 	}
+}
+
+// logRecorder keeps the messages logged through its logger that start
+// with prefix (all of them when prefix is empty).
+type logRecorder struct {
+	prefix string
+	mu     sync.Mutex
+	msgs   []string
+}
+
+func recordLog(prefix string) *logRecorder { return &logRecorder{prefix: prefix} }
+
+func (l *logRecorder) logger() *slog.Logger {
+	return logging.Func(func(_ slog.Level, msg string) {
+		if strings.HasPrefix(msg, l.prefix) {
+			l.mu.Lock()
+			l.msgs = append(l.msgs, msg)
+			l.mu.Unlock()
+		}
+	})
+}
+
+func (l *logRecorder) messages() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.msgs...)
 }
 
 // regs renders the registrations of path's LU as sorted "nexus=key" items.

@@ -12,48 +12,8 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
-
-const nodelist = `nodelist.local_node_pos (u32) = 0
-nodelist.node.0.name (str) = node1
-nodelist.node.0.nodeid (u32) = 1
-nodelist.node.0.ring0_addr (str) = 10.0.0.1
-nodelist.node.1.name (str) = node2
-nodelist.node.1.nodeid (u32) = 2
-nodelist.node.1.ring0_addr (str) = 10.0.0.2
-nodelist.node.2.name (str) = node3
-nodelist.node.2.nodeid (u32) = 7
-nodelist.node.2.ring0_addr (str) = 10.0.0.7
-nodelist.node.3.nodeid (u32) = 9
-nodelist.node.3.ring0_addr (str) = 10.0.0.9
-nodelist.node.3.ring1_addr (str) = 10.1.0.9
-nodelist.node.12345.name (str) = big
-`
-
-// stubCmapctl writes a corosync-cmapctl stand-in that prints cluster as the
-// cluster name and the nodelist above, and fails unless it is called with one
-// of the two expected argument vectors and LANG=C LC_ALL=C.
-func stubCmapctl(t *testing.T, cluster string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "nodelist"), []byte(nodelist), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script := `#!/bin/sh
-[ "$LANG" = C ] && [ "$LC_ALL" = C ] || { echo "bad locale" >&2; exit 3; }
-[ $# -eq 1 ] || { echo "bad argc $#" >&2; exit 3; }
-case "$1" in
-totem.cluster_name) [ -n "` + cluster + `" ] && echo "totem.cluster_name (str) = ` + cluster + `" ;;
-nodelist) cat "` + filepath.Join(dir, "nodelist") + `" ;;
-*) exit 1 ;;
-esac
-`
-	path := filepath.Join(dir, "corosync-cmapctl")
-	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 func TestDerive(t *testing.T) {
 	// Expected values checked with Python:
@@ -83,7 +43,7 @@ func TestDerive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := stubCmapctl(t, tt.cluster)
+			path := testutil.Cmapctl(t, tt.cluster)
 			got, err := Derive(context.Background(), path, tt.node, tt.method)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
@@ -121,7 +81,7 @@ func TestDeriveTimeout(t *testing.T) {
 
 func TestDeriverLogs(t *testing.T) {
 	var lines []string
-	d := Deriver{CmapctlPath: stubCmapctl(t, "mycluster"), Log: logging.Func(func(level slog.Level, _ string) {
+	d := Deriver{CmapctlPath: testutil.Cmapctl(t, "mycluster"), Log: logging.Func(func(level slog.Level, _ string) {
 		lines = append(lines, level.String())
 	})}
 	k, err := d.Derive(context.Background(), "node1", "id")

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
 
 // TestDeriveAgainstFenceSCSI derives keys with the installed Python
@@ -50,7 +52,7 @@ func TestDeriveAgainstFenceSCSI(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.cluster+"/"+tt.node+"/"+tt.method, func(t *testing.T) {
 			t.Parallel()
-			cmap := stubCmapctl(t, tt.cluster)
+			cmap := testutil.Cmapctl(t, tt.cluster)
 			cmd := exec.Command(agent, "-o", "status", "-v", "-n", tt.node, "--key-value="+tt.method,
 				"--corosync-cmap-path="+cmap, "--sg_persist-path="+noop, "--sg_turs-path="+noop, "-d", blockDev)
 			out, _ := cmd.CombinedOutput()

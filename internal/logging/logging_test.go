@@ -23,3 +23,27 @@ func TestFunc(t *testing.T) {
 		}
 	}
 }
+
+func TestLevelHelpers(t *testing.T) {
+	var got []string
+	l := Func(func(lv slog.Level, msg string) { got = append(got, lv.String()+" "+msg) })
+	Infof(l, "%d paths", 2)
+	Errorf(l, "%s: %v\n", "/dev/sdb", "gone")
+	Infof(nil, "dropped")
+	Errorf(nil, "dropped")
+	quiet := AtLeast(l, slog.LevelInfo)
+	Debugf(quiet, "dropped")
+	quiet.With("dev", "/dev/sdc").WithGroup("g").Debug("dropped")
+	quiet.With("dev", "/dev/sdc").WithGroup("g").Info("kept", "n", 1)
+	Errorf(quiet, "kept too")
+	AtLeast(nil, slog.LevelDebug).Error("dropped")
+	want := []string{"INFO 2 paths", "ERROR /dev/sdb: gone\n", "INFO kept dev=/dev/sdc g.n=1", "ERROR kept too"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -87,6 +87,8 @@ func TestWrap(t *testing.T) {
 	}{
 		{"short", 3, "short"},
 		{"a  b", 3, "a  b"},
+		// A tab is 8 spaces, the other whitespace characters one each.
+		{"a\tb\nc\r\vd\fe", 3, "a        b c  d e"},
 		// A word longer than the line stays whole on its own line.
 		{"x " + strings.Repeat("y", 90) + " z", 3, "x\n" + strings.Repeat(" ", 40) + strings.Repeat("y", 90) + "\n" + strings.Repeat(" ", 40) + "z"},
 		{strings.Repeat("word ", 20), 3, strings.TrimSpace(strings.Repeat("word ", 16)) + "\n" + strings.Repeat(" ", 40) + strings.TrimSpace(strings.Repeat("word ", 4))},

@@ -10,26 +10,7 @@ import "strings"
 // trailing newline, as _join_wrap returns it.
 func Wrap(text string, firstIndent int) string {
 	const width = 85
-	text = strings.NewReplacer("\t", "        ").Replace(text)
-	text = strings.Map(func(r rune) rune {
-		switch r {
-		case '\n', '\v', '\f', '\r':
-			return ' '
-		}
-		return r
-	}, text)
-
-	// Chunks alternate between words and whitespace runs.
-	var chunks []string
-	for i := 0; i < len(text); {
-		j := i
-		space := text[i] == ' '
-		for j < len(text) && (text[j] == ' ') == space {
-			j++
-		}
-		chunks = append(chunks, text[i:j])
-		i = j
-	}
+	chunks := wrapChunks(text)
 	isSpace := func(s string) bool { return strings.TrimLeft(s, " ") == "" }
 
 	var lines []string
@@ -64,6 +45,31 @@ func Wrap(text string, firstIndent int) string {
 		}
 	}
 	return strings.TrimLeft(strings.Join(lines, "\n"), " \t\n")
+}
+
+// wrapChunks is TextWrapper's split: tabs expanded to 8 spaces, the other
+// whitespace characters made spaces, then chunks alternating between words
+// and runs of spaces.
+func wrapChunks(text string) []string {
+	text = strings.NewReplacer("\t", "        ").Replace(text)
+	text = strings.Map(func(r rune) rune {
+		switch r {
+		case '\n', '\v', '\f', '\r':
+			return ' '
+		}
+		return r
+	}, text)
+	var chunks []string
+	for i := 0; i < len(text); {
+		j := i
+		space := text[i] == ' '
+		for j < len(text) && (text[j] == ' ') == space {
+			j++
+		}
+		chunks = append(chunks, text[i:j])
+		i = j
+	}
+	return chunks
 }
 
 // JoinWords joins words as "a, b and c" with the given last separator

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -30,7 +32,10 @@ type Env struct {
 	OpenIO   func(path string) (scsi.Transport, error)
 	Sysfs    Sysfs
 	Hostname func() (string, error)
-	// Now is the clock of the progress messages (nil: time.Now).
+	// Log receives the progress messages at INFO. Nil: "check-storage:
+	// progress: ..." lines on Stderr once the run has taken more than a
+	// second by Now (nil: time.Now).
+	Log *slog.Logger
 	Now func() time.Time
 }
 
@@ -117,7 +122,10 @@ func Run(args []string, env Env) int {
 			return ExitError
 		}
 	}
-	prog := newProgress(env.Stderr, env.Now)
+	log := env.Log
+	if log == nil {
+		log = progressLog(env.Stderr, env.Now)
+	}
 	cl, notes := LoadCluster(ctx, ClusterConfig{Key: key, Node: o.node, Method: o.method, CmapctlPath: o.cmapctl, Hostname: env.Hostname})
 	for _, n := range notes {
 		fmt.Fprintf(env.Stderr, "check-storage: %s\n", n)
@@ -128,24 +136,24 @@ func Run(args []string, env Env) int {
 	if o.peer != "" {
 		addPeer(&targets[0], o.peer, env)
 	}
-	report := run(ctx, targets, cl, o, prog)
+	report := run(ctx, targets, cl, o, log)
 	return finish(report, o.json, env)
 }
 
 // run does what the options ask: clean-up of scratch keys first, the
 // read-only check, then the write tests.
-func run(ctx context.Context, targets []Target, cl Cluster, o cliOptions, prog *progress) Report {
+func run(ctx context.Context, targets []Target, cl Cluster, o cliOptions, log *slog.Logger) Report {
 	var cleanups []CleanupResult
 	if o.cleanup || o.writeTest {
 		for _, t := range targets {
-			prog.say("%s: looking for check-storage scratch keys", t.Name)
+			logging.Infof(log, "%s: looking for check-storage scratch keys", t.Name)
 			cleanups = append(cleanups, Cleanup(ctx, t))
 		}
 	}
-	report := checkAll(ctx, targets, cl, Options{APTPL: o.aptpl}, prog)
+	report := checkAll(ctx, targets, cl, Options{APTPL: o.aptpl}, log)
 	report.Cleanups = cleanups
 	if o.writeTest {
-		runWriteTests(ctx, targets, &report, WriteTestOptions{Force: o.force, StepDelay: o.stepDelay, Progress: prog.say})
+		runWriteTests(ctx, targets, &report, WriteTestOptions{Force: o.force, StepDelay: o.stepDelay, Log: log})
 	}
 	return report
 }
@@ -179,15 +187,16 @@ func ExitCode(r Report) int {
 
 // Check inspects every path of every target and applies the rules.
 func Check(ctx context.Context, targets []Target, cl Cluster, opt Options) Report {
-	return checkAll(ctx, targets, cl, opt, newProgress(io.Discard, nil))
+	return checkAll(ctx, targets, cl, opt, nil)
 }
 
-func checkAll(ctx context.Context, targets []Target, cl Cluster, opt Options, prog *progress) Report {
+// checkAll is Check with its progress messages on log (which may be nil).
+func checkAll(ctx context.Context, targets []Target, cl Cluster, opt Options, log *slog.Logger) Report {
 	var devs []DeviceReport
 	for _, t := range targets {
 		var paths []PathReport
 		for i, p := range t.Paths {
-			prog.say("%s: reading path %s (%d/%d)", t.Name, p.Name, i+1, len(t.Paths))
+			logging.Infof(log, "%s: reading path %s (%d/%d)", t.Name, p.Name, i+1, len(t.Paths))
 			paths = append(paths, Inspect(ctx, p, cl))
 		}
 		devs = append(devs, Evaluate(t, paths, cl, opt))

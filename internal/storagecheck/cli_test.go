@@ -3,57 +3,43 @@ package storagecheck
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
 
-const nodelist = `nodelist.local_node_pos (u32) = 0
-nodelist.node.0.name (str) = node1
-nodelist.node.0.nodeid (u32) = 1
-nodelist.node.0.ring0_addr (str) = 10.0.0.1
-nodelist.node.1.name (str) = node2
-nodelist.node.1.nodeid (u32) = 2
-nodelist.node.1.ring0_addr (str) = 10.0.0.2
-nodelist.node.2.ring0_addr (str) = node3
-`
-
-// fakeCmapctl writes a corosync-cmapctl that knows cluster "clu" and nodelist.
-func fakeCmapctl(t *testing.T) string {
-	p := filepath.Join(t.TempDir(), "corosync-cmapctl")
-	script := "#!/bin/sh\ncase \"$1\" in\ntotem.cluster_name) echo 'totem.cluster_name (str) = clu' ;;\nnodelist) cat <<'E'\n" + nodelist + "E\n;;\nesac\n"
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestNodeNames(t *testing.T) {
-	if got := NodeNames(nodelist); !reflect.DeepEqual(got, []string{"node1", "node2", "node3"}) {
+	if got := NodeNames(testutil.Nodelist); !reflect.DeepEqual(got, []string{"node1", "node2", "node3", "10.0.0.9", "big"}) {
 		t.Fatalf("%q", got)
 	}
 }
 
 func TestLoadCluster(t *testing.T) {
-	cmap := fakeCmapctl(t)
+	cmap := testutil.Cmapctl(t, "clu")
 	host := func() (string, error) { return "node2.example.com", nil }
 	cl, notes := LoadCluster(ctx, ClusterConfig{Method: "id", CmapctlPath: cmap, Hostname: host})
-	want := map[string]scsi.Key{}
-	for _, n := range []string{"node1", "node2", "node3"} {
+	if len(notes) != 0 || cl.ThisNode != "node2" || len(cl.Nodes) != 5 {
+		t.Fatalf("%+v %v", cl, notes)
+	}
+	// Every node, the unnamed one by its ring0 address, with the key the agent derives.
+	for _, n := range []string{"node1", "node2", "node3", "10.0.0.9", "big"} {
 		k, err := keys.Derive(ctx, cmap, n, "id")
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[n] = k
-	}
-	if len(notes) != 0 || cl.ThisNode != "node2" || cl.ThisKey != want["node2"] || len(cl.Nodes) != 3 || cl.Nodes[want["node3"]] != "node3" {
-		t.Fatalf("%+v %v", cl, notes)
+		if cl.Nodes[k] != n || (n == "node2" && cl.ThisKey != k) {
+			t.Fatalf("%s: key %v, cluster %+v", n, k, cl)
+		}
 	}
 	cl, notes = LoadCluster(ctx, ClusterConfig{Method: "id", CmapctlPath: filepath.Join(t.TempDir(), "none"), Key: key1})
 	if len(cl.Nodes) != 0 || cl.ThisKey != key1 || len(notes) != 1 {
@@ -149,7 +135,7 @@ func cliEnv(t *testing.T, lu, plain *sim.LU, readOnly *[]bool) (Env, *bytes.Buff
 }
 
 func TestRunMultipath(t *testing.T) {
-	cmap := fakeCmapctl(t)
+	cmap := testutil.Cmapctl(t, "clu")
 	k1, _ := keys.Derive(ctx, cmap, "node1", "id")
 	k2, _ := keys.Derive(ctx, cmap, "node2", "id")
 	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
@@ -345,5 +331,39 @@ func TestProgress(t *testing.T) {
 	}
 	if contains(out.String(), "progress") {
 		t.Error("progress on stdout")
+	}
+	// The exact bytes: the clock's first reading is the start, each later
+	// one 0.6 s on, so the second message is the first one printed.
+	want := "" +
+		"check-storage: no cluster: $NONE nodelist failed (exit -1) fork/exec $NONE: no such file or directory\n" +
+		"check-storage: progress: /dev/mapper/mpatha: reading path /dev/sda (1/2)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: reading path /dev/sdb (2/2)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: registered 0x5343524154434801 through /dev/sda, read back, generation advanced to 1\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: reserved WE-RO (type 5) with 0x5343524154434801 through /dev/sda, read back\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through /dev/sda (registered, holder) accepted (LBA 0, the data read from it)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through unregistered /dev/sdb refused with RESERVATION CONFLICT\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: registered 0x5343524154434802 through /dev/sdb, read back, generation advanced to 2\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through registered /dev/sdb accepted (same data written back)\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: PREEMPT AND ABORT through /dev/sdb removed 0x5343524154434801 (reservation now held by 0x5343524154434802), generation advanced to 3\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: WRITE through preempted /dev/sda refused with RESERVATION CONFLICT\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: released the reservation through /dev/sdb, read back\n" +
+		"check-storage: progress: /dev/mapper/mpatha: write test: unregistered 0x5343524154434802 through /dev/sdb, read back (generation 4)\n"
+	if got := strings.ReplaceAll(errb.String(), strings.TrimPrefix(none, "--corosync-cmap-path="), "$NONE"); got != want {
+		t.Errorf("stderr:\n got %q\nwant %q", got, want)
+	}
+}
+
+// A caller's Env.Log gets every progress message, from the first one, at
+// INFO; none reaches stderr.
+func TestProgressLogOption(t *testing.T) {
+	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
+	var ro []bool
+	env, _, errb := cliEnv(t, lu, plain, &ro)
+	var got []string
+	env.Log = logging.Func(func(lv slog.Level, msg string) { got = append(got, lv.String()+" "+msg) })
+	Run([]string{"--devices=/dev/mapper/mpatha", "--corosync-cmap-path=" + filepath.Join(t.TempDir(), "none")}, env)
+	want := []string{"INFO /dev/mapper/mpatha: reading path /dev/sda (1/2)", "INFO /dev/mapper/mpatha: reading path /dev/sdb (2/2)"}
+	if !reflect.DeepEqual(got, want) || contains(errb.String(), "progress") {
+		t.Fatalf("records %q, want %q; stderr %q", got, want, errb.String())
 	}
 }

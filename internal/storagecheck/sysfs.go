@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 )
 
 // Sysfs reads what check-storage needs from /sys.
@@ -45,17 +46,10 @@ func (s Sysfs) Paths(dev string) ([]string, error) {
 		return nil, nil
 	}
 	for depth := 0; depth < 8; depth++ {
-		entries, err := os.ReadDir(filepath.Join(s.root(), "block", name, "slaves"))
+		slaves, err := fence.DMSlaves(s.root(), name)
 		if err != nil {
 			return nil, fmt.Errorf("cannot list the paths of %s: %v", dev, err)
 		}
-		var slaves []string
-		for _, e := range entries {
-			if !strings.HasPrefix(e.Name(), ".") {
-				slaves = append(slaves, e.Name())
-			}
-		}
-		sort.Strings(slaves)
 		if len(slaves) == 0 {
 			return nil, fmt.Errorf("device-mapper device %s has no paths", dev)
 		}

@@ -3,7 +3,10 @@ package storagecheck
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // openTargets opens every device, or each path of a multipath device;
@@ -73,24 +76,17 @@ func closeTargets(ts []Target) {
 	}
 }
 
-// progress prints what a run is doing on stderr once it has taken more
-// than a second (a quick run stays quiet).
-type progress struct {
-	w     io.Writer
-	now   func() time.Time
-	start time.Time
-}
-
-func newProgress(w io.Writer, now func() time.Time) *progress {
+// progressLog writes what a run is doing on w, "check-storage: progress:
+// MESSAGE" lines, once the run has taken more than a second by now (a quick
+// run stays quiet).
+func progressLog(w io.Writer, now func() time.Time) *slog.Logger {
 	if now == nil {
 		now = time.Now
 	}
-	return &progress{w: w, now: now, start: now()}
-}
-
-func (p *progress) say(format string, a ...any) {
-	if p.now().Sub(p.start) < time.Second {
-		return
-	}
-	fmt.Fprintf(p.w, "check-storage: progress: "+format+"\n", a...)
+	start := now()
+	return logging.Func(func(_ slog.Level, msg string) {
+		if now().Sub(start) >= time.Second {
+			io.WriteString(w, "check-storage: progress: "+msg+"\n")
+		}
+	})
 }

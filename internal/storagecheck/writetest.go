@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -31,8 +33,9 @@ type WriteTestOptions struct {
 	Force bool
 	// StepDelay pauses after each step (to test an interrupted run).
 	StepDelay time.Duration
-	// Progress, if set, receives each step as it is done.
-	Progress func(format string, a ...any)
+	// Log receives each step at INFO as it is done ("DEVICE: write test:
+	// STEP"). May be nil.
+	Log *slog.Logger
 }
 
 // WriteTestResult is the outcome of WriteTest on one device.
@@ -107,9 +110,7 @@ type writeTest struct {
 func (w *writeTest) step(format string, a ...any) {
 	s := fmt.Sprintf(format, a...)
 	w.r.Steps = append(w.r.Steps, s)
-	if w.opt.Progress != nil {
-		w.opt.Progress("%s: write test: %s", w.r.Device, s)
-	}
+	logging.Infof(w.opt.Log, "%s: write test: %s", w.r.Device, s)
 	time.Sleep(w.opt.StepDelay) // bounded to a minute by the flag's check
 
 }

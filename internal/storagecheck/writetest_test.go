@@ -2,9 +2,11 @@ package storagecheck
 
 import (
 	"context"
+	"log/slog"
 	"reflect"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -223,11 +225,11 @@ func killed(t *testing.T, tg Target, n int) {
 			t.Fatal("the write test was not interrupted")
 		}
 	}()
-	WriteTest(ctx, tg, WriteTestOptions{Progress: func(string, ...any) {
+	WriteTest(ctx, tg, WriteTestOptions{Log: logging.Func(func(slog.Level, string) {
 		if steps++; steps == n {
 			panic("SIGKILL")
 		}
-	}})
+	})})
 }
 
 // A write test killed halfway leaves scratch keys; Cleanup removes them and

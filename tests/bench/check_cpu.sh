@@ -3,7 +3,7 @@
 #
 #   tests/bench/check_cpu.sh [-n RUNS] [-a AGENT] [-p PYTHON_CHECK]
 #
-# The watchdog daemon runs the check every second on every node (fence-agents #313), so its
+# The watchdog daemon runs the check every second on every node, so its
 # start-up cost matters. Each check runs RUNS times in a private mount namespace whose /run
 # (= /var/run) holds cluster.key and a cluster.dev naming a device without persistent
 # reservations: a loop device over a temporary file (losetup), or, when no loop device can be

@@ -1,7 +1,8 @@
-# check-storage on real storage: run with --nodes 2 --luns 3 --paths 2 --nopr 3 (parity_lib.sh and
-# check_storage_lib.sh are prepended). A stand-in corosync-cmapctl (cluster "fsgcheck", nodes node1 and
-# node2) lets both the agent and check-storage derive the keys (key_value=id); the last step runs
-# a real corosync (two-node nodelist) and decodes the keys through the real corosync-cmapctl.
+# check-storage on real storage: run with --nodes 2 --luns 3 --paths 2 --nopr 3 (parity_lib.sh,
+# check_storage_lib.sh and pacemaker_lib.sh are prepended). A stand-in corosync-cmapctl (cluster
+# "fsgcheck", nodes node1 and node2) lets both the agent and check-storage derive the keys
+# (key_value=id); the last step runs a real corosync (two-node nodelist) and decodes the keys
+# through the real corosync-cmapctl.
 # Checked: exit 0 ready / 2 not ready; the read-only check never changes the PR generation and
 # opens every device O_RDONLY (strace); the verdicts no-pr (LUN 3, emulate_pr=0),
 # unregistered-path (one path of node 1's multipath device unregistered), unknown-key,
@@ -289,35 +290,7 @@ command -v corosync >/dev/null || fail "corosync is not installed on the host"
 reset_all
 W=/tmp/fsg-corosync
 mkdir -p "$W"
-cat >"$W/corosync.conf" <<'COROEOF'
-totem {
-	version: 2
-	cluster_name: fsgreal
-	transport: knet
-	crypto_cipher: none
-	crypto_hash: none
-}
-logging {
-	to_logfile: no
-	to_syslog: no
-	to_stderr: yes
-}
-quorum {
-	provider: corosync_votequorum
-}
-nodelist {
-	node {
-		name: node1
-		nodeid: 1
-		ring0_addr: 127.0.0.1
-	}
-	node {
-		name: node2
-		nodeid: 2
-		ring0_addr: 127.0.0.2
-	}
-}
-COROEOF
+corosync_conf fsgreal 2 - >"$W/corosync.conf"
 cat >"$W/run.sh" <<'COROEOF'
 #!/bin/sh
 set -e

@@ -16,7 +16,7 @@ func TestCheckStorage(t *testing.T) {
 		t.Skipf("%s has no check-storage subcommand", agent)
 	}
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Paths: 2, NoPR: []int{3}, Agent: agent, Timeout: 35 * time.Minute,
-		Script: libScript(t, "check_storage.sh", "parity_lib.sh", "check_storage_lib.sh")})
+		Script: libScript(t, "check_storage.sh", "parity_lib.sh", "check_storage_lib.sh", "pacemaker_lib.sh")})
 }
 
 // TestCheckStorageTgt: the verdicts that tgt can show (it has no READ FULL STATUS and no

@@ -1,4 +1,4 @@
-# fence_isid_change (fence-agents issue #517): node 1's iSCSI session logs out and in again.
+# fence_isid_change: node 1's iSCSI session logs out and in again.
 # The new session has a new ISID, so it is a new I_T nexus; the old nexus' registration stays
 # behind on the LUN. `on` must leave exactly one registration of node 1's key: the live one.
 # Debian's fence_scsi 4.12.1 fails this (it sees its key, and as reservation holder does nothing).

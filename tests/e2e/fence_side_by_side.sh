@@ -5,8 +5,8 @@
 # LUN (sg_persist, read through node 1's path) and every node's state files; the two
 # transcripts must be identical. stderr (log lines) is shown, not compared.
 #
-# Left out on purpose, each covered by its own scenario: the ISID change (fence-agents #517,
-# fence_isid_change.sh, where fence_scsi 4.12.1 is wrong), the fencer that lost its registration
+# Left out on purpose, each covered by its own scenario: the ISID change
+# (fence_isid_change.sh, where fence_scsi 4.12.1 is wrong), the fencer that lost its registration
 # (fence_refusals.sh: 4.12.1 fails, HEAD and fence_scsi_go fence), a LUN without PR (fence_no_pr.sh:
 # 4.12.1 registers on the other LUNs first), and `monitor` (4.12.1 does not check the devices;
 # HEAD does). docs/differences.md lists them.

@@ -40,15 +40,15 @@ func TestFenceISIDChange(t *testing.T) {
 		vm.Run(t, sc)
 		return
 	}
-	// Debian's fence_scsi 4.12.1 has fence-agents issue #517: the scenario must catch it.
+	// Debian's fence_scsi 4.12.1 leaves the old ISID's registration behind: the scenario must catch it.
 	res := vm.Try(t, sc)
 	if res.Passed {
-		t.Fatalf("Debian's fence_scsi passed the ISID-change scenario: the scenario no longer detects fence-agents #517")
+		t.Fatalf("Debian's fence_scsi passed the ISID-change scenario: the scenario no longer detects the stale registration")
 	}
 	if !strings.Contains(res.Output, "FAIL:") {
 		t.Fatalf("scenario failed without an assertion failure (harness problem?)")
 	}
-	t.Logf("as expected, Debian's fence_scsi 4.12.1 fails the ISID-change scenario (fence-agents #517)")
+	t.Logf("as expected, Debian's fence_scsi 4.12.1 fails the ISID-change scenario (stale registration left)")
 }
 
 func TestFenceNotReady(t *testing.T) {

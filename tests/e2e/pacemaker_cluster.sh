@@ -6,7 +6,10 @@
 # files written); the fencing history records it; `stonith_admin --reboot node2` fences a node
 # that had unfenced itself (its key gone, its writes fail).
 #
-#   tests/vm/run.sh --nodes 2 --luns 2 --agent /usr/sbin/fence_scsi_go tests/e2e/pacemaker_cluster.sh
+# Run by TestPacemakerCluster with pacemaker_lib.sh prepended; by hand:
+#
+#   cat tests/e2e/pacemaker_lib.sh tests/e2e/pacemaker_cluster.sh >/tmp/pacemaker_cluster.sh
+#   tests/vm/run.sh --nodes 2 --luns 2 --agent /usr/sbin/fence_scsi_go /tmp/pacemaker_cluster.sh
 #
 # The guest's root is the host's, read-only: the daemons run in node 1's mount namespace with
 # tmpfs over the directories they write (/etc/corosync with our corosync.conf,
@@ -23,32 +26,7 @@ done
 [ "$FSG_NODES" -ge 2 ] || fail "needs --nodes 2"
 hostname node1
 
-cat >"$W/corosync.conf" <<'EOF'
-totem {
-	version: 2
-	cluster_name: fsgcluster
-	transport: knet
-	crypto_cipher: none
-	crypto_hash: none
-}
-logging {
-	to_logfile: yes
-	logfile: /var/log/corosync/corosync.log
-	to_syslog: no
-	to_stderr: no
-	timestamp: on
-}
-quorum {
-	provider: corosync_votequorum
-}
-nodelist {
-	node {
-		name: node1
-		nodeid: 1
-		ring0_addr: 127.0.0.1
-	}
-}
-EOF
+corosync_conf fsgcluster 1 /var/log/corosync/corosync.log >"$W/corosync.conf"
 
 # The namespace holder: sets up the writable directories, starts corosync, then pacemakerd.
 cat >"$W/cluster.sh" <<'EOF'

@@ -33,7 +33,7 @@ func TestPacemakerCluster(t *testing.T) {
 		preparePacemakerHost(t)
 	}
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 2, Agent: "/usr/sbin/fence_scsi_go",
-		Script: "tests/e2e/pacemaker_cluster.sh", Timeout: 15 * time.Minute})
+		Script: libScript(t, "pacemaker_cluster.sh", "pacemaker_lib.sh"), Timeout: 15 * time.Minute})
 }
 
 // pacemakerPackages are the Debian packages the two tests above need on the host.

@@ -47,7 +47,7 @@ if command -v strace >/dev/null; then
 	! grep -F "\"$d\"" /tmp/fsg-check/strace.txt | grep -qE 'O_RDWR|O_WRONLY' || fail "$d opened for writing"
 	pass "$d opened O_RDONLY only"
 	if [ -n "$PYCHK" ]; then
-		# for comparison: Debian's check runs sg_persist, which opens read-write (fence-agents #284)
+		# for comparison: Debian's check runs sg_persist, which opens read-write
 		on_node 1 strace -f -qq -e trace=open,openat -o /tmp/fsg-check/strace-py.txt "$PYCHK" || true
 		grep -F "\"$d\"" /tmp/fsg-check/strace-py.txt | sed 's/^/     strace (Python check): /' | head -3
 	fi

@@ -1,7 +1,7 @@
 # Parity, multipath: run with --nodes 2 --luns 1 --paths 2. Node 1's two iSCSI
 # sessions (two I_T nexuses, distinct ISIDs) to LUN 1 are combined by dmsetup into
 # /dev/mapper/mpatha -> ../dm-N. `on` (mpath_register_method=multi, the default) registers both
-# paths exactly once each, also when run twice (fence-agents #631); node 2's `off` removes both
+# paths exactly once each, also when run twice (the second run registers nothing again); node 2's `off` removes both
 # and writes through the multipath device fail; `single` registers exactly one path.
 # Witness: READ KEYS / READ FULL STATUS through node 2's path 1.
 declare -F parity_lib_loaded >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/parity_lib.sh" ||

@@ -98,7 +98,7 @@ func TestParityMultipath(t *testing.T) {
 
 func TestParityCheck(t *testing.T) {
 	if isDebianFenceSCSI(vm.DefaultAgent()) {
-		t.Skip("the scenario asserts read-only opens, which Debian's fence_scsi check does not do (fence-agents #284)")
+		t.Skip("the scenario asserts read-only opens, which Debian's fence_scsi check does not do (it runs sg_persist, which opens read-write)")
 	}
 	res := vm.Run(t, scenario(t, 2, 1, 1, "parity_check.sh"))
 	wantLines(t, res.Output, "FSG-PARITY: CHECK unconfigured rc=0", "FSG-PARITY: CHECK registered rc=0",

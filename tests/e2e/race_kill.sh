@@ -33,6 +33,20 @@ unfenced_both() {
 	on_node 2 "$AGENT" -o on -n node2 -k "$(key 2)" -d "$(devs 2)" >/dev/null || fail "unfence node 2"
 }
 
+# rerun MS KEYS ARGS...: node 1's agent with ARGS, run to completion after a kill at MS ms,
+# exits 0 and leaves exactly KEYS (sorted hex) registered and a reservation on every LUN.
+rerun() {
+	local ms=$1 want=$2 l
+	shift 2
+	agent 1 "$@" >/dev/null
+	[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run of $2 exited $AGENT_RC"
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		pr_state "$l"
+		[ "$PR_KEYS" = "$want" ] || fail "kill at ${ms} ms: LUN $l keys after the re-run of $2: $PR_KEYS, want $want"
+		[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after the re-run of $2"
+	done
+}
+
 # timed K ARGS: duration in ms of an unkilled run.
 timed() {
 	local k=$1 t0
@@ -57,12 +71,8 @@ kill_off() {
 			[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l has no reservation"
 			state="$state [$PR_KEYS]"
 		done
-		agent 1 -o off -n node2 -k "$(key 2)" -d "$(devs 1)" >/dev/null
-		[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run exited $AGENT_RC"
+		rerun "$ms" "$(_hexkey 1)" -o off -n node2 -k "$(key 2)" -d "$(devs 1)"
 		for ((l = 1; l <= FSG_LUNS; l++)); do
-			pr_state "$l"
-			[ "$PR_KEYS" = "$(_hexkey 1)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
-			[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after re-run"
 			_write 2 "$l" >/dev/null && fail "kill at ${ms} ms: node 2 still writes LUN $l after off exited 0"
 		done
 		say "off killed at ${ms} ms: keys then$state; re-run exit 0, node 2 locked out of every LUN"
@@ -92,13 +102,7 @@ kill_on() {
 			case " $PR_KEYS " in *" $(_hexkey 1) "*) ;; *) fail "kill at ${ms} ms: $d listed in the dev file but node 1 is not registered" ;; esac
 		done
 		n_listed=$(echo $listed | wc -w)
-		agent 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)" >/dev/null
-		[ "$AGENT_RC" = 0 ] || fail "kill at ${ms} ms: the re-run of on exited $AGENT_RC"
-		for ((l = 1; l <= FSG_LUNS; l++)); do
-			pr_state "$l"
-			[ "$PR_KEYS" = "$(_hexkey 1) $(_hexkey 2)" ] || fail "kill at ${ms} ms: LUN $l keys after re-run: $PR_KEYS"
-			[ -n "$PR_HOLDER" ] || fail "kill at ${ms} ms: LUN $l unreserved after on"
-		done
+		rerun "$ms" "$(_hexkey 1) $(_hexkey 2)" -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
 		# Every device once; the killed run may have listed some first (in the order they finished).
 		[ "$(sort /tmp/fsg-nodes/node1/cluster.dev | tr '\n' ',')" = "$(devs 1 | tr ',' '\n' | sort | tr '\n' ',')" ] ||
 			fail "kill at ${ms} ms: dev file after re-run: $(tr '\n' ' ' </tmp/fsg-nodes/node1/cluster.dev)"

@@ -2,14 +2,16 @@
 # /init of the test guest's initramfs (busybox sh, PID 1). Built into the initramfs by
 # tests/vm/prepare.sh; see tests/vm/README.md.
 #
-# 1. loads the kernel modules (LIO, iSCSI initiator, 9p, dm) in dependency order;
+# 1. loads the kernel modules (LIO, iSCSI initiator, 9p, dm; NVMe on the new kernel) in order;
 # 2. reads /fsgrun/config.env (9p share "fsgrun", written by tests/vm/run.sh);
 # 3. mounts the host root (9p "hostroot", read-only) on /host with private /run and /tmp;
 # 4. exports LUNS disks over iSCSI: TARGET=lio (default) rd_mcp RAM disks through LIO on one
 #    portal per node and path (127.0.P-1.K:3260); TARGET=tgt files in the chroot's tmpfs through
 #    tgtd (the host's Debian tgt, run in the chroot; LUN 0 is its controller, disks are LUN 1..);
 #    then logs in once per node and path with iscsistart, initiator name
-#    iqn.2003-01.org.linux-iscsi.fsg:nodeK;
+#    iqn.2003-01.org.linux-iscsi.fsg:nodeK; TARGET=nvmet (new kernel only) brd RAM disks as
+#    namespaces 1..LUNS of one NVMe subsystem with reservations on, over NVMe/TCP on
+#    127.0.0.1:4420, and one controller per node (host NQN HNQN:nodeK, its own host ID);
 # 5. runs /tmp/fsg-run/driver.sh in a chroot into the host root;
 # 6. prints "FSG-RESULT: PASS" or "FSG-RESULT: FAIL ..." on the console and powers off.
 export PATH=/bin:/sbin
@@ -32,7 +34,13 @@ mount -t devtmpfs devtmpfs /dev
 echo "FSG-BOOT: init started (uptime $(cut -d' ' -f1 /proc/uptime)s)"
 
 while read -r m; do
-	insmod "/fsg/modules/$m.ko" || fail "insmod $m"
+	case "$m" in
+	brd) continue ;; # setup_nvmet loads it with the run's disk count and size
+	# One controller and one /dev/nvmeXnY per node: without multipath=N the kernel would merge
+	# the nodes' paths to a shared namespace into one multipath head.
+	nvme-core) insmod "/fsg/modules/$m.ko" multipath=N || fail "insmod $m" ;;
+	*) insmod "/fsg/modules/$m.ko" || fail "insmod $m" ;;
+	esac
 done </fsg/modules/order
 echo "FSG-BOOT: kernel $(uname -r)"
 if [ -e /fsg/modules/nvmet-tcp.ko ]; then
@@ -63,7 +71,7 @@ while IFS='=' read -r k v; do
 		NOPR_LUNS=$v
 		;;
 	TARGET)
-		case "$v" in lio | tgt) TARGET=$v ;; *) fail "bad config value for $k" ;; esac
+		case "$v" in lio | tgt | nvmet) TARGET=$v ;; *) fail "bad config value for $k" ;; esac
 		;;
 	*) ;; # keys for the driver (AGENT, ...) are handled there
 	esac
@@ -156,7 +164,59 @@ setup_tgt() {
 	tgtadm_ --op show --mode target >/fsgrun/tgt-target.txt 2>&1
 }
 
+# setup_nvmet: LUNS brd RAM disks (/dev/ramN, LUN_MB MiB) as namespaces 1..LUNS of subsystem
+# SUBNQN, reservations on (resv_enable, which must be set before the namespace is enabled),
+# any host allowed, exported over NVMe/TCP on 127.0.0.1:4420.
+setup_nvmet() {
+	[ -z "$NOPR_LUNS" ] || fail "nvmet: namespaces without reservations (--nopr) are not supported"
+	[ -e /fsg/modules/brd.ko ] || fail "nvmet: no brd module in the initramfs (kernel $(uname -r))"
+	insmod /fsg/modules/brd.ko rd_nr="$LUNS" rd_size=$((LUN_MB * 1024)) || fail "insmod brd"
+	N=/sys/kernel/config/nvmet
+	[ -d $N/subsystems ] || fail "nvmet: no $N (module nvmet not loaded?)"
+	S=$N/subsystems/$SUBNQN
+	mkdir "$S" || fail "mkdir nvmet subsystem"
+	echo 1 >"$S/attr_allow_any_host" || fail "nvmet allow_any_host"
+	L=1
+	while [ "$L" -le "$LUNS" ]; do
+		[ -b "/dev/ram$((L - 1))" ] || fail "no /dev/ram$((L - 1))"
+		d=$S/namespaces/$L
+		mkdir "$d" || fail "mkdir namespace $L"
+		[ -e "$d/resv_enable" ] || fail "nvmet of $(uname -r) has no resv_enable (reservations need 6.13+)"
+		echo "/dev/ram$((L - 1))" >"$d/device_path" || fail "device_path $L"
+		echo 1 >"$d/resv_enable" || fail "resv_enable $L"
+		echo 1 >"$d/enable" || fail "enable namespace $L"
+		L=$((L + 1))
+	done
+	ls "$S/namespaces/1" >/fsgrun/nvmet-ns-attribs.txt 2>&1
+	P=$N/ports/1
+	mkdir "$P" || fail "mkdir nvmet port"
+	for a in addr_trtype=tcp addr_adrfam=ipv4 addr_traddr=127.0.0.1 addr_trsvcid=4420; do
+		echo "${a#*=}" >"$P/${a%=*}" || fail "nvmet port $a"
+	done
+	ln -s "$S" "$P/subsystems/$SUBNQN" || fail "nvmet port subsystem link"
+}
+
+# nvme_connect_node K: node K's controller (host NQN HNQN:nodeK, host ID fe5c0000-...-00000000000K
+# in hex), through the fabrics device: write the options, read back "instance=N,cntlid=M".
+nvme_connect_node() {
+	hostid=$(printf 'fe5c0000-0000-4000-8000-%012x' "$1")
+	# (a failed redirection of exec would end this shell, PID 1: check first)
+	[ -c /dev/nvme-fabrics ] || fail "no /dev/nvme-fabrics (module nvme-fabrics not loaded?)"
+	exec 3<>/dev/nvme-fabrics
+	printf 'transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=%s,hostnqn=%s,hostid=%s,%s' \
+		"$SUBNQN" "$HNQN:node$1" "$hostid" "$NVME_TIMING" >&3 || fail "NVMe connect node $1"
+	read -r resp <&3 || resp="?"
+	exec 3>&-
+	echo "node $1: $resp" >>/fsgrun/nvme-connect.txt
+}
+
 C=/sys/kernel/config/target
+SUBNQN=nqn.2003-01.org.linux-iscsi.fsg:subsys
+# Keep-alive 60 s instead of 5: a TCG guest on a loaded host stalls for seconds, and an expired
+# keep-alive resets the controllers (their passthrough commands then fail with Host Pathing
+# Error until the reconnect, reconnect_delay seconds later). Same options in lib.sh.
+NVME_TIMING=keep_alive_tmo=60,reconnect_delay=2
+HNQN=nqn.2003-01.org.linux-iscsi.fsg
 TIQN=iqn.2003-01.org.linux-iscsi.fsg:target
 IIQN=iqn.2003-01.org.linux-iscsi.fsg
 mkdir -p /etc/target/pr
@@ -179,32 +239,57 @@ mount --bind /etc/target $H/tmp/fsg-etc-target || fail "bind /etc/target"
 case "$TARGET" in
 lio) setup_lio ;;
 tgt) setup_tgt ;;
+nvmet) setup_nvmet ;;
 esac
 echo "FSG-BOOT: target $TARGET configured"
 
-K=1
-while [ "$K" -le "$NODES" ]; do
-	P=1
-	while [ "$P" -le "$PATHS" ]; do
-		/fsg/bin/iscsistart -i "$IIQN:node$K" -t "$TIQN" -g 1 -a "127.0.$((P - 1)).$K" -p 3260 \
-			>/fsgrun/iscsistart-node$K-path$P.log 2>&1 || {
-			cat /fsgrun/iscsistart-node$K-path$P.log
-			fail "iscsistart node $K path $P"
-		}
-		P=$((P + 1))
+# iscsi_login_all: one iscsistart login per node and path; wait for every disk.
+iscsi_login_all() {
+	K=1
+	while [ "$K" -le "$NODES" ]; do
+		P=1
+		while [ "$P" -le "$PATHS" ]; do
+			/fsg/bin/iscsistart -i "$IIQN:node$K" -t "$TIQN" -g 1 -a "127.0.$((P - 1)).$K" -p 3260 \
+				>/fsgrun/iscsistart-node$K-path$P.log 2>&1 || {
+				cat /fsgrun/iscsistart-node$K-path$P.log
+				fail "iscsistart node $K path $P"
+			}
+			P=$((P + 1))
+		done
+		K=$((K + 1))
 	done
-	K=$((K + 1))
-done
-want=$((NODES * PATHS * LUNS))
-i=0
-while :; do
-	have=$(ls -d /sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/* 2>/dev/null | wc -l)
-	[ "$have" -ge "$want" ] && break
-	i=$((i + 1))
-	[ "$i" -le 600 ] || fail "only $have of $want iSCSI disks appeared"
-	sleep 0.1
-done
-echo "FSG-BOOT: $want iSCSI disks ready (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+	wait_for_disks "iSCSI disks" $((NODES * PATHS * LUNS)) '/sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/*'
+}
+
+# wait_for_disks WHAT N GLOB: wait up to 60 s until GLOB (a sysfs pattern, expanded here)
+# matches N entries.
+wait_for_disks() {
+	i=0
+	while :; do
+		# shellcheck disable=SC2086 # the pattern is expanded on purpose
+		have=$(ls -d $3 2>/dev/null | wc -l)
+		[ "$have" -ge "$2" ] && break
+		i=$((i + 1))
+		[ "$i" -le 600 ] || fail "only $have of $2 $1 appeared"
+		sleep 0.1
+	done
+	echo "FSG-BOOT: $2 $1 ready (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+}
+
+# nvme_connect_all: one NVMe/TCP controller per node; wait for every node's namespaces.
+nvme_connect_all() {
+	K=1
+	while [ "$K" -le "$NODES" ]; do
+		nvme_connect_node "$K"
+		K=$((K + 1))
+	done
+	wait_for_disks "NVMe namespaces" $((NODES * LUNS)) '/sys/block/nvme*n*'
+}
+
+case "$TARGET" in
+nvmet) nvme_connect_all ;;
+*) iscsi_login_all ;;
+esac
 
 echo "FSG-SCENARIO-START"
 chroot $H /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

@@ -6,7 +6,8 @@
 #
 # Installs: qemu-system-x86 (no recommends), busybox-static, cpio, sg3-utils, fence-agents (the
 # reference fence_scsi), python3, iproute2 (ss -K), dmsetup, xz-utils, lvm2 (real vgs for the
-# shared-VG scenario), jq (check-storage's JSON in its scenario), and tgt (the user-space
+# shared-VG scenario), jq (check-storage's JSON in its scenario), nvme-cli (NVMe reservations
+# read and driven independently of the agent in the --target nvmet scenarios), and tgt (the user-space
 # iSCSI target run.sh --target tgt starts inside the guest; its service is never started here). Downloads (never installs) the
 # Debian kernel package that linux-image-amd64 depends on and open-iscsi (for iscsistart) plus
 # the two libraries iscsistart needs that a plain system lacks, unpacks them with dpkg-deb -x,
@@ -17,8 +18,9 @@
 # --kernel new (or FSG_VM_KERNEL=new): the newest kernel of Debian's trixie-backports (7.x at
 # the time of writing; NVMe target with reservations), found and downloaded through a private
 # apt configuration under $FSG_VM_CACHE/apt-new (its own sources list and lists): the host's
-# apt sources are never changed. Its initramfs also carries nvmet, nvmet-tcp, nvme-tcp and
-# nvme-fabrics (loaded at boot, not used yet).
+# apt sources are never changed. Its initramfs also carries nvmet, nvmet-tcp, nvme-tcp,
+# nvme-fabrics (loaded at boot; nvme-core with multipath=N) and brd (RAM disks backing the
+# namespaces of run.sh --target nvmet, loaded only then).
 #
 # Result: $FSG_VM_CACHE/current.env (default kernel) or new.env (--kernel new), read by run.sh.
 # Output: one progress line per step that has work to do; what apt-get, dpkg and dpkg-deb print
@@ -59,7 +61,7 @@ printf '\n==== %s: tests/vm/prepare.sh %s\n' "$(date -u '+%F %T UTC')" "$*" >>"$
 	die "cannot write the log file $LOG"
 
 # 1. Debian packages installed on the host (the guest runs them through the 9p-shared root).
-PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux iproute2 dmsetup xz-utils tgt lvm2 jq"
+PKGS="qemu-system-x86 busybox-static cpio sg3-utils fence-agents python3 util-linux iproute2 dmsetup xz-utils tgt lvm2 jq nvme-cli"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -188,8 +190,9 @@ t10-pi crc32c_generic scsi_common scsi_mod sd_mod sg configfs target_core_mod is
 scsi_transport_iscsi libiscsi libiscsi_tcp iscsi_tcp
 virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio
 netfs fscache 9p dm-mod dm-multipath dm-round-robin inet_diag tcp_diag"
-# Required on the new kernel (the NVMe-over-TCP target and initiator; loaded, not used yet).
-NVME_MODULES="nvme-fabrics nvme-tcp nvmet nvmet-tcp"
+# Required on the new kernel: the NVMe-over-TCP target and initiator (run.sh --target nvmet),
+# and brd, the RAM disks behind its namespaces.
+NVME_MODULES="nvme-fabrics nvme-tcp nvmet nvmet-tcp brd"
 [ "$KERNEL" = new ] && MODULES="$MODULES $NVME_MODULES"
 
 HASH=$( { cat "$HERE/guest-init.sh"; echo "$MODULES"; sed -n '/^# BEGIN-INITRD-BUILD/,/^# END-INITRD-BUILD/p' "$0"; } | sha256sum | cut -c1-16)

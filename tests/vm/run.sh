@@ -5,12 +5,14 @@
 #   tests/vm/run.sh [options] --exec BINARY [ARG...]
 #
 # Options:
-#   --nodes N       simulated cluster nodes, each a distinct iSCSI I_T nexus (default 2)
-#   --luns D        LUNs (LIO rd_mcp RAM disks) every node sees (default 1)
+#   --nodes N       simulated cluster nodes, each a distinct iSCSI I_T nexus or NVMe host (default 2)
+#   --luns D        LUNs (LIO rd_mcp RAM disks; nvmet: namespaces) every node sees (default 1)
 #   --paths P       sessions (portals) per node, for multipath (default 1)
 #   --lun-mb M      size of each LUN in MiB (default 16)
 #   --nopr "L ..."  LUNs exported with PR emulation off (LIO attrib emulate_pr=0)
-#   --target T      lio (default: the kernel target) or tgt (tgtd, the user-space target)
+#   --target T      lio (default: the kernel target), tgt (tgtd, the user-space target) or
+#                   nvmet (the kernel's NVMe-oF target over TCP, with reservations; needs and
+#                   implies --kernel new)
 #   --kernel K      default (Debian 12's) or new (prepare.sh --kernel new: trixie-backports)
 #   --agent PATH    the fence agent the scenario runs as $AGENT (default /usr/sbin/fence_scsi)
 #   --timeout S     hard limit for the whole guest run (default 420 s; FSG_VM_TIMEOUT)
@@ -38,7 +40,7 @@ die() {
 isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; esac; }
 
 NODES=2 LUNS=1 PATHS=1 LUN_MB=16 NOPR="" AGENT=/usr/sbin/fence_scsi
-TARGET=${FSG_VM_TARGET:-lio} KERNEL=${FSG_VM_KERNEL:-default}
+TARGET=${FSG_VM_TARGET:-lio} KERNEL=${FSG_VM_KERNEL:-}
 TIMEOUT=${FSG_VM_TIMEOUT:-420} KEEP=0 VERBOSE=0 MODE=script SCEN="" EXEC_BIN=""
 EXEC_ARGS=()
 while [ $# -gt 0 ]; do
@@ -65,7 +67,15 @@ for v in NODES LUNS PATHS LUN_MB TIMEOUT; do isnum "${!v}" || die "--${v,,} need
 [ "$LUNS" -ge 1 ] && [ "$LUNS" -le 64 ] || die "--luns must be 1..64"
 [ "$PATHS" -ge 1 ] && [ "$PATHS" -le 4 ] || die "--paths must be 1..4"
 for l in $NOPR; do isnum "$l" && [ "$l" -ge 1 ] && [ "$l" -le "$LUNS" ] || die "--nopr: bad LUN '$l'"; done
-case "$TARGET" in lio | tgt) ;; *) die "--target must be lio or tgt" ;; esac
+case "$TARGET" in lio | tgt | nvmet) ;; *) die "--target must be lio, tgt or nvmet" ;; esac
+# nvmet has reservations from Linux 6.13: only the new kernel has them.
+if [ "$TARGET" = nvmet ]; then
+	[ -z "$KERNEL" ] || [ "$KERNEL" = new ] ||
+		die "--target nvmet needs --kernel new (NVMe reservations in nvmet need Linux 6.13+; Debian 12's kernel is 6.1)"
+	KERNEL=new
+	[ "$PATHS" = 1 ] || die "--paths: --target nvmet has one controller per node"
+fi
+KERNEL=${KERNEL:-default}
 case "$KERNEL" in default | new) ;; *) die "--kernel must be default or new" ;; esac
 [ "$TARGET" = lio ] || [ -z "$NOPR" ] || die "--nopr needs --target lio"
 [[ "$AGENT" =~ ^/[A-Za-z0-9/._+-]+$ ]] || die "--agent must be an absolute path of [A-Za-z0-9/._+-]"

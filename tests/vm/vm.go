@@ -45,7 +45,8 @@ type Scenario struct {
 	// Timeout bounds the whole guest run (default 10 minutes: Debian's fence_scsi takes
 	// seconds per call under TCG, more while the host is busy compiling).
 	Timeout time.Duration
-	// Target is the iSCSI target serving the LUNs: "lio" (default) or "tgt" (run.sh --target).
+	// Target is the target serving the LUNs: "lio" (default) or "tgt" over iSCSI, or "nvmet"
+	// (NVMe over TCP, namespaces instead of LUNs; implies Kernel "new") (run.sh --target).
 	Target string
 	// Kernel is the guest kernel: "default" (Debian 12's) or "new" (run.sh --kernel new,
 	// prepared on first use with prepare.sh --kernel new).
@@ -220,6 +221,21 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	sc = withDefaults(sc)
+	if sc.Kernel == "new" || sc.Target == "nvmet" {
+		if err := prepareNewKernel(root); err != nil {
+			return Result{}, err
+		}
+	}
+	args, err := runArgs(sc, root, os.Getenv("FSG_VM_VERBOSE") == "1")
+	if err != nil {
+		return Result{}, err
+	}
+	return runScript(root, args, sc.Timeout+time.Minute, logf)
+}
+
+// withDefaults fills in the zero fields of sc with the defaults Scenario documents.
+func withDefaults(sc Scenario) Scenario {
 	if sc.Nodes == 0 {
 		sc.Nodes = 2
 	}
@@ -235,11 +251,12 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 	if sc.Timeout == 0 {
 		sc.Timeout = 10 * time.Minute
 	}
-	if sc.Kernel == "new" {
-		if err := prepareNewKernel(root); err != nil {
-			return Result{}, err
-		}
-	}
+	return sc
+}
+
+// runArgs is run.sh's command line for sc: the options, then the script (made absolute
+// from root) or --exec with the binary and its arguments.
+func runArgs(sc Scenario, root string, verbose bool) ([]string, error) {
 	args := []string{
 		"--nodes", strconv.Itoa(sc.Nodes), "--luns", strconv.Itoa(sc.LUNs),
 		"--paths", strconv.Itoa(sc.Paths), "--agent", sc.Agent,
@@ -258,25 +275,29 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 		}
 		args = append(args, "--nopr", strings.Join(s, " "))
 	}
-	if os.Getenv("FSG_VM_VERBOSE") == "1" {
+	if verbose {
 		args = append(args, "--verbose")
 	}
 	switch {
 	case sc.Script != "" && sc.Exec != "":
-		return Result{}, errors.New("set Script or Exec, not both")
+		return nil, errors.New("set Script or Exec, not both")
 	case sc.Script != "":
 		p := sc.Script
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(root, p)
 		}
-		args = append(args, p)
+		return append(args, p), nil
 	case sc.Exec != "":
 		args = append(args, "--exec", sc.Exec)
-		args = append(args, sc.ExecArgs...)
-	default:
-		return Result{}, errors.New("no Script or Exec")
+		return append(args, sc.ExecArgs...), nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sc.Timeout+time.Minute)
+	return nil, errors.New("no Script or Exec")
+}
+
+// runScript runs root's tests/vm/run.sh with args, logging its output line by line and
+// how long it took, and stops it after limit.
+func runScript(root string, args []string, limit time.Duration, logf func(string)) (Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "tests", "vm", "run.sh"), args...)
 	cmd.Dir = root
@@ -287,12 +308,18 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
 		logf(line)
 	}
 	logf(fmt.Sprintf("vm: run.sh took %s", time.Since(start).Round(100*time.Millisecond)))
-	res := Result{Output: out.String()}
+	return result(out.String(), err)
+}
+
+// result reads run.sh's exit: 0 passed, 77 cannot run here (an error), any other exit a
+// failed scenario; an error starting or waiting for it is returned as is.
+func result(output string, err error) (Result, error) {
+	res := Result{Output: output}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

@@ -36,6 +36,13 @@ for ((k = 1; k <= FSG_NODES; k++)); do
 		done
 	done
 done
+# nvmet: FSG_NODEk_CTRL, node K's controller (/dev/nvmeX); one path per node.
+if [ "$FSG_TARGET" = nvmet ]; then
+	for ((k = 1; k <= FSG_NODES; k++)); do
+		c=$(nvme_ctrl "$k") || { echo "no NVMe controller for node $k" >&2; exit 1; }
+		export "FSG_NODE${k}_CTRL=/dev/$c"
+	done
+fi
 {
 	echo "# node lun path device"
 	for ((k = 1; k <= FSG_NODES; k++)); do for ((l = 1; l <= FSG_LUNS; l++)); do for ((p = 1; p <= FSG_PATHS; p++)); do

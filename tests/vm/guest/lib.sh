@@ -2,10 +2,12 @@
 # chroot into the host root (bash). Scenarios run with `set -eu`; any failing helper ends the
 # scenario with a non-zero status, which the host turns into a test failure.
 #
-# Nodes are numbered 1..FSG_NODES, LUNs 1..FSG_LUNS, paths 1..FSG_PATHS. FSG_TARGET is lio or
-# tgt (run.sh --target): LUN L is SCSI LUN L-1 on LIO and L on tgt (its LUN 0 is the controller).
+# Nodes are numbered 1..FSG_NODES, LUNs 1..FSG_LUNS, paths 1..FSG_PATHS. FSG_TARGET is lio,
+# tgt or nvmet (run.sh --target): LUN L is SCSI LUN L-1 on LIO and L on tgt (its LUN 0 is the
+# controller), and namespace ID L on nvmet (one path per node; the NVMe helpers are below).
 #
-#   dev K L [P]          node K's /dev/sdX for LUN L (through path P, default 1), from sysfs
+#   dev K L [P]          node K's /dev/sdX for LUN L (through path P, default 1), from sysfs;
+#                        on nvmet node K's /dev/nvmeXnY of namespace L (its own controller)
 #   devs K [P]           node K's devices of every LUN, comma-separated (for -d)
 #   key K                the reservation key used for node K (hex, no 0x)
 #   on_node K cmd...     run cmd with node K's private /run (unshare -m + bind mount)
@@ -29,6 +31,25 @@
 #   pr_reset_all         every node unregisters from every LUN (so no reservation is left) and
 #                        every node's /run is emptied
 #   step TEXT / say TEXT / pass TEXT / fail TEXT
+#
+# NVMe (FSG_TARGET=nvmet). A node is an NVMe host: host NQN $FSG_HNQN:nodeK and host ID
+# fe5c0000-0000-4000-8000-00000000000K (hex K), one controller each. Running a command "as
+# node K" is using node K's device, dev K L (reservations belong to the host behind the
+# controller the command goes through); on_node K still gives it a private /run.
+#   nvme_ctrl K          node K's live controller (nvmeX), from /sys/class/nvme
+#   nvme_hostid K        node K's host ID as nvme-cli prints it (32 hex digits, no dashes)
+#   nvme_report L [K]    nvme resv-report --eds -o json of namespace L through node K (witness)
+#   nvme_keys L [K]      registered keys (0x..., lower case, sorted), from that JSON
+#   nvme_holder L [K]    keys of the registrants holding the reservation (RCSTS bit 0), or empty
+#   nvme_rtype L [K]     reservation type (NVMe RTYPE: 0 none, 1 WE, 2 EA, 3 WE-RO, 4 EA-RO,
+#                        5 WE-AR, 6 EA-AR)
+#   nvme_regs L [K]      "KEY HOSTID" per registrant
+#   write_check K L      one direct write by node K to LUN L: prints ok, conflict (EBADE, the
+#                        block layer's reservation conflict) or "error: <dd's message>"
+#   assert_nvme_keys L K1 K2 ...   namespace L's keys are exactly those of nodes K1 K2 ...
+#   assert_nvme_holder L K|none    node K's key (alone) holds namespace L's reservation
+#   nvme_disconnect K [nvmeX]   delete node K's controller (or nvmeX); the host's registrations stay
+#   nvme_connect K [dup] connect node K again (a new controller); dup: while its old one lives
 
 FSG_RUN=/tmp/fsg-run
 FSG_TOOLS=/tmp/fsg-tools
@@ -107,6 +128,7 @@ dev() {
 	_num "$k"
 	_num "$l"
 	_num "$p"
+	[ "${FSG_TARGET:-lio}" != nvmet ] || { _nvme_dev "$k" "$l"; return; }
 	[ "${FSG_TARGET:-lio}" != tgt ] || base=1
 	s=$(_session "$k" "$p") || fail "no iSCSI session for node $k path $p"
 	for b in "$s"/device/target*/*:*:*:"$((l - 1 + base))"/block/*; do
@@ -229,16 +251,20 @@ assert_keys() {
 	pass "LUN $l keys are exactly [$(echo $want)]"
 }
 
-assert_holder() {
-	local l=$1 k=$2 got
-	got=$(holder "$l")
+assert_holder() { _assert_holder LUN holder "$@"; }
+
+# _assert_holder NOUN GETTER L K|none: the reservation of LUN/namespace L, read with GETTER,
+# is held by node K's key (none: no reservation).
+_assert_holder() {
+	local what=$1 get=$2 l=$3 k=$4 got
+	got=$("$get" "$l")
 	if [ "$k" = none ]; then
-		[ -z "$got" ] || fail "LUN $l reserved by $got, want no reservation"
-		pass "LUN $l has no reservation"
+		[ -z "$got" ] || fail "$what $l reserved by [$(echo $got)], want no reservation"
+		pass "$what $l has no reservation"
 		return
 	fi
-	[ "$got" = "$(_hexkey "$k")" ] || fail "LUN $l reservation holder is '${got:-none}', want $(_hexkey "$k")"
-	pass "LUN $l reservation held by node $k's key $(_hexkey "$k")"
+	[ "$got" = "$(_hexkey "$k")" ] || fail "$what $l reservation holder is [$(echo ${got:-none})], want $(_hexkey "$k")"
+	pass "$what $l reservation held by node $k's key $(_hexkey "$k")"
 }
 
 # One 4 KiB block at a node-specific offset, bypassing the page cache.
@@ -394,3 +420,174 @@ pr_state() {
 	done
 	PR_KEYS="${ks[*]}"
 }
+
+# ---- NVMe over TCP (FSG_TARGET=nvmet; see guest-init.sh setup_nvmet) ----
+
+FSG_SUBNQN=nqn.2003-01.org.linux-iscsi.fsg:subsys
+FSG_HNQN=nqn.2003-01.org.linux-iscsi.fsg
+FSG_NVME_TIMING=keep_alive_tmo=60,reconnect_delay=2 # as guest-init.sh, which explains them
+declare -a FSG_CTRL_OF_NODE=()
+
+nvme_hostid() {
+	_num "$1"
+	printf 'fe5c0000000040008000%012x\n' "$1"
+}
+
+_nvme_hostid_uuid() { printf 'fe5c0000-0000-4000-8000-%012x' "$1"; }
+
+# nvme_ctrl K: the controller of node K, the one nvme_connect made last if it is still live,
+# else the first live one with node K's host NQN to our subsystem. A controller of node K that
+# is resetting or reconnecting is waited for (30 s at most), with a note on stderr.
+nvme_ctrl() {
+	local k=$1 c v i busy
+	_num "$k"
+	for ((i = 0; i < 300; i++)); do
+		busy=""
+		for c in ${FSG_CTRL_OF_NODE[k]:-} /sys/class/nvme/nvme*; do
+			c=${c##*/}
+			[ -e "/sys/class/nvme/$c/hostnqn" ] || continue
+			read -r v <"/sys/class/nvme/$c/hostnqn" || continue
+			[ "$v" = "$FSG_HNQN:node$k" ] || continue
+			read -r v <"/sys/class/nvme/$c/subsysnqn" || continue
+			[ "$v" = "$FSG_SUBNQN" ] || continue
+			read -r v <"/sys/class/nvme/$c/state" || continue
+			case "$v" in
+			live)
+				echo "$c"
+				return 0
+				;;
+			resetting | connecting) busy="$c $v" ;;
+			esac
+		done
+		[ -n "$busy" ] || return 1
+		[ "$i" -gt 0 ] || printf '   (node %s: controller %s; waiting for it to be live)\n' "$k" "$busy" >&2
+		sleep 0.1
+	done
+	return 1
+}
+
+# _nvme_dev K L: node K's block device of namespace ID L (multipath=N: nvmeXnY under nvmeX).
+_nvme_dev() {
+	local k=$1 l=$2 c b n
+	c=$(nvme_ctrl "$k") || fail "no live NVMe controller for node $k"
+	for b in /sys/class/nvme/"$c"/"$c"n*; do
+		[ -e "$b/nsid" ] || continue
+		read -r n <"$b/nsid" || continue
+		[ "$n" = "$l" ] || continue
+		echo "/dev/${b##*/}"
+		return 0
+	done
+	fail "no namespace $l on node $k's controller $c"
+}
+
+nvme_report() {
+	local l=$1 k=${2:-${FSG_WITNESS:-1}} d out
+	d=$(dev "$k" "$l")
+	out=$(nvme resv-report "$d" --eds -o json 2>&1) || fail "nvme resv-report $d (node $k): $out"
+	printf '%s\n' "$out"
+}
+
+# _nvme_jq L K FILTER: FILTER applied to the JSON report of namespace L read through node K.
+# Called as out=$(_nvme_jq ...) || fail: a failure inside $(...) only ends the subshell.
+_nvme_jq() {
+	local out
+	out=$(nvme_report "$1" "$2") || return 1
+	printf '%s\n' "$out" | jq -r "$3" || { echo "unexpected resv-report JSON: $(_excerpt "$out")" >&2; return 1; }
+}
+
+# _nvme_hexkeys: decimal keys (one per line on stdin) as 0x... hex, sorted, each once.
+_nvme_hexkeys() {
+	local k
+	while read -r k; do [ -z "$k" ] || printf '0x%x\n' "$k"; done | sort -u
+}
+
+nvme_keys() {
+	local out
+	out=$(_nvme_jq "$1" "${2:-${FSG_WITNESS:-1}}" '.regctlext[]?.rkey') || fail "read keys of namespace $1"
+	printf '%s\n' "$out" | _nvme_hexkeys
+}
+
+nvme_holder() {
+	local out
+	out=$(_nvme_jq "$1" "${2:-${FSG_WITNESS:-1}}" '.regctlext[]? | select(.rcsts % 2 == 1) | .rkey') ||
+		fail "read the reservation of namespace $1"
+	printf '%s\n' "$out" | _nvme_hexkeys
+}
+
+nvme_rtype() {
+	local out
+	out=$(_nvme_jq "$1" "${2:-${FSG_WITNESS:-1}}" '.rtype') || fail "read the reservation type of namespace $1"
+	printf '%s\n' "$out"
+}
+
+nvme_regs() {
+	local out k h
+	out=$(_nvme_jq "$1" "${2:-${FSG_WITNESS:-1}}" '.regctlext[]? | "\(.rkey) \(.hostid)"') ||
+		fail "read the registrants of namespace $1"
+	while read -r k h; do [ -z "$k" ] || printf '0x%x %s\n' "$k" "$h"; done <<<"$out"
+}
+
+write_check() {
+	local out
+	if out=$(_write "$1" "$2"); then
+		echo ok
+		return 0
+	fi
+	case "$out" in
+	*"Invalid exchange"*) echo conflict ;;
+	*) echo "error: ${out//$'\n'/ }" ;;
+	esac
+}
+
+# nvme_connect K [dup]: a new controller for node K through the fabrics device (the options
+# written in one write, the answer "instance=N,cntlid=M" read back on the same descriptor);
+# waits until it is live with all namespaces. Sets NVME_CNTLID; dev/devs use it from now on.
+nvme_connect() {
+	local k=$1 extra="" fd resp inst i n
+	_num "$k"
+	[ "${2:-}" != dup ] || extra=,duplicate_connect
+	exec {fd}<>/dev/nvme-fabrics || fail "open /dev/nvme-fabrics"
+	printf 'transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=%s,hostnqn=%s,hostid=%s,%s%s' \
+		"$FSG_SUBNQN" "$FSG_HNQN:node$k" "$(_nvme_hostid_uuid "$k")" "$FSG_NVME_TIMING" "$extra" >&"$fd" ||
+		{ exec {fd}>&-; fail "NVMe connect of node $k refused"; }
+	read -r resp <&"$fd" || resp=""
+	exec {fd}>&-
+	[[ $resp =~ ^instance=([0-9]+),cntlid=([0-9]+) ]] || fail "NVMe connect node $k: answer '$resp'"
+	inst=nvme${BASH_REMATCH[1]} NVME_CNTLID=${BASH_REMATCH[2]}
+	for ((i = 0; i < 300; i++)); do
+		n=$(ls -d /sys/class/nvme/"$inst"/"$inst"n* 2>/dev/null | wc -l)
+		if [ "$n" -ge "$FSG_LUNS" ] && [ "$(cat "/sys/class/nvme/$inst/state" 2>/dev/null)" = live ]; then
+			FSG_CTRL_OF_NODE[k]=$inst
+			pass "node $k connected: controller $inst, cntlid $NVME_CNTLID"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "node $k: controller $inst not live with $FSG_LUNS namespaces"
+}
+
+# nvme_disconnect K [nvmeX]: delete node K's controller, or nvmeX (host side; the target ends
+# the association).
+nvme_disconnect() {
+	local k=$1 c=${2:-} i
+	[ -n "$c" ] || c=$(nvme_ctrl "$k") || fail "node $k has no live controller"
+	echo 1 >"/sys/class/nvme/$c/delete_controller" || fail "delete_controller $c"
+	for ((i = 0; i < 300; i++)); do
+		[ -e "/sys/class/nvme/$c" ] || break
+		sleep 0.1
+	done
+	[ ! -e "/sys/class/nvme/$c" ] || fail "controller $c of node $k still there"
+	[ "${FSG_CTRL_OF_NODE[k]:-}" != "$c" ] || FSG_CTRL_OF_NODE[k]=""
+	pass "node $k disconnected (controller $c deleted)"
+}
+
+assert_nvme_keys() {
+	local l=$1 k want got
+	shift
+	want=$(for k in "$@"; do _hexkey "$k"; done | sort -u)
+	got=$(nvme_keys "$l")
+	[ "$want" = "$got" ] || fail "namespace $l keys are [$(echo $got)], want [$(echo $want)]"
+	pass "namespace $l keys are exactly [$(echo $want)]"
+}
+
+assert_nvme_holder() { _assert_holder namespace nvme_holder "$@"; }
