@@ -23,7 +23,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
 
@@ -68,8 +69,8 @@ func runCheck(hardReboot bool) int {
 		Stderr:     os.Stderr,
 		ConfigFile: check.ConfigFile,
 		Store:      state.Default,
-		Open: func(path string) (scsi.Device, error) {
-			return scsi.Open(path, scsi.OpenOptions{ReadOnly: true, Device: scsi.DeviceOptions{Timeout: check.CommandTimeout}})
+		Open: func(path string) (pr.Device, error) {
+			return prdev.Open(path, prdev.Options{ReadOnly: true, Timeout: check.CommandTimeout})
 		},
 		Sleep:      clock.Sleep,
 		Reboot:     check.RebootNow,

@@ -23,7 +23,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
@@ -48,7 +48,7 @@ type Env struct {
 	ConfigFile string
 	Store      state.Store
 	// Open opens a device read-only.
-	Open func(path string) (scsi.Device, error)
+	Open func(path string) (pr.Device, error)
 	// Sleep waits between retries (clock.Sleep; the check has no deadline).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Reboot restarts the machine at once (hardreboot variant).
@@ -152,7 +152,7 @@ func repair(code string, log *slog.Logger) int {
 
 // findKey looks for key on devs in order, each read up to 1+retry times,
 // and returns the exit code.
-func findKey(env Env, log *slog.Logger, set settings, devs []string, key scsi.Key) int {
+func findKey(env Env, log *slog.Logger, set settings, devs []string, key pr.Key) int {
 	retry, sleep := retryPolicy(set, log)
 	ks := keys.Format(key)
 	for _, dev := range devs {
@@ -189,17 +189,17 @@ func notFound(env Env, log *slog.Logger, key string) int {
 }
 
 // registered reads the keys of dev once; a failure counts as "no keys".
-func registered(env Env, log *slog.Logger, dev string, key scsi.Key) (found, timedOut bool) {
+func registered(env Env, log *slog.Logger, dev string, key pr.Key) (found, timedOut bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), CommandTimeout)
 	defer cancel()
 	d, err := env.Open(dev)
 	if err == nil {
 		defer d.Close()
-		var kl *scsi.KeyList
+		var kl *pr.KeyList
 		if kl, err = d.ReadKeys(ctx); err == nil {
 			return kl.Contains(key), false
 		}
 	}
 	logging.Errorf(log, texts.CheckReadKeysFailed, dev, err)
-	return false, errors.Is(err, scsi.ErrTimeout) || ctx.Err() != nil
+	return false, errors.Is(err, pr.ErrTimeout) || ctx.Err() != nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -64,12 +66,12 @@ func (r *rig) run(args ...string) int {
 	return Run(Env{
 		Args: append([]string{"fence_scsi_check"}, args...), Stderr: &r.stderr,
 		ConfigFile: r.conf, Store: r.store,
-		Open: func(path string) (scsi.Device, error) {
+		Open: func(path string) (pr.Device, error) {
 			lu, ok := r.luns[path]
 			if !ok {
 				return nil, os.ErrNotExist
 			}
-			return lu.Device("node1"), nil
+			return scsipr.New(lu.Device("node1")), nil
 		},
 		Sleep:      func(_ context.Context, d time.Duration) error { r.sleeps = append(r.sleeps, d); return nil },
 		Reboot:     func() error { r.rebooted++; return nil },
@@ -142,7 +144,7 @@ func TestCheckRetryAndHardReboot(t *testing.T) {
 		t.Fatal("plain check rebooted")
 	}
 	env := Env{Args: []string{"fence_scsi_check_hardreboot"}, Stderr: &r.stderr, ConfigFile: r.conf, Store: r.store,
-		Open:  func(path string) (scsi.Device, error) { return r.luns[path].Device("node1"), nil },
+		Open:  func(path string) (pr.Device, error) { return scsipr.New(r.luns[path].Device("node1")), nil },
 		Sleep: func(context.Context, time.Duration) error { return nil }, Reboot: func() error { r.rebooted++; return nil }, HardReboot: true}
 	if rc := Run(env); rc != ExitNotFound || r.rebooted != 1 {
 		t.Errorf("hardreboot: rc = %d, rebooted %d times, want 2 and 1", rc, r.rebooted)

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 )
 
 // runConf runs the check with the given /etc/sysconfig/stonith contents. A
@@ -23,7 +24,7 @@ func (r *rig) runConf(conf string) int {
 	r.stderr.Reset()
 	return Run(Env{
 		Args: []string{"fence_scsi_check", "test"}, Stderr: &r.stderr, ConfigFile: r.conf, Store: r.store,
-		Open: func(path string) (scsi.Device, error) { return r.luns[path].Device("node1"), nil },
+		Open: func(path string) (pr.Device, error) { return scsipr.New(r.luns[path].Device("node1")), nil },
 		Sleep: func(_ context.Context, d time.Duration) error {
 			r.sleeps = append(r.sleeps, d)
 			if len(r.sleeps) > 4*MaxRetry {

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
 
@@ -96,12 +97,12 @@ func TestLogBytes(t *testing.T) {
 func (r *rig) env() Env {
 	return Env{
 		Args: []string{"fence_scsi_check"}, Stderr: &r.stderr, ConfigFile: r.conf, Store: r.store,
-		Open: func(path string) (scsi.Device, error) {
+		Open: func(path string) (pr.Device, error) {
 			lu, ok := r.luns[path]
 			if !ok {
 				return nil, os.ErrNotExist
 			}
-			return lu.Device("node1"), nil
+			return scsipr.New(lu.Device("node1")), nil
 		},
 		Sleep:  func(context.Context, time.Duration) error { return nil },
 		Reboot: func() error { return nil },
