@@ -1,6 +1,8 @@
 // Package agent is the storage side of the fence_scsi-compatible agent: it
 // implements fenceproto.Backend with the fence, keys and state packages on
-// top of the SG_IO layer, and gives every failure fence_scsi's presentation.
+// top of the reservation layer (internal/pr: SG_IO for SCSI devices, NVMe
+// passthrough for NVMe namespaces, chosen per device by prdev), and gives
+// every failure fence_scsi's presentation.
 package agent
 
 import (
@@ -12,38 +14,41 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
 
 // Backend implements fenceproto.Backend with the fence, keys and state
-// packages on top of the SG_IO layer.
+// packages on top of the reservation layer.
 type Backend struct {
 	store state.Store
 	sysfs string
 	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
-	open  func(path string, readOnly bool, log *slog.Logger) (scsi.Device, error)
+	open  func(path string, readOnly bool, log *slog.Logger) (pr.Device, error)
 	pool  *devPool // nil: every Open opens the device node
 }
 
 // New returns the Backend of one agent process: the default state files,
-// /sys, and devices opened through SG_IO and kept open between the steps of
-// the run (devPool).
+// /sys, and devices opened with the transport they are (prdev.Open: SCSI,
+// or NVMe for NVMe namespaces and dm nodes on them) and kept open between
+// the steps of the run (devPool).
 func New() *Backend {
 	return &Backend{
 		store: state.Default,
 		sysfs: "/sys",
-		open: func(path string, readOnly bool, log *slog.Logger) (scsi.Device, error) {
-			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly, Device: scsi.DeviceOptions{Log: log}})
+		open: func(path string, readOnly bool, log *slog.Logger) (pr.Device, error) {
+			// SCSI, or NVMe for NVMe namespaces and dm nodes on them.
+			return prdev.Open(path, prdev.Options{ReadOnly: readOnly, Log: log})
 		},
-		pool: &devPool{idle: map[poolKey][]scsi.Device{}},
+		pool: &devPool{idle: map[poolKey][]pr.Device{}},
 	}
 }
 
 func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
 	return fence.Options{
-		Open: func(path string, readOnly bool) (scsi.Device, error) {
-			open := func() (scsi.Device, error) { return b.open(path, readOnly, o.Log) }
+		Open: func(path string, readOnly bool) (pr.Device, error) {
+			open := func() (pr.Device, error) { return b.open(path, readOnly, o.Log) }
 			if b.pool == nil {
 				return open()
 			}

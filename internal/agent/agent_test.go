@@ -14,7 +14,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
@@ -51,13 +52,13 @@ func (c *cluster) backend(node string) *Backend {
 			}
 			return testutil.Info(p, fs.ModeDevice), nil
 		},
-		open: func(p string, _ bool, _ *slog.Logger) (scsi.Device, error) {
+		open: func(p string, _ bool, _ *slog.Logger) (pr.Device, error) {
 			c.mu.Lock()
 			c.opens[node+" "+p]++
 			c.mu.Unlock()
-			return c.luns[p].Device(node), nil
+			return scsipr.New(c.luns[p].Device(node)), nil
 		},
-		pool: &devPool{idle: map[poolKey][]scsi.Device{}}, // one per process, as New
+		pool: &devPool{idle: map[poolKey][]pr.Device{}}, // one per process, as New
 	}
 }
 
@@ -154,10 +155,10 @@ func TestAgentMonitor(t *testing.T) {
 // TestPoolCloseTwice: closing a lent device twice returns it once, so two
 // later users never share it.
 func TestPoolCloseTwice(t *testing.T) {
-	p := &devPool{idle: map[poolKey][]scsi.Device{}}
+	p := &devPool{idle: map[poolKey][]pr.Device{}}
 	lu := sim.NewLU()
 	opens := 0
-	open := func() (scsi.Device, error) { opens++; return lu.Device("n1"), nil }
+	open := func() (pr.Device, error) { opens++; return scsipr.New(lu.Device("n1")), nil }
 	k := poolKey{"/dev/sdb", false}
 	d, _ := p.take(k, open)
 	d.Close()

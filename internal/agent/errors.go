@@ -6,7 +6,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // compatError gives an error fence_scsi's presentation: "Failed to verify"
@@ -35,7 +35,7 @@ func compatError(err error) error {
 }
 
 // parseKey parses a key the front end has already normalised.
-func parseKey(s string) (scsi.Key, error) {
+func parseKey(s string) (pr.Key, error) {
 	k, err := keys.Parse(s)
 	if err != nil {
 		return 0, &fenceproto.Error{Msg: err.Error(), Usage: true, Err: err}

@@ -3,7 +3,7 @@ package agent
 import (
 	"sync"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // devPool keeps the devices an action closed open for the next action of the
@@ -13,7 +13,7 @@ import (
 // the idle ones.
 type devPool struct {
 	mu   sync.Mutex
-	idle map[poolKey][]scsi.Device
+	idle map[poolKey][]pr.Device
 }
 
 type poolKey struct {
@@ -24,7 +24,7 @@ type poolKey struct {
 // pooled is a lent device: Close gives it back to the pool, once (a second
 // Close must not lend the device to two users).
 type pooled struct {
-	scsi.Device
+	pr.Device
 	pool     *devPool
 	key      poolKey
 	returned bool
@@ -41,7 +41,7 @@ func (d *pooled) Close() error {
 }
 
 // take lends an idle device, or opens one with open.
-func (p *devPool) take(k poolKey, open func() (scsi.Device, error)) (scsi.Device, error) {
+func (p *devPool) take(k poolKey, open func() (pr.Device, error)) (pr.Device, error) {
 	p.mu.Lock()
 	if l := p.idle[k]; len(l) > 0 {
 		d := l[len(l)-1]

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
@@ -20,7 +20,7 @@ type deviceResult struct {
 // verifies, and adds the verified devices to the dev file (fence_scsi
 // HEAD's set_status for "on"). Every device is checked and answers READ
 // KEYS before the key file is written or any PR OUT is sent.
-func On(ctx context.Context, o Options, devices []string, key scsi.Key) error {
+func On(ctx context.Context, o Options, devices []string, key pr.Key) error {
 	r := &runner{o: o.withDefaults()}
 	targets, err := r.prepare(ctx, devices, false, true)
 	if err != nil {
@@ -71,7 +71,7 @@ func (r *runner) recordDevice(path string, devErr error) (added bool, err error)
 	return added, devErr
 }
 
-func (r *runner) onDevice(ctx context.Context, t *target, key scsi.Key) deviceResult {
+func (r *runner) onDevice(ctx context.Context, t *target, key pr.Key) deviceResult {
 	if err := r.register(ctx, t, key); err != nil {
 		return deviceResult{err: err}
 	}
@@ -106,7 +106,7 @@ func (r *runner) onDevice(ctx context.Context, t *target, key scsi.Key) deviceRe
 // Status reports whether key is registered on at least one device
 // (fence_scsi's "Status: ON"); a device that cannot be read is an error even
 // if another one shows the key.
-func Status(ctx context.Context, o Options, devices []string, key scsi.Key) (bool, error) {
+func Status(ctx context.Context, o Options, devices []string, key pr.Key) (bool, error) {
 	r := &runner{o: o.withDefaults()}
 	targets, err := r.prepare(ctx, devices, r.o.ReadOnly, false)
 	if err != nil {

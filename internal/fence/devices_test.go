@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -269,9 +270,9 @@ func TestDiscoverDevices(t *testing.T) {
 }
 
 // slowDevice delays REGISTER AND IGNORE to widen any race between workers.
-type slowDevice struct{ scsi.Device }
+type slowDevice struct{ pr.Device }
 
-func (d slowDevice) RegisterAndIgnore(ctx context.Context, k scsi.Key, o scsi.RegisterOptions) error {
+func (d slowDevice) RegisterAndIgnore(ctx context.Context, k pr.Key, o pr.RegisterOptions) error {
 	time.Sleep(20 * time.Millisecond)
 	return d.Device.RegisterAndIgnore(ctx, k, o)
 }
@@ -292,7 +293,7 @@ func TestSameDeviceTwiceIsSequential(t *testing.T) {
 			s.alias["/dev/disk/by-id/wwn-1"] = "/dev/sdb"
 			o := s.options(t, "n1")
 			open := o.Open
-			o.Open = func(p string, ro bool) (scsi.Device, error) {
+			o.Open = func(p string, ro bool) (pr.Device, error) {
 				d, err := open(p, ro)
 				return slowDevice{d}, err
 			}

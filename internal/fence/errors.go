@@ -6,7 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
@@ -34,7 +34,7 @@ type DeviceProblem int
 const (
 	DeviceMissing               DeviceProblem = iota // the path does not exist
 	DeviceNotBlock                                   // not a block device
-	DeviceNoPR                                       // no persistent reservations (scsi.ErrNotSupported)
+	DeviceNoPR                                       // no persistent reservations (pr.ErrNotSupported)
 	DeviceKeysUnreadable                             // READ KEYS (or the open) failed
 	DeviceReservationUnreadable                      // READ RESERVATION failed
 	DevicePathsUnknown                               // a device-mapper node whose paths cannot be listed
@@ -101,7 +101,7 @@ func (e *VerifyError) Error() string { return fmt.Sprintf(texts.VerifyFailed, e.
 // registers its key again during the race, so the other side's fence holds.
 type LostError struct {
 	Device string
-	Key    scsi.Key
+	Key    pr.Key
 }
 
 func (e *LostError) Error() string { return fmt.Sprintf(texts.Lost, keys.Format(e.Key), e.Device) }
@@ -115,7 +115,7 @@ func (e *LostError) Error() string { return fmt.Sprintf(texts.Lost, keys.Format(
 // registers through the current nexus and purges the stale one) fixes it.
 type NexusError struct {
 	Device string
-	Key    scsi.Key
+	Key    pr.Key
 }
 
 func (e *NexusError) Error() string {
@@ -127,7 +127,7 @@ func (e *NexusError) Error() string {
 // every initiator may write it, so no node can be reported off.
 type UnreservedError struct {
 	Device string
-	Key    scsi.Key
+	Key    pr.Key
 	NoKey  bool // this node has no key file (never unfenced)
 }
 

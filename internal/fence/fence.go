@@ -1,5 +1,6 @@
 // Package fence runs fence_scsi's actions (on, off, status) on a set of
-// devices through the scsi.Device interface, with the sequences of
+// devices through the transport-neutral pr.Device interface (SCSI LUNs and
+// NVMe namespaces alike), with the sequences of
 // fence_scsi's upstream HEAD: register-and-ignore, a self-preempt to purge
 // stale registrations after an I_T nexus change, reserve type 5 only if no
 // reservation exists, and verification by reading back.
@@ -19,7 +20,8 @@ import (
 	"unicode"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
@@ -31,8 +33,9 @@ const DefaultParallelism = 16
 // fence_scsi's default.
 type Options struct {
 	// Open opens one device path; readOnly asks for O_RDONLY (PR IN only).
-	// The default is scsi.Open; tests pass simulator devices.
-	Open func(path string, readOnly bool) (scsi.Device, error)
+	// The default is prdev.Open (SCSI, or NVMe for NVMe namespaces and dm
+	// nodes on them); tests pass simulator devices.
+	Open func(path string, readOnly bool) (pr.Device, error)
 	// ReadOnly opens devices read-only for Status (fence_scsi's readonly
 	// option). On and Off send PR OUT and always open read-write.
 	ReadOnly bool
@@ -69,11 +72,6 @@ type Options struct {
 const DefaultRaceYield = 2 * time.Second
 
 func (o Options) withDefaults() Options {
-	if o.Open == nil {
-		o.Open = func(path string, readOnly bool) (scsi.Device, error) {
-			return scsi.Open(path, scsi.OpenOptions{ReadOnly: readOnly})
-		}
-	}
 	if o.MpathRegisterMethod == "" {
 		o.MpathRegisterMethod = "multi"
 	}
@@ -99,6 +97,12 @@ func (o Options) withDefaults() Options {
 				return r, nil
 			}
 			return filepath.Clean(p), nil
+		}
+	}
+	if o.Open == nil {
+		sysfs, realpath := o.SysfsRoot, o.Realpath
+		o.Open = func(path string, readOnly bool) (pr.Device, error) {
+			return prdev.Open(path, prdev.Options{ReadOnly: readOnly, SysfsRoot: sysfs, Realpath: realpath})
 		}
 	}
 	return o

@@ -9,7 +9,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
 
@@ -61,7 +61,7 @@ func (r *runner) units(targets []*target) []*unit {
 // AlreadyOff once every logical unit has a reservation, reserving with the
 // node's own key any that has registrations but none (an unfence killed
 // between REGISTER and RESERVE), and fails where it cannot.
-func Off(ctx context.Context, o Options, devices []string, victim scsi.Key) (OffResult, error) {
+func Off(ctx context.Context, o Options, devices []string, victim pr.Key) (OffResult, error) {
 	r := &runner{o: o.withDefaults()}
 	targets, err := r.prepare(ctx, devices, false, true)
 	if err != nil {
@@ -89,7 +89,7 @@ func Off(ctx context.Context, o Options, devices []string, victim scsi.Key) (Off
 
 // race decides us[0] alone, then the others concurrently; a lost unit
 // cancels the units not yet started. Errors are reported in race order.
-func (r *runner) race(ctx context.Context, us []*unit, host, victim scsi.Key) error {
+func (r *runner) race(ctx context.Context, us []*unit, host, victim pr.Key) error {
 	if err := r.yield(ctx, us[0].t(), host, victim); err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (r *runner) race(ctx context.Context, us []*unit, host, victim scsi.Key) er
 // docs/fencing-race.md); it keeps two PREEMPTs naming each other from
 // reaching one logical unit at the same instant, which deadlocks the Linux
 // target (LIO) for good, and it makes the incumbent holder the winner.
-func (r *runner) yield(ctx context.Context, t *target, host, victim scsi.Key) error {
+func (r *runner) yield(ctx context.Context, t *target, host, victim pr.Key) error {
 	if r.o.RaceYield <= 0 {
 		return nil
 	}
@@ -157,7 +157,7 @@ func summarizeRace(results []deviceResult) error {
 }
 
 // offUnit runs the race step on one logical unit.
-func (r *runner) offUnit(ctx context.Context, u *unit, host, victim scsi.Key) deviceResult {
+func (r *runner) offUnit(ctx context.Context, u *unit, host, victim pr.Key) deviceResult {
 	t := u.t()
 	kl := t.keys
 	if !t.keysCurrent {
@@ -186,7 +186,7 @@ func (r *runner) offUnit(ctx context.Context, u *unit, host, victim scsi.Key) de
 // too. A device whose identity only looked the same (a target that gives
 // two logical units one designator) fails verification instead of staying
 // unfenced unnoticed.
-func (r *runner) verifyOtherNames(ctx context.Context, u *unit, victim scsi.Key) deviceResult {
+func (r *runner) verifyOtherNames(ctx context.Context, u *unit, victim pr.Key) deviceResult {
 	for _, t := range u.targets[1:] {
 		kl, err := r.readKeys(ctx, t.dev)
 		if err != nil {
@@ -204,10 +204,10 @@ func (r *runner) verifyOtherNames(ctx context.Context, u *unit, victim scsi.Key)
 // I_T nexus is not registered: the node has lost if its key is gone from the
 // logical unit, and is told to unfence again if the key is still there
 // through another nexus (NexusError). It never registers its key here.
-func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim scsi.Key) error {
+func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim pr.Key) error {
 	args := fmt.Sprintf("type 5, key %s, victim %s", keys.Format(host), keys.Format(victim))
 	err := t.dev.PreemptAndAbort(ctx, host, victim, typeWERO)
-	if errors.Is(err, scsi.ErrIllegalRequest) && !errors.Is(err, scsi.ErrNotSupported) {
+	if errors.Is(err, pr.ErrIllegalRequest) && !errors.Is(err, pr.ErrNotSupported) {
 		// tgt refuses PREEMPT AND ABORT as an invalid field (24/00) but
 		// implements PREEMPT: the victim's registration goes all the same;
 		// only its commands already queued are not aborted.
@@ -215,7 +215,7 @@ func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim scsi
 		err = t.dev.Preempt(ctx, host, victim, typeWERO)
 		args = "no abort, " + args
 	}
-	if !errors.Is(err, scsi.ErrReservationConflict) {
+	if !errors.Is(err, pr.ErrReservationConflict) {
 		return r.prOut("preempt-and-abort", t.dev, args, err)
 	}
 	r.debug("preempt-and-abort on %s (%s): reservation conflict: this I_T nexus is not registered\n", t.path, args)
@@ -224,7 +224,7 @@ func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim scsi
 
 // unregisteredNexus tells why this I_T nexus is not registered: LostError
 // when the key is gone from the logical unit, else NexusError.
-func (r *runner) unregisteredNexus(ctx context.Context, t *target, host scsi.Key) error {
+func (r *runner) unregisteredNexus(ctx context.Context, t *target, host pr.Key) error {
 	kl, err := r.readKeys(ctx, t.dev)
 	if err != nil {
 		return err
@@ -237,7 +237,7 @@ func (r *runner) unregisteredNexus(ctx context.Context, t *target, host scsi.Key
 
 // verifyOff is the read-back: host registered, victim gone, a reservation
 // (created with host's key if the logical unit has none).
-func (r *runner) verifyOff(ctx context.Context, t *target, host, victim scsi.Key) deviceResult {
+func (r *runner) verifyOff(ctx context.Context, t *target, host, victim pr.Key) deviceResult {
 	kl, err := r.readKeys(ctx, t.dev)
 	if err != nil {
 		return deviceResult{err: err}
@@ -254,7 +254,7 @@ func (r *runner) verifyOff(ctx context.Context, t *target, host, victim scsi.Key
 
 // ensureReservation reserves (type 5, host's key) a logical unit that has
 // registrations but no reservation, and verifies a reservation exists.
-func (r *runner) ensureReservation(ctx context.Context, t *target, host scsi.Key) deviceResult {
+func (r *runner) ensureReservation(ctx context.Context, t *target, host pr.Key) deviceResult {
 	res, err := r.readReservation(ctx, t.dev)
 	if err != nil {
 		return deviceResult{err: err}
@@ -264,7 +264,7 @@ func (r *runner) ensureReservation(ctx context.Context, t *target, host scsi.Key
 	}
 	r.debug("no reservation on %s: reserving with key %s\n", t.path, keys.Format(host))
 	err = t.dev.Reserve(ctx, host, typeWERO)
-	if errors.Is(err, scsi.ErrReservationConflict) {
+	if errors.Is(err, pr.ErrReservationConflict) {
 		return deviceResult{err: r.unregisteredNexus(ctx, t, host)}
 	}
 	if err := r.prOut("reserve", t.dev, "type 5, key "+keys.Format(host), err); err != nil {
@@ -284,10 +284,10 @@ func (r *runner) ensureReservation(ctx context.Context, t *target, host scsi.Key
 // write: every logical unit must have a reservation. One without is
 // reserved with this node's key when that key is registered there;
 // otherwise Off fails (UnreservedError).
-func (r *runner) alreadyOff(ctx context.Context, us []*unit, victim scsi.Key) error {
+func (r *runner) alreadyOff(ctx context.Context, us []*unit, victim pr.Key) error {
 	results := make([]deviceResult, len(us))
 	var hostOnce sync.Once
-	var host scsi.Key
+	var host pr.Key
 	var hostErr error
 	forEach(len(us), r.o.Parallelism, func(i int) {
 		t := us[i].t()

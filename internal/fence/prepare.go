@@ -5,20 +5,20 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // nexus is one opened device path.
 type nexus struct {
 	path string
-	dev  scsi.Device
+	dev  pr.Device
 }
 
 // target is one configured device, opened and validated.
 type target struct {
 	nexus
 	// keys is the READ KEYS answer of the validation pass.
-	keys *scsi.KeyList
+	keys *pr.KeyList
 	// keysCurrent: nothing was sent to the device since keys was read, so
 	// the first registration may use keys instead of reading them again.
 	// Cleared for a second name of the same device node (forEachTarget).
@@ -26,7 +26,7 @@ type target struct {
 	// paths are the multipath path devices registrations go through; nil
 	// means register through the configured path itself.
 	paths []nexus
-	// lu names the logical unit (scsi.LUIdentity), the same on every path
+	// lu names the logical unit or namespace (pr.Device.Identity), the same on every path
 	// and every node; "" when the device did not tell (then its resolved
 	// path stands for it). Set for on and off only.
 	lu string
@@ -184,7 +184,7 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout b
 func (r *runner) open(path string, readOnly bool) (nexus, error) {
 	dev, err := r.o.Open(path, readOnly)
 	if err != nil {
-		if errors.Is(err, scsi.ErrNotSupported) {
+		if errors.Is(err, pr.ErrNotSupported) {
 			return nexus{}, &DeviceError{Device: path, Problem: DeviceNoPR, Err: err}
 		}
 		return nexus{}, &DeviceError{Device: path, Problem: DeviceKeysUnreadable, Err: err}
@@ -193,11 +193,11 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 }
 
 // readKeys is fence_scsi's get_registration_keys: a failure is fatal.
-func (r *runner) readKeys(ctx context.Context, dev scsi.Device) (*scsi.KeyList, error) {
+func (r *runner) readKeys(ctx context.Context, dev pr.Device) (*pr.KeyList, error) {
 	kl, err := dev.ReadKeys(ctx)
 	if err != nil {
 		r.debug("read keys on %s: %v\n", dev.Name(), err)
-		if errors.Is(err, scsi.ErrNotSupported) {
+		if errors.Is(err, pr.ErrNotSupported) {
 			return nil, &DeviceError{Device: dev.Name(), Problem: DeviceNoPR, Err: err}
 		}
 		return nil, &DeviceError{Device: dev.Name(), Problem: DeviceKeysUnreadable, Err: err}
@@ -207,7 +207,7 @@ func (r *runner) readKeys(ctx context.Context, dev scsi.Device) (*scsi.KeyList, 
 }
 
 // readReservation is fence_scsi's get_reservation_key with fail=True.
-func (r *runner) readReservation(ctx context.Context, dev scsi.Device) (*scsi.Reservation, error) {
+func (r *runner) readReservation(ctx context.Context, dev pr.Device) (*pr.Reservation, error) {
 	res, err := dev.ReadReservation(ctx)
 	if err != nil {
 		r.debug("read reservation on %s: %v\n", dev.Name(), err)
@@ -221,11 +221,11 @@ func (r *runner) readReservation(ctx context.Context, dev scsi.Device) (*scsi.Re
 	return res, nil
 }
 
-// identity is scsi.LUIdentity, or "" (logged) when the device does not
+// identity is the device's pr.Device.Identity, or "" (logged) when it does not
 // tell: the name only orders and groups devices, so a device without one is
 // still fenced, in configured order after the named ones.
-func (r *runner) identity(ctx context.Context, dev scsi.Device) string {
-	id, err := scsi.LUIdentity(ctx, dev)
+func (r *runner) identity(ctx context.Context, dev pr.Device) string {
+	id, err := dev.Identity(ctx)
 	if err != nil {
 		r.debug("no logical unit identity for %s: %v\n", dev.Name(), err)
 		return ""

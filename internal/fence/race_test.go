@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
@@ -60,7 +61,7 @@ func runShootoutWith(t *testing.T, rs raceSetup, choose func(int, []int) int, he
 			}
 			dev := register(t, s.lus[d], nx, nodeKeys[n])
 			if i == 0 {
-				if err := dev.Reserve(ctx, nodeKeys[n], typeWERO); err != nil {
+				if err := dev.Reserve(ctx, nodeKeys[n], scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
 					return nil, err
 				}
 			}
@@ -87,7 +88,7 @@ func runShootoutWith(t *testing.T, rs raceSetup, choose func(int, []int) int, he
 					if err != nil {
 						return err
 					}
-					dev.RegisterAndIgnore(ctx, host, scsi.RegisterOptions{})
+					dev.RegisterAndIgnore(ctx, host, pr.RegisterOptions{})
 					dev.Close()
 				}
 			}
@@ -112,7 +113,7 @@ func quiet(o Options) Options {
 // at a time.
 func scheduled(o Options, sc *sched, agent int) Options {
 	open := o.Open
-	o.Open = func(path string, ro bool) (scsi.Device, error) {
+	o.Open = func(path string, ro bool) (pr.Device, error) {
 		d, err := open(path, ro)
 		if err != nil {
 			return nil, err
@@ -181,7 +182,7 @@ func checkOneWinner(s *san, devs, agents []string, errs []error, mayBothFail boo
 			}
 		}
 		rs := lu.ReservationState()
-		if !rs.Present || !strings.HasPrefix(rs.Holder, w) || rs.Type != typeWERO {
+		if !rs.Present || !strings.HasPrefix(rs.Holder, w) || rs.Type != scsi.TypeWriteExclusiveRegistrantsOnly {
 			return fmt.Errorf("%s: reservation %+v, want type 5 held by %s", d, rs, w)
 		}
 		if lu.MayWrite(l+":"+d) || lu.MayWrite(l+"old:"+d) || !lu.MayWrite(w+":"+d) {

@@ -8,11 +8,11 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // typeWERO is the reservation type fence_scsi uses: Write Exclusive – Registrants Only.
-const typeWERO = scsi.TypeWriteExclusiveRegistrantsOnly
+const typeWERO = pr.WERO
 
 type runner struct {
 	o     Options
@@ -33,17 +33,17 @@ func (r *runner) ctxErr(ctx context.Context, err error) error {
 // prOut logs the result of a PR OUT. Its result is not trusted either way:
 // the caller verifies by reading back, as fence_scsi does. Only a device
 // without PR support stops the sequence.
-func (r *runner) prOut(op string, dev scsi.Device, args string, err error) error {
+func (r *runner) prOut(op string, dev pr.Device, args string, err error) error {
 	if err == nil {
 		r.debug("%s on %s (%s): ok\n", op, dev.Name(), args)
 		return nil
 	}
 	switch {
-	case errors.Is(err, scsi.ErrNotSupported):
+	case errors.Is(err, pr.ErrNotSupported):
 		return &DeviceError{Device: dev.Name(), Problem: DeviceNoPR, Err: err}
-	case errors.Is(err, scsi.ErrOutcomeUnknown):
+	case errors.Is(err, pr.ErrOutcomeUnknown):
 		r.debug("%s on %s (%s): outcome unknown, verifying by reading back: %v\n", op, dev.Name(), args, err)
-	case errors.Is(err, scsi.ErrReservationConflict):
+	case errors.Is(err, pr.ErrReservationConflict):
 		r.debug("%s on %s (%s): reservation conflict: %v\n", op, dev.Name(), args, err)
 	default:
 		r.debug("%s on %s (%s): %v\n", op, dev.Name(), args, err)
@@ -51,8 +51,8 @@ func (r *runner) prOut(op string, dev scsi.Device, args string, err error) error
 	return nil
 }
 
-func (r *runner) registerAndIgnore(ctx context.Context, dev scsi.Device, key scsi.Key) error {
-	err := dev.RegisterAndIgnore(ctx, key, scsi.RegisterOptions{APTPL: r.o.APTPL})
+func (r *runner) registerAndIgnore(ctx context.Context, dev pr.Device, key pr.Key) error {
+	err := dev.RegisterAndIgnore(ctx, key, pr.RegisterOptions{PersistThroughPowerLoss: r.o.APTPL})
 	return r.prOut("register-and-ignore", dev, fmt.Sprintf("key %s, aptpl %t", keys.Format(key), r.o.APTPL), err)
 }
 
@@ -65,8 +65,8 @@ func (r *runner) registerAndIgnore(ctx context.Context, dev scsi.Device, key scs
 // path (the same logical unit, nothing sent in between: t.keysCurrent)
 // instead of reading them again; later paths read their own, since the
 // first registration changed the list.
-func (r *runner) register(ctx context.Context, t *target, key scsi.Key) error {
-	var known *scsi.KeyList
+func (r *runner) register(ctx context.Context, t *target, key pr.Key) error {
+	var known *pr.KeyList
 	if t.keysCurrent {
 		known = t.keys
 	}
@@ -97,7 +97,7 @@ func (r *runner) register(ctx context.Context, t *target, key scsi.Key) error {
 // (LIO answers NOT READY after registering when it cannot save APTPL
 // state), and the following commands are harmless when it did not, so we
 // go on and let the read-back decide.
-func (r *runner) registerNexus(ctx context.Context, dev scsi.Device, key scsi.Key, selfPreempt bool, known *scsi.KeyList) error {
+func (r *runner) registerNexus(ctx context.Context, dev pr.Device, key pr.Key, selfPreempt bool, known *pr.KeyList) error {
 	kl := known
 	if kl == nil {
 		var err error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -107,9 +108,9 @@ func (s *sched) run(agents []func() error, choose func(step int, waiting []int) 
 }
 
 // schedDevice makes every PR command of dev a scheduling point of agent.
-// INQUIRY and TEST UNIT READY do not touch PR state and pass through.
+// Identity (INQUIRY, Identify) and readiness do not touch PR state and pass through.
 type schedDevice struct {
-	scsi.Device
+	pr.Device
 	s     *sched
 	agent int
 }
@@ -121,52 +122,52 @@ func (d *schedDevice) gate(op string) error {
 	return nil
 }
 
-func (d *schedDevice) ReadKeys(ctx context.Context) (*scsi.KeyList, error) {
+func (d *schedDevice) ReadKeys(ctx context.Context) (*pr.KeyList, error) {
 	if err := d.gate("read-keys"); err != nil {
 		return nil, err
 	}
 	return d.Device.ReadKeys(ctx)
 }
 
-func (d *schedDevice) ReadReservation(ctx context.Context) (*scsi.Reservation, error) {
+func (d *schedDevice) ReadReservation(ctx context.Context) (*pr.Reservation, error) {
 	if err := d.gate("read-reservation"); err != nil {
 		return nil, err
 	}
 	return d.Device.ReadReservation(ctx)
 }
 
-func (d *schedDevice) ReadFullStatus(ctx context.Context) (*scsi.FullStatus, error) {
-	if err := d.gate("read-full-status"); err != nil {
+func (d *schedDevice) ReadRegistrations(ctx context.Context) (*pr.Registrations, error) {
+	if err := d.gate("read-registrations"); err != nil {
 		return nil, err
 	}
-	return d.Device.ReadFullStatus(ctx)
+	return d.Device.ReadRegistrations(ctx)
 }
 
-func (d *schedDevice) Register(ctx context.Context, rk, sark scsi.Key, o scsi.RegisterOptions) error {
+func (d *schedDevice) Register(ctx context.Context, rk, sark pr.Key, o pr.RegisterOptions) error {
 	return d.out("register", func() error { return d.Device.Register(ctx, rk, sark, o) })
 }
 
-func (d *schedDevice) RegisterAndIgnore(ctx context.Context, sark scsi.Key, o scsi.RegisterOptions) error {
+func (d *schedDevice) RegisterAndIgnore(ctx context.Context, sark pr.Key, o pr.RegisterOptions) error {
 	return d.out("register-and-ignore", func() error { return d.Device.RegisterAndIgnore(ctx, sark, o) })
 }
 
-func (d *schedDevice) Reserve(ctx context.Context, rk scsi.Key, t scsi.ReservationType) error {
+func (d *schedDevice) Reserve(ctx context.Context, rk pr.Key, t pr.Type) error {
 	return d.out("reserve", func() error { return d.Device.Reserve(ctx, rk, t) })
 }
 
-func (d *schedDevice) Release(ctx context.Context, rk scsi.Key, t scsi.ReservationType) error {
+func (d *schedDevice) Release(ctx context.Context, rk pr.Key, t pr.Type) error {
 	return d.out("release", func() error { return d.Device.Release(ctx, rk, t) })
 }
 
-func (d *schedDevice) Clear(ctx context.Context, rk scsi.Key) error {
+func (d *schedDevice) Clear(ctx context.Context, rk pr.Key) error {
 	return d.out("clear", func() error { return d.Device.Clear(ctx, rk) })
 }
 
-func (d *schedDevice) Preempt(ctx context.Context, rk, sark scsi.Key, t scsi.ReservationType) error {
+func (d *schedDevice) Preempt(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
 	return d.out("preempt", func() error { return d.Device.Preempt(ctx, rk, sark, t) })
 }
 
-func (d *schedDevice) PreemptAndAbort(ctx context.Context, rk, sark scsi.Key, t scsi.ReservationType) error {
+func (d *schedDevice) PreemptAndAbort(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
 	return d.out("preempt-and-abort", func() error { return d.Device.PreemptAndAbort(ctx, rk, sark, t) })
 }
 
@@ -255,12 +256,12 @@ func preemptions(p []int) int {
 	return n
 }
 
-type scsiDevice = scsi.Device
+type scsiDevice = pr.Device
 
 // opRecorder records the PR commands of a device that completed without a
 // kill (it wraps the scheduled device, so it sees the kill as an error).
 type opRecorder struct {
-	scsi.Device
+	pr.Device
 	ops *[]string
 }
 
@@ -270,19 +271,19 @@ func (d *opRecorder) rec(op string, err error) {
 	}
 }
 
-func (d *opRecorder) ReadKeys(ctx context.Context) (*scsi.KeyList, error) {
+func (d *opRecorder) ReadKeys(ctx context.Context) (*pr.KeyList, error) {
 	kl, err := d.Device.ReadKeys(ctx)
 	d.rec("read-keys", err)
 	return kl, err
 }
 
-func (d *opRecorder) RegisterAndIgnore(ctx context.Context, sark scsi.Key, o scsi.RegisterOptions) error {
+func (d *opRecorder) RegisterAndIgnore(ctx context.Context, sark pr.Key, o pr.RegisterOptions) error {
 	err := d.Device.RegisterAndIgnore(ctx, sark, o)
 	d.rec("register-and-ignore", err)
 	return err
 }
 
-func (d *opRecorder) Register(ctx context.Context, rk, sark scsi.Key, o scsi.RegisterOptions) error {
+func (d *opRecorder) Register(ctx context.Context, rk, sark pr.Key, o pr.RegisterOptions) error {
 	err := d.Device.Register(ctx, rk, sark, o)
 	d.rec("register", err)
 	return err

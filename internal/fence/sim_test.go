@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -64,7 +66,7 @@ func (s *san) options(t *testing.T, node string) Options {
 // optionsIn is options with the state files in dir.
 func (s *san) optionsIn(t *testing.T, node, dir string) Options {
 	return Options{
-		Open: func(path string, readOnly bool) (scsi.Device, error) {
+		Open: func(path string, readOnly bool) (pr.Device, error) {
 			lu, ok := s.lus[path]
 			if !ok {
 				return nil, &scsi.Error{Op: "open", Device: path, Class: scsi.ErrTransport, Errno: fs.ErrNotExist}
@@ -76,7 +78,7 @@ func (s *san) optionsIn(t *testing.T, node, dir string) Options {
 			s.mu.Lock()
 			s.opens = append(s.opens, node+" "+path+" "+mode)
 			s.mu.Unlock()
-			return scsi.NewDevice(path, lu.Connect(s.nexusName(node, path)), scsi.DeviceOptions{}), nil
+			return scsipr.New(scsi.NewDevice(path, lu.Connect(s.nexusName(node, path)), scsi.DeviceOptions{})), nil
 		},
 		Stat:      s.stat,
 		Realpath:  func(p string) (string, error) { return p, nil },

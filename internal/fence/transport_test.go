@@ -1,0 +1,231 @@
+package fence
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/nvme"
+	nvmesim "github.com/fence-scsi-go/fence_scsi_go/internal/nvme/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/nvmepr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
+)
+
+// storage is shared storage of one transport: devices by path, each node
+// reaching each through its own path (SCSI nexus, NVMe controller of the
+// node's host).
+type storage interface {
+	paths() []string
+	open(node, path string) pr.Device
+	mayWrite(node, path string) bool
+}
+
+type scsiStorage map[string]*sim.LU
+
+func (s scsiStorage) paths() []string { return sortedKeys(s) }
+func (s scsiStorage) open(node, path string) pr.Device {
+	return scsipr.New(scsi.NewDevice(path, s[path].Connect(node+":"+path), scsi.DeviceOptions{}))
+}
+func (s scsiStorage) mayWrite(node, path string) bool { return s[path].MayWrite(node + ":" + path) }
+
+type nvmeStorage map[string]*nvmesim.Namespace
+
+func (s nvmeStorage) paths() []string { return sortedKeys(s) }
+func (s nvmeStorage) open(node, path string) pr.Device {
+	return nvmepr.New(nvme.NewDevice(path, s[path].Connect(hostOf(node)), nvme.DeviceOptions{}))
+}
+func (s nvmeStorage) mayWrite(node, path string) bool {
+	return s[path].Connect(hostOf(node)).WriteBlock(0, []byte(node)).OK()
+}
+
+func hostOf(node string) nvme.HostID {
+	var h nvme.HostID
+	copy(h[:], node)
+	return h
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// transports is the table the tests below run on: the same fence actions on
+// the SCSI simulator and on the NVMe simulator, through pr.Device.
+var transports = []struct {
+	name string
+	make func(opts ...nvmesim.Option) storage
+}{
+	{"scsi", func(...nvmesim.Option) storage {
+		return scsiStorage{"/dev/sdb": sim.NewLU(sim.WithSerial("lu-b")), "/dev/sdc": sim.NewLU(sim.WithSerial("lu-c"))}
+	}},
+	{"nvme", func(opts ...nvmesim.Option) storage {
+		return nvmeStorage{
+			"/dev/nvme0n1": nvmesim.NewNamespace(append(opts, nvmesim.WithNSID(1))...),
+			"/dev/nvme0n2": nvmesim.NewNamespace(append(opts, nvmesim.WithNSID(2))...),
+		}
+	}},
+}
+
+// nodeOptions are the Options of an agent on node with its own state files.
+func nodeOptions(t *testing.T, st storage, node string) Options {
+	dir := t.TempDir()
+	return Options{
+		Open:      func(path string, _ bool) (pr.Device, error) { return st.open(node, path), nil },
+		Stat:      func(p string) (fs.FileInfo, error) { return testutil.Info(p, fs.ModeDevice|0o660), nil },
+		Realpath:  func(p string) (string, error) { return p, nil },
+		SysfsRoot: filepath.Join(dir, "sys"),
+		Store:     state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
+		Log: logging.Func(func(level slog.Level, msg string) {
+			t.Logf("%s %s: %s", node, level, strings.TrimSuffix(msg, "\n"))
+		}),
+	}
+}
+
+// observe reads keys and reservation of path through a node that never registers.
+func observe(t *testing.T, st storage, path string) ([]pr.Key, *pr.Reservation) {
+	t.Helper()
+	d := st.open("observer", path)
+	kl, err := d.ReadKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.ReadReservation(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(kl.Keys)
+	return kl.Keys, res
+}
+
+// TestTransportOnOffStatus: unfence two nodes, fence one, status, fence
+// again (already off), unfence it again, on SCSI and NVMe alike.
+func TestTransportOnOffStatus(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := tr.make()
+			devs := st.paths()
+			o1, o2 := nodeOptions(t, st, "n1"), nodeOptions(t, st, "n2")
+			for _, n := range []struct {
+				o   Options
+				key pr.Key
+			}{{o1, key1}, {o2, key2}} {
+				if err := On(ctx, n.o, devs, n.key); err != nil {
+					t.Fatalf("On(%v) = %v", n.key, err)
+				}
+			}
+			for _, d := range devs {
+				keys, res := observe(t, st, d)
+				if !slices.Equal(keys, []pr.Key{key1, key2}) || !res.Present || res.Type != pr.WERO || res.Key != key1 {
+					t.Fatalf("%s after on: keys %v, reservation %+v", d, keys, res)
+				}
+				if !st.mayWrite("n2", d) || st.mayWrite("n3", d) {
+					t.Errorf("%s: a registrant must write, another host not", d)
+				}
+			}
+			if on, err := Status(ctx, o1, devs, key2); err != nil || !on {
+				t.Fatalf("Status(key2) = %v, %v; want on", on, err)
+			}
+			if res, err := Off(ctx, o1, devs, key2); err != nil || res != PoweredOff {
+				t.Fatalf("Off(key2) = %v, %v; want powered off", res, err)
+			}
+			for _, d := range devs {
+				keys, res := observe(t, st, d)
+				if !slices.Equal(keys, []pr.Key{key1}) || !res.Present || res.Type != pr.WERO {
+					t.Errorf("%s after off: keys %v, reservation %+v", d, keys, res)
+				}
+				if st.mayWrite("n2", d) || !st.mayWrite("n1", d) {
+					t.Errorf("%s: the fenced node writes, or the fencer does not", d)
+				}
+			}
+			if on, err := Status(ctx, o1, devs, key2); err != nil || on {
+				t.Errorf("Status(key2) after off = %v, %v; want off", on, err)
+			}
+			if res, err := Off(ctx, o1, devs, key2); err != nil || res != AlreadyOff {
+				t.Errorf("second Off(key2) = %v, %v; want already off", res, err)
+			}
+			if err := On(ctx, o2, devs, key2); err != nil {
+				t.Fatalf("unfence again: %v", err)
+			}
+			if on, err := Status(ctx, o1, devs, key2); err != nil || !on {
+				t.Errorf("Status(key2) after unfencing again = %v, %v", on, err)
+			}
+		})
+	}
+}
+
+// TestTransportOffByNonHolder: the node that does not hold the reservation
+// fences the holder: it preempts the holder's key and takes the reservation.
+func TestTransportOffByNonHolder(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := tr.make()
+			devs := st.paths()
+			o1, o2 := nodeOptions(t, st, "n1"), nodeOptions(t, st, "n2")
+			mustOn(t, o1, devs, key1)
+			mustOn(t, o2, devs, key2)
+			if res, err := Off(ctx, o2, devs, key1); err != nil || res != PoweredOff {
+				t.Fatalf("Off(key1) by n2 = %v, %v", res, err)
+			}
+			for _, d := range devs {
+				keys, res := observe(t, st, d)
+				if !slices.Equal(keys, []pr.Key{key2}) || res.Key != key2 || st.mayWrite("n1", d) {
+					t.Errorf("%s: keys %v, reservation %+v, n1 writes %v", d, keys, res, st.mayWrite("n1", d))
+				}
+			}
+			if _, err := Off(ctx, o1, devs, key2); !isLost(err) {
+				t.Errorf("the fenced node fencing back = %v; want lost", err)
+			}
+		})
+	}
+}
+
+func mustOn(t *testing.T, o Options, devs []string, key pr.Key) {
+	t.Helper()
+	if err := On(context.Background(), o, devs, key); err != nil {
+		t.Fatalf("On(%v) = %v", key, err)
+	}
+}
+
+func isLost(err error) bool {
+	var lost *LostError
+	return errors.As(err, &lost)
+}
+
+// TestOffLinuxTargetHolder: the Linux NVMe target lets a holder's preempt
+// unregister nobody (docs/nvme.md). Off run by the holder then finds the
+// victim in its read-back and fails verification instead of reporting a
+// fence that did not happen; the victim keeps its registration.
+func TestOffLinuxTargetHolder(t *testing.T) {
+	ctx := context.Background()
+	st := transports[1].make(nvmesim.LinuxTarget())
+	devs := st.paths()
+	o1, o2 := nodeOptions(t, st, "n1"), nodeOptions(t, st, "n2")
+	mustOn(t, o1, devs, key1)
+	mustOn(t, o2, devs, key2)
+	_, err := Off(ctx, o1, devs, key2)
+	var verr *VerifyError
+	if !errors.As(err, &verr) {
+		t.Fatalf("Off by the holder on the Linux target = %v; want a verification failure", err)
+	}
+	keys, _ := observe(t, st, devs[0])
+	if !slices.Equal(keys, []pr.Key{key1, key2}) {
+		t.Errorf("keys %v: the target's quirk should have left the victim registered", keys)
+	}
+}
