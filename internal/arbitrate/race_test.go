@@ -54,6 +54,37 @@ func (s *stepper) setIdle(who int, idle bool) {
 	s.mu.Unlock()
 }
 
+// sleepOrder keeps the two nodes' waits in the order of their lengths: when
+// both sleep, the shorter wait ends first and its length is taken off the
+// other's (a 2 s yield ends before a 10 s watch that began with it).
+type sleepOrder struct {
+	mu     sync.Mutex
+	asleep [2]bool
+	rem    [2]time.Duration
+}
+
+func (o *sleepOrder) start(who int, d time.Duration) {
+	o.mu.Lock()
+	o.asleep[who], o.rem[who] = true, d
+	o.mu.Unlock()
+}
+
+func (o *sleepOrder) wake(who int) {
+	o.mu.Lock()
+	if o.asleep[1-who] {
+		o.rem[1-who] = max(o.rem[1-who]-o.rem[who], 0)
+	}
+	o.asleep[who], o.rem[who] = false, 0
+	o.mu.Unlock()
+}
+
+// otherFirst: the other node sleeps too, for less than who's remaining wait.
+func (o *sleepOrder) otherFirst(who int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.asleep[1-who] && o.rem[1-who] < o.rem[who]
+}
+
 // stepTransport takes a turn from the stepper before every command.
 type stepTransport struct {
 	scsi.Transport
@@ -87,6 +118,7 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 	var plain [2][]pr.Device
 	cfgs := [2]Config{}
 	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+	vc := &sleepOrder{}
 	for who := range 2 {
 		var devs []pr.Device
 		for i := range rr.lus {
@@ -107,18 +139,28 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 		c.Sleep = func(ctx context.Context, d time.Duration) error {
 			s.setIdle(who, true)
 			defer s.setIdle(who, false)
-			select {
-			case <-done[1-who]:
-				if rr.out[1-who].Outcome == Acquired {
-					o := Defaults(plain[1-who], keys[1-who])
-					o.Type = typ.PR()
-					if err := Defend(ctx, o, true); err != nil {
-						t.Errorf("%s's defender during %s's wait: %v", rr.name[1-who], rr.name[who], err)
+			vc.start(who, d)
+			defer vc.wake(who)
+			timeout := time.After(100 * time.Millisecond) // the other is waiting too
+			for {
+				select {
+				case <-done[1-who]:
+					if rr.out[1-who].Outcome == Acquired {
+						o := Defaults(plain[1-who], keys[1-who])
+						o.Type = typ.PR()
+						if err := Defend(ctx, o, true); err != nil {
+							t.Errorf("%s's defender during %s's wait: %v", rr.name[1-who], rr.name[who], err)
+						}
 					}
+					return ctx.Err()
+				case <-timeout:
+					if !vc.otherFirst(who) {
+						return ctx.Err()
+					}
+					// The other sleeps for less: it wakes (and acts) first.
+					timeout = time.After(10 * time.Millisecond)
 				}
-			case <-time.After(100 * time.Millisecond): // the other is waiting too
 			}
-			return ctx.Err()
 		}
 		cfgs[who] = c
 	}
