@@ -136,7 +136,7 @@ awk -v t="$T_RESUME" '$3 > t' /tmp/ecx-writer1.log >/tmp/ecx-after.log
 if awk '$5 == "ok"' /tmp/ecx-after.log | grep .; then fail "node 1 wrote after the takeover"; fi
 grep -v "Invalid exchange" /tmp/ecx-after.log && fail "a write of node 1 failed, but not with a reservation conflict (EBADE)"
 pass "all $(wc -l </tmp/ecx-after.log) writes node 1 attempted after the resume were refused: reservation conflict (Invalid exchange)"
-for l in 1 2; do assert_has "$(write_check 1 "$l")" "node 1's direct write to namespace $l" conflict; done
+for l in 1 2; do assert_has "$(write_check 1 "$l")" "node 1's direct write to namespace $l refused: reservation conflict" conflict; done
 say "kernel: $(dmesg | grep 'reservation conflict' | tail -1 | sed 's/^\[[^]]*\] //')"
 
 step "Read back the sequence area through node 2: every block written after the takeover is node 2's"
