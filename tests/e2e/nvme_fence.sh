@@ -124,10 +124,12 @@ for ((l = 1; l <= L; l++)); do
 done
 status_of 0 2 2
 assert_has "$(write_check 2 1)" "node 2 writes through controller ID $NVME_CNTLID" ok
+# The check reads the devices /run/cluster.dev names: those of the first unfence, gone now
+# (fence_scsi's check: exit 0 if the key is found on any listed device, else 2). Shown only.
 run_check 2 "$CHK"
 say "node 2's check with /run/cluster.dev naming the devices of its first unfence ($old): exit $CHECK_RC (not asserted)"
 # A node whose device names changed unfences again with the new ones: still registered, exit 0,
-# and its /run/cluster.dev now names the live devices.
+# and the new names are added to /run/cluster.dev (as fence_scsi does; the old ones stay).
 expect_agent 0 2 -o on -n node2 -k "$(key 2)" -d "$(devs 2)"
 assert_has "$AGENT_OUT" "node 2 unfences again: Powered ON" "Success: Powered ON"
 for ((l = 1; l <= L; l++)); do assert_nvme_keys "$l" $ALL; done
