@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -15,4 +16,51 @@ import (
 func TestNVMeTarget(t *testing.T) {
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 1, Target: "nvmet", Kernel: "new",
 		Script: "tests/e2e/nvme_target.sh", Timeout: 15 * time.Minute})
+}
+
+// nvmeAgentRun runs an NVMe scenario of the agent under test (fence_scsi_go: Debian's
+// fence_scsi is SCSI only, as nvme_target.sh shows; a clean clone builds it first, as ecxRun
+// does).
+func nvmeAgentRun(t *testing.T, sc vm.Scenario) {
+	t.Helper()
+	sc.Target, sc.Kernel = "nvmet", "new"
+	if sc.Agent == "" {
+		sc.Agent = vm.DefaultAgent()
+		if isDebianFenceSCSI(sc.Agent) && os.Getenv("FSG_AGENT") == "" && os.Getenv("FSG_E2E") == "1" && !testing.Short() {
+			sc.Agent = ecxBuildAgent(t)
+		}
+	}
+	if isDebianFenceSCSI(sc.Agent) {
+		t.Skipf("%s cannot use NVMe namespaces (SCSI only): use bin/fence_scsi_go (FSG_AGENT)", sc.Agent)
+	}
+	if sc.Timeout == 0 {
+		sc.Timeout = 20 * time.Minute // TCG on a busy 2-core host; nvmet runs are the slowest
+	}
+	vm.Run(t, sc)
+}
+
+// TestNVMeFence is fence_scsi's story on NVMe namespaces with the agent (tests/e2e/nvme_fence.sh):
+// on for every node (every key under its own host ID, Write Exclusive - Registrants Only),
+// status 0, the watchdog check 0, a node reconnecting (same and new controller ID) still
+// registered and ON, off -n node1 by node 2, node 1's writes refused with a reservation
+// conflict, status of node 1 exit 2, its watchdog check exit 2.
+func TestNVMeFence(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		nodes, luns int
+	}{{"2nodes2ns", 2, 2}, {"3nodes4ns", 3, 4}} {
+		t.Run(c.name, func(t *testing.T) {
+			nvmeAgentRun(t, vm.Scenario{Nodes: c.nodes, LUNs: c.luns,
+				Script: libScript(t, "nvme_fence.sh", "parity_lib.sh")})
+		})
+	}
+}
+
+// TestNVMeECX is the inconvenient case of the EXPRESSCLUSTER write-up on NVMe namespaces
+// (tests/e2e/nvme_ecx.sh): node 1 (acquired, defending, writing) is frozen with SIGSTOP, node 2
+// acquires after its wait window and writes; node 1 resumes: its writes get a reservation
+// conflict, its defender exits 1 (LOST) within P+T+2 s, every block written after the takeover
+// is node 2's.
+func TestNVMeECX(t *testing.T) {
+	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "nvme_ecx.sh", "ecx_lib.sh")})
 }
