@@ -165,14 +165,15 @@ pacemaker: build
 # Every matrix case (conformance suite, fencing at 1 and 4 LUNs, ISID change, side-by-side with
 # Debian's fence_scsi, watchdog check, delayed-server arbitration) on LIO of Debian 12's kernel,
 # LIO of trixie-backports' kernel (prepared on first use) and tgt. TestMatrixQuick (the two
-# non-default targets, conformance and fencing only) also runs in `make e2e`.
+# non-default targets, conformance and fencing only) also runs in `make e2e`. Then the NVMe
+# scenarios on the kernel's NVMe target (nvmet), including the 3-node 4-namespace one.
 # MATRIX_PARALLEL=N boots up to N guests at once.
 MATRIX_PARALLEL ?= 1
 .PHONY: e2e-matrix
 e2e-matrix: vm-prepare build
 	tests/vm/prepare.sh --kernel new
 	FSG_E2E=1 FSG_MATRIX=1 FSG_MATRIX_PARALLEL=$(MATRIX_PARALLEL) FSG_AGENT=$(CURDIR)/$(BIN) \
-		$(GO) test -count=1 -timeout 180m -v -run '^TestMatrix$$' ./tests/e2e/
+		$(GO) test -count=1 -timeout 180m -v -run '^(TestMatrix|TestNVMe.*)$$' ./tests/e2e/
 
 # ---- Packages: .deb and .rpm built by nfpm (see docs/packaging.md) ----
 # make deb / make rpm: fence-scsi-go and fence-scsi-go-dropin from the `make build` binary, into
