@@ -254,8 +254,8 @@ EOF
 	chmod 755 "$R/fsg/bin/iscsistart"
 	cp "$HERE/guest-init.sh" "$R/init"
 	chmod 755 "$R/init"
-	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp"
-	mv "$INITRD.tmp" "$INITRD"
+	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.tmp.$$"
+	mv "$INITRD.tmp.$$" "$INITRD"
 	# Older initramfs builds are stale now (QEMU reads the file at start, so running guests
 	# are not affected).
 	for f in "$CACHE/initrd-$KVER-"*.gz; do [ "$f" = "$INITRD" ] || rm -f "$f"; done
@@ -264,11 +264,11 @@ EOF
 fi
 # END-INITRD-BUILD
 
-cat >"$ENVFILE.tmp" <<EOF
+cat >"$ENVFILE.tmp.$$" <<EOF
 FSG_KVER=$KVER
 FSG_VMLINUZ=$VMLINUZ
 FSG_INITRD=$INITRD
 FSG_INIT_SHA=$(sha256sum "$HERE/guest-init.sh" | cut -d' ' -f1)
 EOF
-mv "$ENVFILE.tmp" "$ENVFILE"
+mv "$ENVFILE.tmp.$$" "$ENVFILE"
 log "ready: kernel $KVER, initrd $(basename "$INITRD") (cache $CACHE)"
