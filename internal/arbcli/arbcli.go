@@ -99,7 +99,7 @@ func commonFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "command-timeout", Value: arbitrate.DefaultCommandTimeout, Usage: "bound on each SCSI command T"},
 		&cli.DurationFlag{Name: "wait", Usage: "attacker observation window W (default (M+1)·P + T + 1s; must exceed (M+1)·P + T)"},
 		&cli.IntFlag{Name: "retries", Value: arbitrate.DefaultRetries, Usage: "the SG_IO layer's re-sends after transient path errors (0-10), within T"},
-		&cli.BoolFlag{Name: "preempt-fallback", Value: true, Usage: "retry a rejected PREEMPT AND ABORT as PREEMPT (--preempt-fallback=false: fail instead)"},
+		&cli.BoolFlag{Name: "preempt-fallback", Usage: "retry a rejected PREEMPT AND ABORT as PREEMPT"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress messages"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "defend: also log every renewal (timestamped)"},
 	}

@@ -2,7 +2,6 @@ package arbcli
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/arbitrate"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
@@ -135,41 +133,6 @@ func TestConfigRefusals(t *testing.T) {
 		out := strings.TrimSpace(stderr.String())
 		if code != 1 || !strings.Contains(out, tc.want) || strings.Contains(out, "\n") || len(opened) != 0 {
 			t.Errorf("%v: exit %d, opened %q, stderr %q; want exit 1, one line with %q", tc.args, code, opened, out, tc.want)
-		}
-	}
-}
-
-// TestPreemptFallbackDefault: on a target without PREEMPT AND ABORT (tgt)
-// acquire takes over a silent owner with PREEMPT by default, and fails
-// with --preempt-fallback=false.
-func TestPreemptFallbackDefault(t *testing.T) {
-	for _, tc := range []struct {
-		flag string
-		code int
-	}{{"", 0}, {"--preempt-fallback=false", 1}} {
-		lu := sim.NewLU(sim.WithQuirks(sim.QuirkTGT))
-		owner := arbitrate.Defaults([]pr.Device{scsipr.New(lu.Device("/dev/owner"))}, 0x1)
-		if r, err := arbitrate.Acquire(context.Background(), owner); err != nil || r.Outcome != arbitrate.Acquired {
-			t.Fatalf("owner: %v, %v", r.Outcome, err)
-		}
-		args := []string{"fence_scsi_go", "acquire", "--key=2", "--devices=/dev/sdb", "--period=200ms",
-			"--command-timeout=100ms", "--misses=0", "--wait=1500ms", "-q"}
-		if tc.flag != "" {
-			args = append(args, tc.flag)
-		}
-		var opened []string
-		var stderr bytes.Buffer
-		code := run(args, &stderr, fakeEnv(map[string]*sim.LU{"/dev/sdb": lu}, &opened))
-		var keys []pr.Key
-		for _, r := range lu.Registrations() {
-			keys = append(keys, r.Key)
-		}
-		want := []pr.Key{0x1} // the owner keeps the LU
-		if tc.code == 0 {
-			want = []pr.Key{0x2}
-		}
-		if code != tc.code || !reflect.DeepEqual(keys, want) || !lu.ReservationState().Present {
-			t.Errorf("%q: exit %d (want %d), keys %v (want %v), stderr %q", tc.flag, code, tc.code, keys, want, stderr.String())
 		}
 	}
 }

@@ -74,9 +74,7 @@ type Config struct {
 	// own retries (context deadline). This package never re-sends a command.
 	CommandTimeout time.Duration
 	// PreemptFallback retries a PREEMPT AND ABORT that the device rejects
-	// with ILLEGAL REQUEST as plain PREEMPT (tgt, some virtual disks); only
-	// the abort of the preempted owner's queued commands is lost. Defaults
-	// sets it.
+	// with ILLEGAL REQUEST as plain PREEMPT (tgt, some virtual disks).
 	PreemptFallback bool
 	// RaceYield is how long Acquire waits on a free LU when a racer with
 	// a lower key registered at the same time, before reading again and
@@ -108,9 +106,6 @@ func Defaults(devs []pr.Device, key pr.Key) Config {
 		Misses:         DefaultMisses,
 		CommandTimeout: DefaultCommandTimeout,
 		RaceYield:      DefaultRaceYield,
-		// As `off` does: a target without PREEMPT AND ABORT (tgt) answers
-		// ILLEGAL REQUEST, and PREEMPT then removes the owner all the same.
-		PreemptFallback: true,
 	}
 	c.Wait, _ = DefaultWait(c.Period, c.Misses, c.CommandTimeout)
 	return c
