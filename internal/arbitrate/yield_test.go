@@ -14,32 +14,42 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
 
-// afterFirstOut runs f once, right after the first PR OUT through the
-// wrapped transport (our registration): a racer registering at that moment
-// is seen by the read that follows, as in a simultaneous start.
-type afterFirstOut struct {
+// hookedOut runs f once, right after the first PR OUT through the wrapped
+// transport that trigger accepts (our registration, or our RESERVE), and
+// counts the PREEMPTs sent through it.
+type hookedOut struct {
 	scsi.Transport
-	once *sync.Once
-	f    func()
+	trigger  func(scsi.PROutServiceAction) bool
+	once     *sync.Once
+	f        func()
+	preempts *int
 }
 
-func (a afterFirstOut) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, error) {
+func (a hookedOut) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, error) {
 	r, err := a.Transport.Execute(ctx, cmd)
-	if len(cmd.CDB) > 0 && cmd.CDB[0] == scsi.OpPersistentReserveOut {
-		a.once.Do(a.f)
+	if len(cmd.CDB) > 1 && cmd.CDB[0] == scsi.OpPersistentReserveOut {
+		sa := scsi.PROutServiceAction(cmd.CDB[1] & 0x1f)
+		if a.trigger(sa) {
+			a.once.Do(a.f)
+		}
+		if sa == scsi.PROutPreempt || sa == scsi.PROutPreemptAndAbort {
+			*a.preempts++
+		}
 	}
 	return r, err
 }
 
-// yieldRig: one free LU; "racer" (key theirs) registers right after our
-// registration (key ours); during our first wait duringWait runs. It
-// returns our result, the LU and the sleeps we made.
-func yieldRig(t *testing.T, ours, theirs scsi.Key, duringWait func(racer scsi.Device)) (Result, *sim.LU, []time.Duration, error) {
+// racerRig: we (key ours) acquire one free LU; "racer" (key theirs)
+// registers right after our first PR OUT that trigger accepts; during our
+// first wait duringWait runs. It returns our result, the LU, our sleeps and
+// the PREEMPTs we sent.
+func racerRig(t *testing.T, ours, theirs scsi.Key, trigger func(scsi.PROutServiceAction) bool, duringWait func(racer scsi.Device)) (Result, *sim.LU, []time.Duration, int, error) {
 	t.Helper()
 	lu := sim.NewLU(sim.WithSerial("lu-a"))
 	opt := scsi.DeviceOptions{Timeout: time.Second, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
 	racer := scsi.NewDevice("/dev/sdz", lu.Connect("racer"), opt)
-	tr := afterFirstOut{Transport: lu.Connect("us"), once: &sync.Once{}, f: func() {
+	preempts := 0
+	tr := hookedOut{Transport: lu.Connect("us"), trigger: trigger, once: &sync.Once{}, preempts: &preempts, f: func() {
 		if err := racer.RegisterAndIgnore(context.Background(), theirs, scsi.RegisterOptions{}); err != nil {
 			t.Errorf("racer register: %v", err)
 		}
@@ -54,7 +64,15 @@ func yieldRig(t *testing.T, ours, theirs scsi.Key, duringWait func(racer scsi.De
 	c.Now, c.Sleep = clk.Now, clk.Sleep
 	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("us: %s", msg) })
 	r, err := Acquire(context.Background(), c)
-	return r, lu, clk.sleeps, err
+	return r, lu, clk.sleeps, preempts, err
+}
+
+// yieldRig: the racer registers right after our registration (a
+// simultaneous start).
+func yieldRig(t *testing.T, ours, theirs scsi.Key, duringWait func(racer scsi.Device)) (Result, *sim.LU, []time.Duration, error) {
+	t.Helper()
+	r, lu, sleeps, _, err := racerRig(t, ours, theirs, func(scsi.PROutServiceAction) bool { return true }, duringWait)
+	return r, lu, sleeps, err
 }
 
 // A racer with a lower key that reserves during our wait wins; we lose
@@ -110,53 +128,11 @@ func TestAcquireLowerKeyDoesNotYield(t *testing.T) {
 	}
 }
 
-// afterReserve runs f once, right after our RESERVE: a racer that registers
-// then is a late registrant for our verification.
-type afterReserve struct {
-	scsi.Transport
-	once     *sync.Once
-	f        func()
-	preempts *int
-}
-
-func (a afterReserve) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Result, error) {
-	r, err := a.Transport.Execute(ctx, cmd)
-	if len(cmd.CDB) > 1 && cmd.CDB[0] == scsi.OpPersistentReserveOut {
-		switch scsi.PROutServiceAction(cmd.CDB[1] & 0x1f) {
-		case scsi.PROutReserve:
-			a.once.Do(a.f)
-		case scsi.PROutPreempt, scsi.PROutPreemptAndAbort:
-			*a.preempts++
-		}
-	}
-	return r, err
-}
-
-// lateRacerRig: we (key 0x1) acquire a free LU; right after our RESERVE a
-// racer (0x2) registers; during our first wait duringWait runs. It returns
-// our result, the LU, our sleeps and the PREEMPTs we sent.
+// lateRacerRig: we (key 0x1) acquire; the racer (0x2) registers right
+// after our RESERVE, a late registrant for our verification.
 func lateRacerRig(t *testing.T, duringWait func(racer scsi.Device)) (Result, *sim.LU, []time.Duration, int, error) {
 	t.Helper()
-	lu := sim.NewLU(sim.WithSerial("lu-a"))
-	opt := scsi.DeviceOptions{Timeout: time.Second, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
-	racer := scsi.NewDevice("/dev/sdz", lu.Connect("racer"), opt)
-	preempts := 0
-	tr := afterReserve{Transport: lu.Connect("us"), once: &sync.Once{}, preempts: &preempts, f: func() {
-		if err := racer.RegisterAndIgnore(context.Background(), 0x2, scsi.RegisterOptions{}); err != nil {
-			t.Errorf("racer register: %v", err)
-		}
-	}}
-	c := Defaults([]pr.Device{scsipr.New(scsi.NewDevice("/dev/sdb", tr, opt))}, 0x1)
-	clk := newClock()
-	clk.hook = func(n int, d time.Duration) {
-		if n == 1 && duringWait != nil {
-			duringWait(racer)
-		}
-	}
-	c.Now, c.Sleep = clk.Now, clk.Sleep
-	c.Log = logging.Func(func(_ slog.Level, msg string) { t.Logf("us: %s", msg) })
-	r, err := Acquire(context.Background(), c)
-	return r, lu, clk.sleeps, preempts, err
+	return racerRig(t, 0x1, 0x2, func(sa scsi.PROutServiceAction) bool { return sa == scsi.PROutReserve }, duringWait)
 }
 
 // A late racer that withdraws during our wait is never preempted: no
