@@ -100,21 +100,8 @@ func (t ReservationType) PR() pr.Type {
 
 // String returns the short name shared with the SCSI layer (WE, EA, WE-RO, ...).
 func (t ReservationType) String() string {
-	switch t {
-	case TypeNone:
-		return "none"
-	case WE:
-		return "WE"
-	case EA:
-		return "EA"
-	case WERO:
-		return "WE-RO"
-	case EARO:
-		return "EA-RO"
-	case WEAR:
-		return "WE-AR"
-	case EAAR:
-		return "EA-AR"
+	if n := t.PR(); n != pr.TypeUnknown {
+		return n.String()
 	}
 	return fmt.Sprintf("rtype-0x%x", uint8(t))
 }

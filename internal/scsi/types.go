@@ -72,21 +72,8 @@ func (t ReservationType) PR() pr.Type {
 
 // String returns SPC's short name of the type.
 func (t ReservationType) String() string {
-	switch t {
-	case TypeNone:
-		return "none"
-	case TypeWriteExclusive:
-		return "WE"
-	case TypeExclusiveAccess:
-		return "EA"
-	case TypeWriteExclusiveRegistrantsOnly:
-		return "WE-RO"
-	case TypeExclusiveAccessRegistrantsOnly:
-		return "EA-RO"
-	case TypeWriteExclusiveAllRegistrants:
-		return "WE-AR"
-	case TypeExclusiveAccessAllRegistrants:
-		return "EA-AR"
+	if n := t.PR(); n != pr.TypeUnknown {
+		return n.String()
 	}
 	return fmt.Sprintf("type-0x%x", uint8(t))
 }

@@ -48,3 +48,90 @@ while [ "$seq" -le "$last" ]; do
 	[ "$delay" = 0 ] || sleep "$delay"
 done
 EOF
+
+# ecx_after_takeover NOUN NOUNS REFUSED: the common second half of the delayed-server case, after
+# node 2's takeover: node 2 overwrites the sequence area, node 1 resumes and its defender exits
+# 1 (LOST), its writer's attempts are all refused, REFUSED L asserts node 1's direct write to
+# unit L is refused, and the blocks read back through node 2 hold no data node 1 wrote after the
+# takeover. NOUN/NOUNS name a unit in messages (LUN/LUNs, namespace/namespaces). Uses the
+# variables of the scenario: LAST1, BASE, D2, DPID, WPID, T_FREEZE, P, T; sets DET.
+ecx_after_takeover() {
+	step "Node 2 writes its own blocks over the same LBAs (0..$((LAST1 + 10)))"
+	bash /tmp/ecx-writer.sh node2 0 "$BASE" 0 $((LAST1 + 10)) $(echo "$D2" | tr , ' ') >/tmp/ecx-writer2.log
+	if grep FAIL /tmp/ecx-writer2.log; then fail "node 2's writes failed"; fi
+	pass "node 2 wrote $(wc -l </tmp/ecx-writer2.log) blocks (sequence 0..$((LAST1 + 10)) on both $2)"
+
+	step "Node 1 resumes (SIGCONT): its defender must exit 1 within about one period"
+	# Watchdog: if the defender has not exited after P+T+20 s, kill it (exit 137 fails the test).
+	setsid bash -c 'sleep "$1"; kill -KILL "$2"' wd $((P + T + 20)) "$DPID" 2>/dev/null &
+	WD=$!
+	T_RESUME=$(now)
+	say "resuming node 1 at $T_RESUME"
+	kill -CONT -- "-$DPID" "-$WPID"
+	rc=0
+	wait "$DPID" || rc=$?
+	DET=$(since "$T_RESUME")
+	kill -- "-$WD" 2>/dev/null || true
+	sed 's/^/     defend1> /' /tmp/ecx-defend1.log
+	[ "$rc" = 1 ] || fail "node 1's defender exited $rc, want 1"
+	grep -q "LOST" /tmp/ecx-defend1.log || fail "node 1's defender does not say LOST"
+	LIMIT=$((P + T + 2))
+	fge "$LIMIT" "$DET" || fail "node 1's defender took ${DET}s after the resume to exit, more than P+T+2s=${LIMIT}s"
+	pass "node 1's defender exited 1 (LOST) ${DET}s after the resume (limit P+T+2s=${LIMIT}s)"
+
+	step "Node 1's writer, resumed, must be refused by the target"
+	for i in $(seq 600); do # up to 60 s on a slow host
+		n1=$(awk -v t="$T_RESUME" '$3 > t && $2 == 1' /tmp/ecx-writer1.log | wc -l)
+		n2=$(awk -v t="$T_RESUME" '$3 > t && $2 == 2' /tmp/ecx-writer1.log | wc -l)
+		[ "$n1" -ge 3 ] && [ "$n2" -ge 3 ] && break
+		sleep 0.1
+	done
+	kill -KILL -- "-$WPID" 2>/dev/null || true
+	wait "$WPID" 2>/dev/null || true
+	say "writer log (seq unit t_start t_end result) of attempts that ended after the freeze:"
+	awk -v t="$T_FREEZE" '$4 > t' /tmp/ecx-writer1.log | sed 's/^/     writer1> /'
+	awk -v t="$T_RESUME" '$3 > t' /tmp/ecx-writer1.log >/tmp/ecx-after.log
+	[ "$(wc -l </tmp/ecx-after.log)" -ge 6 ] || fail "node 1's writer made fewer than 3 attempts per $1 after the resume"
+	if awk '$5 == "ok"' /tmp/ecx-after.log | grep .; then fail "node 1 wrote after the takeover"; fi
+	grep -v "Invalid exchange" /tmp/ecx-after.log && fail "a write of node 1 failed, but not with a reservation conflict (EBADE)"
+	pass "all $(wc -l </tmp/ecx-after.log) writes node 1 attempted after the resume were refused: reservation conflict (Invalid exchange)"
+	for l in 1 2; do "$3" "$l"; done
+
+	step "Read back the sequence area through node 2: every block written after the takeover is node 2's"
+	MAXSEQ=$(awk '{s=$1} END {print s+0}' /tmp/ecx-writer1.log)
+	[ "$MAXSEQ" -gt $((LAST1 + 10)) ] || MAXSEQ=$((LAST1 + 10))
+	for l in 1 2; do
+		d=$(dev 2 "$l")
+		dd if="$d" of="/tmp/ecx-lun$l.img" bs=4096 skip="$BASE" count=$((MAXSEQ + 1)) iflag=direct status=none ||
+			fail "node 2 cannot read $1 $l"
+	done
+	python3 - "$LAST1" "$MAXSEQ" "$T_FREEZE" /tmp/ecx-writer1.log "$1" /tmp/ecx-lun1.img /tmp/ecx-lun2.img <<-'PY' || fail "content check"
+	import sys
+	last1, maxseq, tfreeze, wlog = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+	noun, imgs = sys.argv[5], sys.argv[6:]
+	# node 1's attempts that started after the freeze (i.e. could only land after the takeover)
+	late = set()
+	for line in open(wlog):
+	    f = line.split()
+	    if float(f[2]) > tfreeze:
+	        late.add((int(f[0]), int(f[1])))
+	bad = 0
+	for lun, img in enumerate(imgs, 1):
+	    data = open(img, "rb").read()
+	    n2 = 0
+	    for s in range(maxseq + 1):
+	        blk = data[s * 4096:(s + 1) * 4096].split(b"\n")[0].rstrip(b"\0").decode(errors="replace")
+	        if s <= last1 + 10:
+	            if blk != "node2 %08d" % s:
+	                print("   %s %d block %d: %r, want node 2's" % (noun, lun, s, blk)); bad += 1
+	            else:
+	                n2 += 1
+	        elif blk.startswith("node1") or (s, lun) in late and blk:
+	            print("   %s %d block %d: %r written after the takeover by node 1" % (noun, lun, s, blk)); bad += 1
+	    print("   %s %d: blocks 0..%d all node 2's (%d blocks)" % (noun, lun, last1 + 10, n2))
+	    if maxseq > last1 + 10:
+	        print("   %s %d: blocks %d..%d (node 1's late attempts only) hold no node 1 data" % (noun, lun, last1 + 11, maxseq))
+	sys.exit(1 if bad else 0)
+	PY
+	pass "no block of node 1 written after the takeover; node 2's blocks intact"
+}
