@@ -135,3 +135,60 @@ ecx_after_takeover() {
 	PY
 	pass "no block of node 1 written after the takeover; node 2's blocks intact"
 }
+
+# ecx_until_takeover NOUN NOUNS OWNED: the first half of the delayed-server case: node 1
+# acquires units 1 and 2, defends them and writes sequence-numbered blocks; both its processes
+# are frozen; node 2 acquires after its wait window. OWNED K L asserts (and shows) that unit L is
+# held by node K's key alone with the WE-AR reservation. Sets DPID, WPID, T_FREEZE, LAST1, ACQ2,
+# T_TAKE. NOUN/NOUNS as for ecx_after_takeover.
+ecx_until_takeover() {
+	step "Node 1 acquires $2 1 and 2 (nobody owns them: no wait)"
+	t=$(now)
+	expect_agent 0 1 acquire --devices="$D1" --key="$(key 1)"
+	say "node 1 acquire took $(since "$t") s"
+	for l in 1 2; do "$3" 1 "$l"; done
+
+	step "Node 1 defends in the background and writes sequence-numbered blocks"
+	bg_node 1 /tmp/ecx-defend1.log "$AGENT" defend --devices="$D1" --key="$(key 1)"
+	DPID=$BG_PID
+	bg_node 1 /tmp/ecx-writer1.log bash /tmp/ecx-writer.sh node1 0.2 "$BASE" 0 3000 $(echo "$D1" | tr , ' ')
+	WPID=$BG_PID
+	[ "$(pgid_of "$DPID")" = "$DPID" ] && [ "$(pgid_of "$WPID")" = "$WPID" ] || fail "setsid did not make process-group leaders"
+	say "defender pid/pgid $DPID, writer pid/pgid $WPID"
+	# ~3 s of writing, longer if the host is slow: at least 2 successful writes per unit (limit 60 s)
+	sleep 3
+	t=$(now)
+	for i in $(seq 600); do
+		n1=$(awk '$2 == 1 && $5 == "ok"' /tmp/ecx-writer1.log | wc -l)
+		n2=$(awk '$2 == 2 && $5 == "ok"' /tmp/ecx-writer1.log | wc -l)
+		{ [ "$n1" -ge 2 ] && [ "$n2" -ge 2 ]; } || grep -q FAIL /tmp/ecx-writer1.log && break
+		sleep 0.1
+	done
+	[ "$n1" -ge 2 ] && [ "$n2" -ge 2 ] || { cat /tmp/ecx-writer1.log; fail "node 1's writer: only $n1/$n2 successful writes to $2 1/2"; }
+	pass "node 1's writer wrote $n1 blocks to $1 1 and $n2 to $1 2 (after 3+$(since "$t")s)"
+	! grep -q FAIL /tmp/ecx-writer1.log || { cat /tmp/ecx-writer1.log; fail "node 1's writer failed while it owned the $2"; }
+	[ -d "/proc/$DPID" ] || { cat /tmp/ecx-defend1.log; fail "node 1's defender exited early"; }
+	sed 's/^/     defend1> /' /tmp/ecx-defend1.log
+
+	step "Node 1 is delayed: its defender and writer are frozen (SIGSTOP of both process groups)"
+	kill -STOP -- "-$DPID" "-$WPID"
+	T_FREEZE=$(now)
+	for p in $DPID $WPID; do
+		for i in $(seq 50); do [ "$(pstate "$p")" = T ] && break; sleep 0.1; done
+		[ "$(pstate "$p")" = T ] || fail "pid $p not stopped (state $(pstate "$p"))"
+	done
+	sleep 0.5 # a dd in flight at the freeze completes (in the kernel) before its process stops
+	LAST1=$(awk '{s=$1} END {print s+0}' /tmp/ecx-writer1.log)
+	pass "node 1 frozen at $T_FREEZE; its writer's last logged sequence number is $LAST1"
+
+	step "Node 2 acquires: node 1 does not renew, so node 2 must wait W=${W}s and then take over"
+	t=$(now)
+	expect_agent 0 2 acquire --devices="$D2" --key="$(key 2)"
+	ACQ2=$(since "$t")
+	T_TAKE=$(now)
+	say "takeover complete at $T_TAKE"
+	fge "$ACQ2" "$W" || fail "node 2's acquire took ${ACQ2}s, less than the wait window ${W}s"
+	pass "node 2's acquire took ${ACQ2}s (>= W=${W}s)"
+	assert_has "$AGENT_ERR" "node 2 reports the preemption" "preempted owner"
+	for l in 1 2; do "$3" 2 "$l"; done
+}
