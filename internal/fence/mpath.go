@@ -1,10 +1,9 @@
 package fence
 
 import (
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 )
 
 // multipathPaths returns the path devices (/dev/sdX) to register through
@@ -62,18 +61,7 @@ func walkSlaves(list func(string) ([]string, error), name string, depth int) ([]
 // devices under device-mapper node name, e.g. "sdb" or "dm-0"), sorted, without
 // hidden names.
 func DMSlaves(sysfsRoot, name string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(sysfsRoot, "block", name, "slaves"))
-	if err != nil {
-		return nil, err
-	}
-	var slaves []string
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			slaves = append(slaves, e.Name())
-		}
-	}
-	sort.Strings(slaves)
-	return slaves, nil
+	return prdev.Slaves(sysfsRoot, name)
 }
 
 // MultipathPaths returns the path devices (/dev/sdX) of dev when it resolves

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -99,19 +100,26 @@ func Kind(path string, o Options) pr.Transport {
 	if root == "" {
 		root = "/sys"
 	}
-	return Choose(real, func(name string) ([]string, error) {
-		entries, err := os.ReadDir(filepath.Join(root, "block", name, "slaves"))
-		if err != nil {
-			return nil, err
+	return Choose(real, func(name string) ([]string, error) { return Slaves(root, name) })
+}
+
+// Slaves lists the entries of <sysfsRoot>/block/<name>/slaves (the devices
+// under device-mapper node name, e.g. "sdb" or "dm-0"), sorted, without
+// hidden names. The one sysfs reader of dm slaves (fence and check-storage
+// use it through fence.DMSlaves).
+func Slaves(sysfsRoot, name string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(sysfsRoot, "block", name, "slaves"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
 		}
-		var out []string
-		for _, e := range entries {
-			if !strings.HasPrefix(e.Name(), ".") {
-				out = append(out, e.Name())
-			}
-		}
-		return out, nil
-	})
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // Open opens path with the transport Kind chooses. Errors are the
