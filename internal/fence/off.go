@@ -173,6 +173,9 @@ func (r *runner) offUnit(ctx context.Context, u *unit, host, victim pr.Key) devi
 		if err := r.preemptVictim(ctx, t, host, victim); err != nil {
 			return deviceResult{err: err}
 		}
+		if err := r.holderPreempt(ctx, t, host, victim); err != nil {
+			return deviceResult{err: err}
+		}
 	}
 	res := r.verifyOff(ctx, t, host, victim)
 	if res.err != nil || res.failed {
@@ -220,6 +223,48 @@ func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim pr.K
 	}
 	r.debug("preempt-and-abort on %s (%s): reservation conflict: this I_T nexus is not registered\n", t.path, args)
 	return r.unregisteredNexus(ctx, t, host)
+}
+
+// holderPreempt copes with a target on which a preempt sent by the holder
+// of a registrants-only reservation changes nothing but the reservation
+// type, whatever key it names: the Linux NVMe target (nvmet_pr_preempt in
+// drivers/nvme/target/pr.c), against NVMe Base 2.0 section 8.19 and SPC-4
+// 5.14.11.4, under which the victim's registrations go. It is a probe, not a
+// vendor check: when the victim is still registered after preemptVictim and
+// this node holds a registrants-only reservation, it preempts once with type
+// WE-AR (every registrant could already write under WE-RO, so nobody gains
+// access) and then preempts and aborts the victim, which such a target does
+// apply under an all-registrants type. The logical unit is left WE-AR;
+// releasing and reserving WE-RO again would leave it unreserved, open to
+// the victim, in between. verifyOff decides as always.
+func (r *runner) holderPreempt(ctx context.Context, t *target, host, victim pr.Key) error {
+	kl, err := r.readKeys(ctx, t.dev)
+	if err != nil || !kl.Contains(victim) || !kl.Contains(host) {
+		return err
+	}
+	res, err := r.readReservation(ctx, t.dev)
+	if err != nil || !res.Present || res.Key != host || res.Type.AllRegistrants() {
+		return err
+	}
+	r.debug(texts.HolderPreempt, keys.Format(victim), t.path, res.Type)
+	for _, step := range []struct {
+		abort bool
+		typ   pr.Type
+	}{{false, pr.WEAR}, {true, pr.WEAR}} {
+		op, f := "preempt", t.dev.Preempt
+		if step.abort {
+			op, f = "preempt-and-abort", t.dev.PreemptAndAbort
+		}
+		err := f(ctx, host, victim, step.typ)
+		if errors.Is(err, pr.ErrReservationConflict) {
+			return r.unregisteredNexus(ctx, t, host)
+		}
+		args := fmt.Sprintf("type %v, key %s, victim %s", step.typ, keys.Format(host), keys.Format(victim))
+		if err := r.prOut(op, t.dev, args, err); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unregisteredNexus tells why this I_T nexus is not registered: LostError

@@ -52,6 +52,9 @@ const (
 	RemoveFailed      = "Failed to remove key %s from device %s\n"
 	RemoveFailedAlias = "Failed to remove key %s from device %s (named as the same logical unit as %s)\n" // ours
 	NoReservation     = "No reservation exists on device %s\n"
+	// ours: the holder's preempt left the victim registered (the Linux NVMe target).
+	HolderPreempt = "Key %s still registered on device %s after a preempt by the %v holder: " +
+		"changing the reservation to WE-AR and preempting again\n"
 )
 
 // Keys (package keys): %q is the key as given.

@@ -9,7 +9,8 @@
 #   `status` still exits 0; node 2 fences node 1 (`off -n node1`, exit 0): node 1's key is gone,
 #   node 2 holds the reservation, node 1's direct writes fail with a reservation conflict and
 #   node 2's pass; `status` of node 1 exits 2 (OFF), asked by node 2 and by node 1 itself; node
-#   1's watchdog check exits 2.
+#   1's watchdog check exits 2; node 1 unfences again and node 2, now the reservation holder,
+#   fences it a second time (the Linux target's holder quirk: the namespace ends WE-AR).
 #
 # Everything about the device is read with nvme-cli (resv-report) through node 2's controller
 # (the witness), never with the agent. Run with:
@@ -169,4 +170,28 @@ run_check 2 "$CHK"
 [ "$CHECK_RC" = 0 ] || fail "node 2's check exited $CHECK_RC, want 0"
 pass "node 2's check exited 0"
 for ((l = 1; l <= L; l++)); do assert_nvme_keys "$l" $OTHERS; done # the checks changed nothing
+
+# The holder fences: nvmet's preempt by the holder of a WE-RO reservation changes only the type
+# and unregisters nobody (nvmet_pr_preempt, drivers/nvme/target/pr.c); the agent sees the victim
+# still registered, preempts once more under WE-AR and leaves the namespace WE-AR (docs/nvme.md).
+step "10. Node 1 unfences again; node 2, now the holder, fences it: key gone, WE-AR, writes refused"
+expect_agent 0 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
+for ((l = 1; l <= L; l++)); do assert_nvme_keys "$l" $ALL; done
+assert_has "$(write_check 1 1)" "node 1 writes again after unfencing" ok
+expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(devs 2)" -v
+assert_has "$AGENT_OUT" "the holder's off says Powered OFF" "Success: Powered OFF"
+assert_has "$AGENT_ERR" "the agent noticed the holder's preempt changed nothing" "after a preempt by the WE-RO holder"
+for ((l = 1; l <= L; l++)); do
+	show_ns "$l"
+	assert_nvme_keys "$l" $OTHERS
+	t=$(nvme_rtype "$l")
+	[ "$t" = 5 ] || fail "namespace $l reservation type $t after the holder's fence, want 5 (Write Exclusive - All Registrants)"
+	pass "namespace $l reservation is Write Exclusive - All Registrants (RTYPE 5)"
+	assert_has "$(write_check 1 "$l")" "node 1's write to namespace $l refused after the holder's fence" conflict
+	for k in $OTHERS; do assert_has "$(write_check "$k" "$l")" "node $k writes namespace $l" ok; done
+done
+status_of 2 2 1
+run_check 1 "$CHK"
+[ "$CHECK_RC" = 2 ] || fail "node 1's check exited $CHECK_RC after the holder's fence, want 2"
+pass "node 1's check exited 2"
 say "scenario time: ${SECONDS}s since the scenario driver started"
