@@ -169,15 +169,13 @@ func (r *runner) offUnit(ctx context.Context, u *unit, host, victim pr.Key) devi
 	if !kl.Contains(host) {
 		return deviceResult{err: &LostError{Device: t.path, Key: host}}
 	}
-	if kl.Contains(victim) {
+	preempted := kl.Contains(victim)
+	if preempted {
 		if err := r.preemptVictim(ctx, t, host, victim); err != nil {
 			return deviceResult{err: err}
 		}
-		if err := r.holderPreempt(ctx, t, host, victim); err != nil {
-			return deviceResult{err: err}
-		}
 	}
-	res := r.verifyOff(ctx, t, host, victim)
+	res := r.verifyOff(ctx, t, host, victim, preempted)
 	if res.err != nil || res.failed {
 		return res
 	}
@@ -228,43 +226,37 @@ func (r *runner) preemptVictim(ctx context.Context, t *target, host, victim pr.K
 // holderPreempt copes with a target on which a preempt sent by the holder
 // of a registrants-only reservation changes nothing but the reservation
 // type, whatever key it names: the Linux NVMe target (nvmet_pr_preempt in
-// drivers/nvme/target/pr.c), against NVMe Base 2.0 section 8.19 and SPC-4
-// 5.14.11.4, under which the victim's registrations go. It is a probe, not a
+// drivers/nvme/target/pr.c), against NVMe Base 2.0 section 8.19 and SPC-4's
+// PREEMPT rules, under which the victim's registrations go. It is a probe, not a
 // vendor check: when the victim is still registered after preemptVictim and
 // this node holds a registrants-only reservation, it preempts once with type
 // WE-AR (every registrant could already write under WE-RO, so nobody gains
 // access) and then preempts and aborts the victim, which such a target does
 // apply under an all-registrants type. The logical unit is left WE-AR;
 // releasing and reserving WE-RO again would leave it unreserved, open to
-// the victim, in between. verifyOff decides as always.
-func (r *runner) holderPreempt(ctx context.Context, t *target, host, victim pr.Key) error {
-	kl, err := r.readKeys(ctx, t.dev)
-	if err != nil || !kl.Contains(victim) || !kl.Contains(host) {
-		return err
-	}
+// the victim, in between. It reports whether it sent the two preempts;
+// verifyOff then reads back again.
+func (r *runner) holderPreempt(ctx context.Context, t *target, host, victim pr.Key) (bool, error) {
 	res, err := r.readReservation(ctx, t.dev)
 	if err != nil || !res.Present || res.Key != host || res.Type.AllRegistrants() {
-		return err
+		return false, err
 	}
 	r.debug(texts.HolderPreempt, keys.Format(victim), t.path, res.Type)
-	for _, step := range []struct {
-		abort bool
-		typ   pr.Type
-	}{{false, pr.WEAR}, {true, pr.WEAR}} {
+	for _, abort := range []bool{false, true} {
 		op, f := "preempt", t.dev.Preempt
-		if step.abort {
+		if abort {
 			op, f = "preempt-and-abort", t.dev.PreemptAndAbort
 		}
-		err := f(ctx, host, victim, step.typ)
+		err := f(ctx, host, victim, pr.WEAR)
 		if errors.Is(err, pr.ErrReservationConflict) {
-			return r.unregisteredNexus(ctx, t, host)
+			return false, r.unregisteredNexus(ctx, t, host)
 		}
-		args := fmt.Sprintf("type %v, key %s, victim %s", step.typ, keys.Format(host), keys.Format(victim))
+		args := fmt.Sprintf("type %v, key %s, victim %s", pr.WEAR, keys.Format(host), keys.Format(victim))
 		if err := r.prOut(op, t.dev, args, err); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // unregisteredNexus tells why this I_T nexus is not registered: LostError
@@ -282,13 +274,26 @@ func (r *runner) unregisteredNexus(ctx context.Context, t *target, host pr.Key) 
 
 // verifyOff is the read-back: host registered, victim gone, a reservation
 // (created with host's key if the logical unit has none).
-func (r *runner) verifyOff(ctx context.Context, t *target, host, victim pr.Key) deviceResult {
+//
+// When this node has just preempted the victim and still finds it, the
+// holder's preempt may have been ignored (holderPreempt); once that is
+// redone, the read-back starts again.
+func (r *runner) verifyOff(ctx context.Context, t *target, host, victim pr.Key, preempted bool) deviceResult {
 	kl, err := r.readKeys(ctx, t.dev)
 	if err != nil {
 		return deviceResult{err: err}
 	}
 	if !kl.Contains(host) {
 		return deviceResult{err: &LostError{Device: t.path, Key: host}}
+	}
+	if kl.Contains(victim) && preempted {
+		redone, err := r.holderPreempt(ctx, t, host, victim)
+		if err != nil {
+			return deviceResult{err: err}
+		}
+		if redone {
+			return r.verifyOff(ctx, t, host, victim, false)
+		}
 	}
 	if kl.Contains(victim) {
 		r.debug(texts.RemoveFailed, keys.Format(victim), t.path)
