@@ -96,9 +96,14 @@ func settings(c *cli.Context) (arbitrate.Config, int, error) {
 	if retries < 0 || retries > arbitrate.MaxRetries {
 		return arbitrate.Config{}, 0, fmt.Errorf("--retries=%d must be between 0 and %d", retries, arbitrate.MaxRetries)
 	}
+	cfg.SyncMonitor = c.Bool("sync-monitor")
+	defaultWait := arbitrate.DefaultWait
+	if cfg.SyncMonitor {
+		defaultWait = arbitrate.DefaultSyncWait
+	}
 	if c.IsSet("wait") {
 		cfg.Wait = c.Duration("wait")
-	} else if cfg.Wait, err = arbitrate.DefaultWait(cfg.Period, cfg.Misses, cfg.CommandTimeout); err != nil ||
+	} else if cfg.Wait, err = defaultWait(cfg.Period, cfg.Misses, cfg.CommandTimeout); err != nil ||
 		cfg.Misses > arbitrate.MaxMisses {
 		cfg.Wait = 0 // ValidateTiming names the setting out of range
 	}

@@ -126,6 +126,8 @@ func TestConfigRefusals(t *testing.T) {
 		{[]string{"acquire", "--key=1", "--type=2", "--devices=/dev/sdb"}, `--type="2" is not a reservation type`},
 		{[]string{"acquire", "--key=1"}, "--devices is required"},
 		{[]string{"acquire", "--key=1", "--devices=/dev/sdx"}, `device "/dev/sdx" does not exist`},
+		{[]string{"acquire", "--key=1", "--sync-monitor", "--wait=10s", "--devices=/dev/sdb"},
+			"wait 10s must exceed (misses+1)*(2*period+2*overhead)+timeout+overhead (defend --once) = (1+1)*(2*3s+2*1s)+2s+1s = 19s"},
 	} {
 		var opened []string
 		var stderr bytes.Buffer

@@ -90,6 +90,11 @@ type Config struct {
 	// Verbose also logs every renewal (one line per device and cycle), to
 	// measure the renewal gap.
 	Verbose bool
+	// SyncMonitor says the defender runs as `defend --once`, each run
+	// started P after the previous one ended (a synchronous monitor), not
+	// as one `defend` process: a run's own length then adds to every cycle
+	// of the renewal gap (SyncRenewalGap), and W must exceed that.
+	SyncMonitor bool
 }
 
 // DefaultRaceYield is Defaults' RaceYield: far longer than one
@@ -119,6 +124,42 @@ func DefaultWait(p time.Duration, m int, t time.Duration) (time.Duration, error)
 		return 0, err
 	}
 	return add(g, waitMargin)
+}
+
+// DefaultSyncWait is DefaultWait for a synchronous monitor: SyncRenewalGap
+// plus the same margin.
+func DefaultSyncWait(p time.Duration, m int, t time.Duration) (time.Duration, error) {
+	g, err := SyncRenewalGap(p, m, t)
+	if err != nil {
+		return 0, err
+	}
+	return add(g, waitMargin)
+}
+
+// SyncRenewalGap is RenewalGap for a defender run as `defend --once`, each
+// run started p after the previous one ended. A run renews right after its
+// start-up and ends at most one cycle deadline (p) plus the SG_IO floor
+// later, so consecutive renewals can be p + (p + RunOverhead) + RunOverhead
+// apart: (m+1)·(2·p + 2·RunOverhead) + t + RunOverhead. Measured on LIO in
+// the QEMU guest: 5.4 s at p = 3 s, t = 2 s, the longest run 2.1 s
+// (docs/arbitration.md "Synchronous monitor").
+func SyncRenewalGap(p time.Duration, m int, t time.Duration) (time.Duration, error) {
+	cycle, err := mul(p, 2)
+	if err == nil {
+		cycle, err = add(cycle, 2*RunOverhead)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return RenewalGap(cycle, m, t)
+}
+
+// renewalGap is RenewalGap or SyncRenewalGap, as c.SyncMonitor says.
+func (c *Config) renewalGap() (time.Duration, error) {
+	if c.SyncMonitor {
+		return SyncRenewalGap(c.Period, c.Misses, c.CommandTimeout)
+	}
+	return RenewalGap(c.Period, c.Misses, c.CommandTimeout)
 }
 
 // RenewalGap is the longest interval between two renewals of a live defender
@@ -195,11 +236,21 @@ func (c *Config) AcquireBound() (time.Duration, error) {
 
 // Bounds describes the computed worst cases in one line.
 func (c *Config) Bounds() string {
-	gap, _ := RenewalGap(c.Period, c.Misses, c.CommandTimeout)
+	gap, _ := c.renewalGap()
 	ab, _ := c.AcquireBound()
-	return fmt.Sprintf("renewal gap (misses+1)*period+timeout+overhead = (%d+1)*%v+%v+%v = %v < wait %v; "+
+	return fmt.Sprintf("renewal gap %s = %v < wait %v; "+
 		"loss detected within period+timeout = %v; acquire worst case %v",
-		c.Misses, c.Period, c.CommandTimeout, RunOverhead, gap, c.Wait, c.Period+c.CommandTimeout, ab)
+		c.gapFormula(), gap, c.Wait, c.Period+c.CommandTimeout, ab)
+}
+
+// gapFormula spells out the renewal gap with c's values.
+func (c *Config) gapFormula() string {
+	if c.SyncMonitor {
+		return fmt.Sprintf("(misses+1)*(2*period+2*overhead)+timeout+overhead (defend --once) = (%d+1)*(2*%v+2*%v)+%v+%v",
+			c.Misses, c.Period, RunOverhead, c.CommandTimeout, RunOverhead)
+	}
+	return fmt.Sprintf("(misses+1)*period+timeout+overhead = (%d+1)*%v+%v+%v",
+		c.Misses, c.Period, c.CommandTimeout, RunOverhead)
 }
 
 // ErrConfig is matched by every error Validate returns.
@@ -240,13 +291,13 @@ func (c *Config) ValidateTiming() error {
 	case c.Wait <= 0 || c.Wait > MaxWait:
 		return bad("wait %v must be positive and at most %v", c.Wait, MaxWait)
 	}
-	gap, err := RenewalGap(c.Period, c.Misses, c.CommandTimeout)
+	gap, err := c.renewalGap()
 	if err != nil {
-		return bad("(misses+1)*period+timeout %v", err)
+		return bad("the renewal gap %v", err)
 	}
 	if c.Wait <= gap {
-		return bad("unsafe timing: wait %v must exceed (misses+1)*period+timeout+overhead = (%d+1)*%v+%v+%v = %v, "+
-			"or a live defender can be preempted", c.Wait, c.Misses, c.Period, c.CommandTimeout, RunOverhead, gap)
+		return bad("unsafe timing: wait %v must exceed %s = %v, "+
+			"or a live defender can be preempted", c.Wait, c.gapFormula(), gap)
 	}
 	if _, err := c.AcquireBound(); err != nil {
 		return bad("acquire bound %v", err)

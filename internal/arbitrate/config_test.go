@@ -28,6 +28,11 @@ func TestValidate(t *testing.T) {
 			"wait 9s must exceed (misses+1)*period+timeout+overhead = (1+1)*3s+2s+1s = 9s"},
 		{"ECX's 7s against 3s with two misses", func(c *Config) { c.Wait, c.Misses = 7*time.Second, 2 },
 			"(2+1)*3s+2s+1s = 12s"},
+		// defend --once started P after the previous run ended: 19 s with the defaults.
+		{"sync monitor, the async default wait", func(c *Config) { c.SyncMonitor = true },
+			"wait 10s must exceed (misses+1)*(2*period+2*overhead)+timeout+overhead (defend --once) = (1+1)*(2*3s+2*1s)+2s+1s = 19s"},
+		{"sync monitor, wait just above the bound", func(c *Config) { c.SyncMonitor, c.Wait = true, 19*time.Second+1 }, ""},
+		{"sync monitor, period overflow", func(c *Config) { c.SyncMonitor, c.Period, c.Wait = true, 1<<62, math.MaxInt64 }, "period 1281023h"},
 		{"period not above timeout", func(c *Config) { c.Period = 2 * time.Second }, "period 2s must exceed the command timeout 2s"},
 		{"zero timeout", func(c *Config) { c.CommandTimeout = 0 }, "command timeout 0s must be positive"},
 		{"negative misses", func(c *Config) { c.Misses = -1 }, "misses -1"},
@@ -150,5 +155,19 @@ func TestKeyFromNames(t *testing.T) {
 	}
 	if _, err := KeyFromNames("", "node1"); err == nil {
 		t.Error("empty cluster name accepted")
+	}
+}
+
+// TestSyncWait: the synchronous monitor's bound and default wait with the
+// defaults, and an overflow refused instead of wrapping.
+func TestSyncWait(t *testing.T) {
+	if g, err := SyncRenewalGap(DefaultPeriod, DefaultMisses, DefaultCommandTimeout); err != nil || g != 19*time.Second {
+		t.Errorf("SyncRenewalGap(defaults) = %v, %v; want 19s", g, err)
+	}
+	if w, err := DefaultSyncWait(DefaultPeriod, DefaultMisses, DefaultCommandTimeout); err != nil || w != 20*time.Second {
+		t.Errorf("DefaultSyncWait(defaults) = %v, %v; want 20s", w, err)
+	}
+	if g, err := SyncRenewalGap(math.MaxInt64/2, 0, 0); err == nil {
+		t.Errorf("SyncRenewalGap(MaxInt64/2) = %v; want an overflow error", g)
 	}
 }

@@ -10,7 +10,7 @@
 #   node 2 holds the reservation, node 1's direct writes fail with a reservation conflict and
 #   node 2's pass; `status` of node 1 exits 2 (OFF), asked by node 2 and by node 1 itself; node
 #   1's watchdog check exits 2; node 1 unfences again and node 2, now the reservation holder,
-#   fences it a second time (the Linux target's holder quirk: the namespace ends WE-AR).
+#   fences it a second time (the holder's own preempt, which some nvmet versions ignore).
 #
 # Everything about the device is read with nvme-cli (resv-report) through node 2's controller
 # (the witness), never with the agent. Run with:
@@ -171,22 +171,31 @@ run_check 2 "$CHK"
 pass "node 2's check exited 0"
 for ((l = 1; l <= L; l++)); do assert_nvme_keys "$l" $OTHERS; done # the checks changed nothing
 
-# The holder fences: nvmet's preempt by the holder of a WE-RO reservation changes only the type
-# and unregisters nobody (nvmet_pr_preempt, drivers/nvme/target/pr.c); the agent sees the victim
-# still registered, preempts once more under WE-AR and leaves the namespace WE-AR (docs/nvme.md).
-step "10. Node 1 unfences again; node 2, now the holder, fences it: key gone, WE-AR, writes refused"
+# The holder fences. Some versions of nvmet's preempt (nvmet_pr_preempt, drivers/nvme/target/pr.c)
+# only change the type when the holder of a WE-RO reservation sends it, and unregister nobody; the
+# agent then sees the victim still registered, preempts once more under WE-AR and leaves the
+# namespace WE-AR (docs/nvme.md). The guest's 7.3 kernel removes the victim at once, as the
+# specification says (RTYPE stays 3); both outcomes fence, and which one happened is shown.
+step "10. Node 1 unfences again; node 2, now the holder, fences it: key gone, writes refused"
 expect_agent 0 1 -o on -n node1 -k "$(key 1)" -d "$(devs 1)"
 for ((l = 1; l <= L; l++)); do assert_nvme_keys "$l" $ALL; done
 assert_has "$(write_check 1 1)" "node 1 writes again after unfencing" ok
-expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(devs 2)" -v
+FSG_SHOW_STDERR=0 expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(devs 2)" -v
 assert_has "$AGENT_OUT" "the holder's off says Powered OFF" "Success: Powered OFF"
-assert_has "$AGENT_ERR" "the agent noticed the holder's preempt changed nothing" "after a preempt by the WE-RO holder"
+case "$AGENT_ERR" in
+*"after a preempt by the WE-RO holder"*) quirk=1 && say "the target ignored the holder's preempt: the agent redid it under WE-AR" ;;
+*) quirk=0 && say "the target applied the holder's preempt and abort at once (no second preempt sent)" ;;
+esac
 for ((l = 1; l <= L; l++)); do
 	show_ns "$l"
 	assert_nvme_keys "$l" $OTHERS
-	t=$(nvme_rtype "$l")
-	[ "$t" = 5 ] || fail "namespace $l reservation type $t after the holder's fence, want 5 (Write Exclusive - All Registrants)"
-	pass "namespace $l reservation is Write Exclusive - All Registrants (RTYPE 5)"
+	if [ "$quirk" = 1 ]; then
+		t=$(nvme_rtype "$l")
+		[ "$t" = 5 ] || fail "namespace $l reservation type $t after the redone preempt, want 5 (Write Exclusive - All Registrants)"
+		pass "namespace $l reservation is Write Exclusive - All Registrants (RTYPE 5)"
+	else
+		assert_wero "$l"
+	fi
 	assert_has "$(write_check 1 "$l")" "node 1's write to namespace $l refused after the holder's fence" conflict
 	for k in $OTHERS; do assert_has "$(write_check "$k" "$l")" "node $k writes namespace $l" ok; done
 done

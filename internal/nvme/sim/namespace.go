@@ -91,6 +91,7 @@ func Private() Option { return func(ns *Namespace) { ns.shared = false } }
 // preempts only changes the reservation type and unregisters nobody, even
 // when PRKEY is another host's key; and a holder releasing with another
 // RTYPE gets Reservation Conflict instead of Invalid Field in Command.
+// (The 7.3 kernel's target applies a holder's preempt as specified.)
 func LinuxTarget() Option { return func(ns *Namespace) { ns.linuxTarget = true } }
 
 // NewNamespace returns a namespace with no registrations and no reservation.
