@@ -12,6 +12,9 @@ TYPE=7                           # WE-AR (docs/arbitration.md "Reservation type"
 PERIOD=3s                        # defender period P
 MISSES=1                         # failed defender cycles tolerated M
 TIMEOUT=2s                       # per-command timeout T
+ONCE=0                           # 1: monitor.sh runs one defender cycle per run (a synchronous
+                                 #   monitor whose interval ECX counts from the end of the previous
+                                 #   run); acquire then waits the longer window (--sync-monitor)
 FENCE=/usr/sbin/fence_scsi_go
 
 # ---- Used by the scripts: nothing to edit below. ----
@@ -31,6 +34,9 @@ fsg() {
 		set -- --key="$KEY" "$@"
 	else
 		set -- --node="$(hostname -s)" --cluster-name="$CLUSTER" "$@"
+	fi
+	if [ "$ONCE" = 1 ]; then
+		set -- --sync-monitor "$@"
 	fi
 	$fsg_exec "$FENCE" "$fsg_action" --devices="$DEVICES" "$@" --type="$TYPE" \
 		--period="$PERIOD" --misses="$MISSES" --command-timeout="$TIMEOUT"
