@@ -104,9 +104,9 @@ func withVars(t *testing.T, script string, vars string) string {
 // TestECXSimultaneousAcquire: both nodes run `acquire` at the same instant on two free LUNs
 // (one barrier), the winner starts its defender; in every round exactly one exits 0, every LUN
 // is held by the winner's key alone, the loser exits non-zero and its writes are refused
-// (tests/e2e/ecx_simultaneous_acquire.sh). 10 rounds; 100 with FSG_SOAK=1.
+// (tests/e2e/ecx_simultaneous_acquire.sh). 5 rounds in make test; 100 with FSG_SOAK=1.
 func TestECXSimultaneousAcquire(t *testing.T) {
-	n := soakIterations(10)
+	n := soakIterations(5)
 	script := withVars(t, libScript(t, "ecx_simultaneous_acquire.sh", "ecx_lib.sh"), fmt.Sprintf("ECX_RACE_N=%d", n))
 	// About 1 min per round on an idle host, 2-3 min under TCG on a busy 2-core host.
 	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: script, Timeout: 10*time.Minute + time.Duration(n)*4*time.Minute})

@@ -6,8 +6,8 @@ package e2e
 //	lio-new  LIO of the newest kernel of Debian's trixie-backports (tests/vm/run.sh --kernel new)
 //	tgt      tgtd, the user-space target of Debian 12's tgt package (run.sh --target tgt)
 //
-// TestMatrixQuick (under FSG_E2E=1) runs the conformance suite and the fencing scenario at 1
-// and 4 LUNs on the two non-default targets; TestMatrix (FSG_E2E=1 FSG_MATRIX=1, make
+// TestMatrixQuick (under FSG_E2E=1, in make test) runs the conformance suite and the fencing
+// scenario at 4 LUNs (1 LUN only in the full matrix) on the two non-default targets; TestMatrix (FSG_E2E=1 FSG_MATRIX=1, make
 // e2e-matrix) runs every case on every target. A target that deviates from SPC-4 in a way the
 // agent does not handle yet has the case listed in knownDeviations: the case must then fail,
 // and for that reason (a real assertion: if it starts passing, the table and docs/conformance.md
@@ -58,7 +58,7 @@ type matrixCase struct {
 func matrixCases() []matrixCase {
 	return []matrixCase{
 		{"conformance", true, matrixConformance},
-		{"fence-1LUN", true, func(t *testing.T, m matrixTarget) vm.Result {
+		{"fence-1LUN", false, func(t *testing.T, m matrixTarget) vm.Result {
 			return matrixRun(t, m, vm.Scenario{Nodes: 3, LUNs: 1, Script: "tests/e2e/fence_one.sh", Timeout: 15 * time.Minute})
 		}},
 		{"fence-4LUNs", true, func(t *testing.T, m matrixTarget) vm.Result {
@@ -78,7 +78,7 @@ func matrixCases() []matrixCase {
 	}
 }
 
-// TestMatrixQuick: conformance and fencing (1 and 4 LUNs) on LIO of the new kernel and on tgt.
+// TestMatrixQuick: conformance and fencing at 4 LUNs on LIO of the new kernel and on tgt.
 func TestMatrixQuick(t *testing.T) {
 	runMatrix(t, matrixTargets[1:], true)
 }
