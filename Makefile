@@ -80,9 +80,17 @@ AGENT ?= $(CURDIR)/$(BIN)
 vm-prepare:
 	tests/vm/prepare.sh
 
+# make demo NVME=1: the same story on an NVMe namespace of the kernel's NVMe-oF target (the
+# guest boots Debian's newer kernel, fetched once by prepare.sh --kernel new; fence_scsi_go only).
+NVME ?= 0
 demo: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
+ifeq ($(NVME),1)
+	@tests/vm/prepare.sh --kernel new
+	@tests/vm/run.sh --target nvmet --kernel new --nodes 2 --luns 1 --agent $(AGENT) tests/e2e/nvme_demo.sh
+else
 	@tests/vm/run.sh --nodes 2 --luns 1 --agent $(AGENT) tests/e2e/fence_demo.sh
+endif
 
 e2e: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi

@@ -68,3 +68,12 @@ func TestNVMeFence(t *testing.T) {
 func TestNVMeECX(t *testing.T) {
 	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "nvme_ecx.sh", "ecx_lib.sh")})
 }
+
+// TestNVMeDemo is `make demo NVME=1` (tests/e2e/nvme_demo.sh), kept working by the full matrix
+// (make e2e-matrix); make test runs the same story with more checks in TestNVMeFence.
+func TestNVMeDemo(t *testing.T) {
+	if os.Getenv("FSG_MATRIX") != "1" {
+		t.Skip("the NVMe demo script runs in make e2e-matrix (FSG_MATRIX=1); TestNVMeFence covers its story")
+	}
+	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/nvme_demo.sh"})
+}
