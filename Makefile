@@ -58,7 +58,7 @@ bench-check: build ; tests/bench/check_cpu.sh
 # Side-by-side timing of Debian's fence_scsi and ours on real PR storage in the QEMU guest
 # (root; 10-20 min under TCG, so not part of bench). Writes docs/benchmarks.md's table and .png.
 .PHONY: bench-fence
-bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/report.sh
+bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/fence_bench.sh -n -s "1 16" -a && tests/bench/report.sh
 
 # Long fault runs (docs/fencing-race.md): the interleaving search on 4 LUs exhaustively, then on
 # real LIO 100 split-brain shoot-outs, 100 kill -9 runs of on and off, 100 simultaneous acquires

@@ -4,7 +4,7 @@
 # floor of off (tests/bench/floor). `make bench-fence` runs it (as root; about 10-20 minutes
 # under TCG on a shared 2-core host: Python's fence_scsi takes 2-25 s per call there).
 #
-#   tests/bench/fence_bench.sh [-s "1 4 16"] [-r REPS] [-p PYREPS16] [-f FLOORREPS] [-o RAWFILE] [-a]
+#   tests/bench/fence_bench.sh [-s "1 4 16"] [-r REPS] [-p PYREPS16] [-f FLOORREPS] [-o RAWFILE] [-a] [-n]
 #
 #   -s  LUN counts (one guest run with max(-s) LUNs; both agents in that same guest run)
 #   -r  repetitions per agent and LUN count (default 5)
@@ -12,12 +12,15 @@
 #   -f  repetitions of the floor, each with a fence_scsi_go off and a no-op (default 10)
 #   -o  raw results file (BENCH lines; default docs/benchmarks/results.txt, replaced)
 #   -a  append to the raw file instead of replacing it (e.g. one run for "1 4", one for "16")
+#   -n  NVMe: namespaces of the kernel's NVMe-oF target (run.sh --target nvmet --kernel new),
+#       fence_scsi_go only (results as agent=fence_scsi_go-nvme; fence_scsi is SCSI only)
 # Then tests/bench/report.sh writes docs/benchmarks.md's table and docs/benchmarks.png.
 set -euo pipefail
 { # read whole before running: editing this file during a run must not change the run
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SETS="1 4 16" REPS=5 PYREPS=3 FLREPS=10 RAW=$ROOT/docs/benchmarks/results.txt APPEND=0
-while getopts s:r:p:f:o:a o; do
+TARGET=(--target lio)
+while getopts s:r:p:f:o:an o; do
 	case $o in
 	s) SETS=$OPTARG ;;
 	r) REPS=$OPTARG ;;
@@ -25,7 +28,8 @@ while getopts s:r:p:f:o:a o; do
 	f) FLREPS=$OPTARG ;;
 	o) RAW=$OPTARG ;;
 	a) APPEND=1 ;;
-	*) sed -n '6,14p' "$0" >&2; exit 2 ;;
+	n) TARGET=(--target nvmet --kernel new) ;;
+	*) sed -n '6,16p' "$0" >&2; exit 2 ;;
 	esac
 done
 MAX=0
@@ -60,11 +64,12 @@ host="$(nproc) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg), $(sed -n 's/^model
 echo "bench-fence: LUN sets [$SETS], $REPS reps ($PYREPS for fence_scsi at 16+ LUNs); guest timeout ${budget}s; host: $host"
 out=$W/out.txt
 rc=0
-"$ROOT/tests/vm/run.sh" --nodes 2 --luns "$MAX" --timeout "$budget" --agent "$W/fence_scsi_go" "$W/scenario.sh" |
+[ "${TARGET[1]}" = lio ] || "$ROOT/tests/vm/prepare.sh" --kernel new
+"$ROOT/tests/vm/run.sh" "${TARGET[@]}" --nodes 2 --luns "$MAX" --timeout "$budget" --agent "$W/fence_scsi_go" "$W/scenario.sh" |
 	tee "$out" || rc=$?
 [ "$APPEND" = 1 ] || : >"$RAW"
 {
-	echo "# run $(date -u +%FT%TZ) sets=[$SETS] reps=$REPS pyreps16=$PYREPS rc=$rc host: $host"
+	echo "# run $(date -u +%FT%TZ) ${TARGET[*]} sets=[$SETS] reps=$REPS pyreps16=$PYREPS rc=$rc host: $host"
 	grep -a '^BENCH agent=' "$out" || true
 } >>"$RAW"
 echo "bench-fence: $(grep -ac '^BENCH agent=' "$out" || true) results appended to $RAW (guest run exit $rc)"

@@ -15,6 +15,8 @@
 # and by /bin/true (the cost of starting any process in this guest), so that the three see
 # the same host load.
 # Results are console lines: BENCH agent=A op=O luns=N rep=R ms=M rc=C (M with 0.1 ms).
+# On NVMe namespaces (run.sh --target nvmet) only fence_scsi_go runs (fence_scsi is SCSI only),
+# as agent=fence_scsi_go-nvme, read back with nvme-cli, and without the floor (an SG_IO program).
 : "${BENCH_LUNSETS:=1}" "${BENCH_REPS:=5}" "${BENCH_PY_REPS16:=3}" "${BENCH_FLOOR_REPS:=10}"
 : "${BENCH_GO:?}" "${BENCH_FLOOR:?}" "${BENCH_TIMER:?}" "${BENCH_PY:=/usr/sbin/fence_scsi}"
 
@@ -26,6 +28,8 @@ cp "$BENCH_TIMER" /tmp/fsg-bench/timer
 chmod 755 /tmp/fsg-bench/fence_scsi_go /tmp/fsg-bench/floor /tmp/fsg-bench/timer
 GO=/tmp/fsg-bench/fence_scsi_go FLOOR=/tmp/fsg-bench/floor
 ERRORS=0
+NVME=0 AGENTS="fence_scsi_go fence_scsi"
+if [ "${FSG_TARGET:-lio}" = nvmet ]; then NVME=1 AGENTS=fence_scsi_go-nvme; fi
 
 # devlist K N: node K's devices of LUNs 1..N, comma-separated.
 devlist() {
@@ -75,6 +79,15 @@ timed() {
 # check_fenced N: node1's key is gone and node2's holds the reservation on LUNs 1..N.
 check_fenced() {
 	local n=$1 name=$2 l
+	if [ "$NVME" = 1 ]; then
+		for ((l = 1; l <= n; l++)); do
+			if [ "$(nvme_keys "$l" 2)" != "$(_hexkey 2)" ] || [ "$(nvme_holder "$l" 2)" != "$(_hexkey 2)" ]; then
+				ERRORS=$((ERRORS + 1))
+				echo "BENCH-ERROR agent=$name luns=$n: namespace $l not fenced as expected (keys: $(nvme_keys "$l" 2 | tr '\n' ' ') holder: $(nvme_holder "$l" 2))"
+			fi
+		done
+		return
+	fi
 	for ((l = 1; l <= n; l++)); do
 		if [ "$(keys "$l" 2)" != "0x$(key 2 | sed 's/^0*//')" ] || [ "$(holder "$l" 2)" != "0x$(key 2 | sed 's/^0*//')" ]; then
 			ERRORS=$((ERRORS + 1))
@@ -93,9 +106,10 @@ start_timer 2
 saved=$ERRORS
 for ((r = 1; r <= 3; r++)); do
 	for A in "$GO" "$BENCH_PY"; do
+		[ "$NVME" = 0 ] || [ "$A" = "$GO" ] || continue
 		timed warmup status "$FSG_LUNS" "$r" 2 2 "$A" -o status -n node2 -k "$(key 2)" -d "$(devlist 2 "$FSG_LUNS")" >/dev/null
 	done
-	timed warmup floor 1 "$r" 1 2 "$FLOOR" >/dev/null
+	[ "$NVME" = 1 ] || timed warmup floor 1 "$r" 1 2 "$FLOOR" >/dev/null
 	timed warmup true 1 "$r" 0 2 /bin/true >/dev/null
 done
 ERRORS=$saved
@@ -104,9 +118,9 @@ for n in $BENCH_LUNSETS; do
 	D1=$(devlist 1 "$n") D2=$(devlist 2 "$n")
 	maxreps=$BENCH_REPS
 	pr_reset_all
-	step "$n LUN(s): fence_scsi_go and fence_scsi alternate, $BENCH_REPS repetitions each"
+	step "$n LUN(s) or namespace(s): $AGENTS (alternating), $BENCH_REPS repetitions each"
 	for ((r = 1; r <= maxreps; r++)); do
-		for name in fence_scsi_go fence_scsi; do
+		for name in $AGENTS; do
 			if [ "$name" = fence_scsi ]; then A=$BENCH_PY; else A=$GO; fi
 			if [ "$name" = fence_scsi ] && [ "$n" -ge 16 ] && [ "$r" -gt "$BENCH_PY_REPS16" ]; then continue; fi
 			# node2 (re)unfences itself with this agent, so that its state files are this
@@ -118,7 +132,7 @@ for n in $BENCH_LUNSETS; do
 			[ "$r" != 1 ] || check_fenced "$n" "$name"
 		done
 	done
-	if [ "$n" = 1 ]; then
+	if [ "$n" = 1 ] && [ "$NVME" = 0 ]; then
 		step "floor: the PR commands of off only (read keys, register, preempt and abort, read keys, read reservation), 1 LUN; interleaved with fence_scsi_go off"
 		pr_reset_all
 		on_node 2 "$GO" -o on -n node2 -k "$(key 2)" -d "$D2" >/dev/null 2>&1 || fail "floor setup: node2 on"

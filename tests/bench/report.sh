@@ -63,6 +63,21 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 		t=$(stats true none 1)
 		[ -z "$t" ] || echo "| /bin/true (starting any process in this guest, in every number) | $(fmt "$t") | |"
 	fi
+	nv=$(awk '$1 == "fence_scsi_go-nvme" {print $3}' "$W/samples" | sort -nu)
+	if [ -n "$nv" ]; then
+		echo
+		echo "NVMe namespaces of the kernel's NVMe-oF target (tests/bench/fence_bench.sh -n: its own guest run on the newer kernel, so the LIO column comes from another run; fence_scsi is SCSI only and fails there):"
+		echo
+		echo "| namespaces | op | fence_scsi_go on NVMe ms: median (n, min-max) | fence_scsi_go on LIO LUNs, same count | NVMe / LIO |"
+		echo "|---:|---|---:|---:|---:|"
+		for n in $nv; do
+			for op in on status off; do
+				v=$(stats fence_scsi_go-nvme $op "$n") g=$(stats fence_scsi_go $op "$n")
+				[ -n "$v" ] || continue
+				echo "| $n | $op | $(fmt "$v") | $(fmt "$g") | $(ratio "${v%% *}" "${g%% *}") |"
+			done
+		done
+	fi
 } >"$W/table.md"
 cat "$W/table.md"
 
