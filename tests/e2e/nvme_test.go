@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -76,4 +77,18 @@ func TestNVMeDemo(t *testing.T) {
 		t.Skip("the NVMe demo script runs in make e2e-matrix (FSG_MATRIX=1); TestNVMeFence covers its story")
 	}
 	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Script: "tests/e2e/nvme_demo.sh"})
+}
+
+// TestNVMeShootout is the split-brain shoot-out of tests/e2e/race_shootout.sh on NVMe
+// namespaces: both nodes fence each other at the same instant; exactly one wins every
+// namespace, the loser's writes are refused. 3 rounds on 2 namespaces in make test; 10 on 4
+// under FSG_MATRIX=1; 100 rounds under FSG_SOAK=1.
+func TestNVMeShootout(t *testing.T) {
+	n, luns := 3, 2
+	if os.Getenv("FSG_MATRIX") == "1" {
+		n, luns = 10, 4
+	}
+	n = soakIterations(n)
+	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: luns, Timeout: time.Duration(15+3*n) * time.Minute,
+		Script: withVars(t, libScript(t, "race_shootout.sh"), fmt.Sprintf("RACE_ITER=%d", n))})
 }

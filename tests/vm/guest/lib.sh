@@ -373,6 +373,10 @@ lio_sessions() {
 # (/tmp/fsg-nodes/nodeK) emptied, not recreated: a long-lived process may have it bind-mounted.
 pr_reset_all() {
 	local k l d
+	if [ "${FSG_TARGET:-lio}" = nvmet ]; then
+		_nvme_reset_all
+		return
+	fi
 	for ((k = 1; k <= FSG_NODES; k++)); do
 		for ((l = 1; l <= FSG_LUNS; l++)); do
 			d=$(dev "$k" "$l")
@@ -389,14 +393,37 @@ pr_reset_all() {
 	done
 }
 
+# _nvme_reset_all: pr_reset_all on nvmet. Each node unregisters its own key from every
+# namespace (Reservation Register, Unregister; a host not registered gets a conflict, ignored);
+# the reservation goes with its holder's registration.
+_nvme_reset_all() {
+	local k l
+	for ((k = 1; k <= FSG_NODES; k++)); do
+		for ((l = 1; l <= FSG_LUNS; l++)); do
+			nvme resv-register "$(dev "$k" "$l")" --crkey="0x$(key "$k")" --rrega=1 >/dev/null 2>&1 || true
+		done
+		mkdir -p "/tmp/fsg-nodes/node$k"
+		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
+	done
+	for ((l = 1; l <= FSG_LUNS; l++)); do
+		[ -z "$(nvme_keys "$l")$(nvme_holder "$l")" ] || fail "reset: namespace $l still has reservation state"
+	done
+}
+
 # pr_state L [K]: one READ FULL STATUS of LUN L through node K's path (default the witness).
 # Sets PR_KEYS (the registered keys, each once, sorted, space-separated) and PR_HOLDER (the
 # reservation holder's key, empty if none). Called directly, not in $(...): it runs one process
 # (sg_persist) where keys + holder run eight, and the guest runs under TCG, where each process
 # costs tens of milliseconds. READ FULL STATUS is LIO's (SPC-4 6.16.5); tgt does not have it.
+# On nvmet (FSG_TARGET=nvmet) the same from nvme-cli's reservation report.
 pr_state() {
 	local l=$1 k=${2:-${FSG_WITNESS:-1}} d out line cur="" i j t
 	local -a ks=()
+	if [ "${FSG_TARGET:-lio}" = nvmet ]; then # nvme-cli's report (keys sorted, the holder's key)
+		PR_KEYS=$(nvme_keys "$l" "$k" | tr '\n' ' ') PR_HOLDER=$(nvme_holder "$l" "$k" | tr '\n' ' ')
+		PR_KEYS=${PR_KEYS% } PR_HOLDER=${PR_HOLDER% }
+		return
+	fi
 	d=$(dev "$k" "$l")
 	out=$(sg_persist -n -i -s -d "$d" 2>/dev/null) ||
 		out=$(sg_persist -n -i -s -d "$d" 2>/dev/null) || fail "sg_persist read full status LUN $l"
