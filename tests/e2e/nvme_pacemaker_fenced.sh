@@ -11,9 +11,9 @@
 # name), each in its node's mount namespace (its /run, so its own state files) and with
 # devices= naming that node's own namespace device, so that the agent's NVMe commands go
 # through that node's controller (reservations belong to the host behind the controller). Keys
-# come from key_value=id through a corosync-cmapctl stub per node (cluster "fsgpcmk"; node 1's
-# stub names itself localhost=1 and node2=2, node 2's node1=1 and localhost=2), so both fencers
-# derive the same key for the same node.
+# come from key_value=id (the node's position in the nodelist, as in fence_scsi) through a
+# corosync-cmapctl stub per node (cluster "fsgpcmk"; node 1's stub lists localhost, node2;
+# node 2's lists node1, localhost), so both fencers derive the same key for the same node.
 #
 # Checked (nvme-cli resv-report through the other node's controller, never the agent): the
 # fencer as node 1 unfences it (stonith_admin --unfence localhost): node 1's key, the one in its

@@ -7,7 +7,8 @@
 #                              votequorum; corosync logs to the file LOG, or to stderr when LOG is -
 #   cmap_stub FILE NAME NODE=ID...   write FILE, a corosync-cmapctl stand-in (for the agent's
 #                              corosync_cmap_path) answering totem.cluster_name (NAME) and the
-#                              nodelist NODE=ID..., in that order
+#                              nodelist NODE=ID..., in that order (key_value=id keys come from
+#                              the position in that list, not from ID)
 #   fenced_start K DIR         start pacemaker-fenced stand-alone (-s: no corosync, no CIB; the
 #                              local node is "localhost") as node K (on_node K: its /run), logging
 #                              to DIR/fenced.log, pid in DIR/fenced.pid; waits until it answers

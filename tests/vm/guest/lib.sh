@@ -290,8 +290,16 @@ _write() {
 	dd if=/dev/zero of="$d" bs=4096 count=1 seek="$((k * 8))" oflag=direct conv=notrunc status=none 2>&1
 }
 
-# _unit L: "LUN L", or "namespace N" for L = nsN, for messages.
-_unit() { if [[ $1 == ns* ]]; then echo "namespace ${1#ns}"; else echo "LUN $1"; fi; }
+# _unit L: "LUN L", or "namespace N" for L = nsN and for L on nvmet, for messages.
+_unit() {
+	if [[ $1 == ns* ]]; then
+		echo "namespace ${1#ns}"
+	elif [ "${FSG_TARGET:-lio}" = nvmet ]; then
+		echo "namespace $1"
+	else
+		echo "LUN $1"
+	fi
+}
 
 assert_write_ok() {
 	local out
