@@ -19,39 +19,17 @@
 [ "$FSG_NODES" -ge 2 ] || fail "needs --nodes 2 (or 3)"
 FSG_WITNESS=2
 
-declare -F parity_lib_loaded >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/parity_lib.sh" ||
-	fail "parity_lib.sh not found: run through nvme_test.go or with --agent <repo>/bin/fence_scsi_go"
+for lib in parity_lib nvme_lib; do
+	declare -F "${lib}_loaded" >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/$lib.sh" ||
+		fail "$lib.sh not found: run through nvme_test.go or with --agent <repo>/bin/fence_scsi_go"
+done
 
 # On a failure, the kernel's NVMe messages (controller resets, keep-alive expiries ...).
-trap 'rc=$?; [ "$rc" = 0 ] || { echo "   -- kernel log, nvme lines --"; dmesg | grep nvme | tail -n 25 | sed "s/^/   | /"; }' EXIT
+trap nvme_fail_dmesg EXIT
 
 N=$FSG_NODES L=$FSG_LUNS
 ALL=$(seq 1 "$N")
 OTHERS=$(seq 2 "$N")
-
-# show_ns L: keys, reservation type and holder of namespace L (nvme-cli, the witness).
-show_ns() {
-	local k h
-	k=$(nvme_keys "$1" | tr '\n' ' ')
-	h=$(nvme_holder "$1" | tr '\n' ' ')
-	say "namespace $1: keys: ${k:-(none)} | rtype $(nvme_rtype "$1") | holder: ${h:-(none)}"
-}
-
-# assert_wero L: namespace L's reservation is Write Exclusive - Registrants Only (NVMe RTYPE 3).
-assert_wero() {
-	local t
-	t=$(nvme_rtype "$1")
-	[ "$t" = 3 ] || fail "namespace $1 reservation type $t, want 3 (Write Exclusive - Registrants Only)"
-	pass "namespace $1 reservation is Write Exclusive - Registrants Only (RTYPE 3)"
-}
-
-# status_of WANT_RC ASKER NODE: `status -n nodeNODE` run by ASKER on its own devices.
-status_of() {
-	local want=$1 asker=$2 k=$3 text=ON
-	[ "$want" = 0 ] || text=OFF
-	expect_agent "$want" "$asker" -o status -n "node$k" -k "$(key "$k")" -d "$(devs "$asker")"
-	assert_has "$AGENT_OUT" "node $k as node $asker sees it: Status: $text (exit $want)" "Status: $text"
-}
 
 check_setup /tmp/fsg-check
 CHK=/tmp/fsg-check/fence_scsi_check

@@ -21,10 +21,13 @@ func TestNVMeTarget(t *testing.T) {
 
 // nvmeAgentRun runs an NVMe scenario of the agent under test (fence_scsi_go: Debian's
 // fence_scsi is SCSI only, as nvme_target.sh shows; a clean clone builds it first, as ecxRun
-// does).
+// does) on the new kernel, with target nvmet unless sc names one (lio+nvmet).
 func nvmeAgentRun(t *testing.T, sc vm.Scenario) {
 	t.Helper()
-	sc.Target, sc.Kernel = "nvmet", "new"
+	if sc.Target == "" {
+		sc.Target = "nvmet"
+	}
+	sc.Kernel = "new"
 	if sc.Agent == "" {
 		sc.Agent = vm.DefaultAgent()
 		if isDebianFenceSCSI(sc.Agent) && os.Getenv("FSG_AGENT") == "" && os.Getenv("FSG_E2E") == "1" && !testing.Short() {
@@ -56,7 +59,7 @@ func TestNVMeFence(t *testing.T) {
 				t.Skip("3 nodes and 4 namespaces: make e2e-matrix (FSG_MATRIX=1); make test runs 2 and 2")
 			}
 			nvmeAgentRun(t, vm.Scenario{Nodes: c.nodes, LUNs: c.luns,
-				Script: libScript(t, "nvme_fence.sh", "parity_lib.sh")})
+				Script: libScript(t, "nvme_fence.sh", "parity_lib.sh", "nvme_lib.sh")})
 		})
 	}
 }
@@ -91,4 +94,27 @@ func TestNVMeShootout(t *testing.T) {
 	n = soakIterations(n)
 	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: luns, Timeout: time.Duration(15+3*n) * time.Minute,
 		Script: withVars(t, libScript(t, "race_shootout.sh"), fmt.Sprintf("RACE_ITER=%d", n))})
+}
+
+// TestNVMeMixed: one devices= list with a LIO LUN (SCSI over iSCSI) and an NVMe namespace
+// (nvmet over TCP), served together by run.sh --target lio+nvmet (tests/e2e/nvme_mixed.sh):
+// both nodes on, registered on both devices (sg_persist and nvme-cli), status 0; off -n node1
+// by node 2: node 1's writes get a reservation conflict on both devices, node 2's pass; status
+// of node 1 exit 2; node 1's watchdog check exit 2.
+func TestNVMeMixed(t *testing.T) {
+	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Target: "lio+nvmet",
+		Script: libScript(t, "nvme_mixed.sh", "parity_lib.sh", "nvme_lib.sh")})
+}
+
+// TestNVMePacemakerFenced: a stand-alone pacemaker-fenced drives the installed fence_scsi_go on
+// an NVMe namespace (tests/e2e/nvme_pacemaker_fenced.sh): as node 1 it unfences node 1
+// (stonith_admin --unfence; nvme-cli shows node 1's key); then a fencer as node 2 unfences node
+// 2 and fences node 1 (stonith_admin --fence node1): node 1's key is gone and its writes get a
+// reservation conflict. The host preparation is TestPacemakerFenced's.
+func TestNVMePacemakerFenced(t *testing.T) {
+	if os.Getenv("FSG_E2E") == "1" && !testing.Short() && os.Geteuid() == 0 {
+		preparePacemakerHost(t)
+	}
+	nvmeAgentRun(t, vm.Scenario{Nodes: 2, LUNs: 1, Agent: "/usr/sbin/fence_scsi_go",
+		Script: libScript(t, "nvme_pacemaker_fenced.sh", "pacemaker_lib.sh", "nvme_lib.sh")})
 }

@@ -1,6 +1,9 @@
 # A real pacemaker-fenced drives fence_scsi_go on real LIO LUNs.
 #
-#   tests/vm/run.sh --nodes 2 --luns 3 --agent /usr/sbin/fence_scsi_go tests/e2e/pacemaker_fenced.sh
+# Run by TestPacemakerFenced with pacemaker_lib.sh prepended; by hand:
+#
+#   cat tests/e2e/pacemaker_lib.sh tests/e2e/pacemaker_fenced.sh >/tmp/pacemaker_fenced.sh
+#   tests/vm/run.sh --nodes 2 --luns 3 --agent /usr/sbin/fence_scsi_go /tmp/pacemaker_fenced.sh
 #
 # (any --luns works; each LUN adds about 40 s of checks in the TCG guest)
 #
@@ -20,6 +23,7 @@
 # removes node 2's key and node 2's writes fail; --fence localhost is refused and changes
 # nothing; an agent SIGKILLed at --timeout (fenced kills the process group) leaves every LUN
 # consistent, and a second --reboot completes the job.
+declare -F fenced_start >/dev/null || fail "pacemaker_lib.sh not prepended (see the top of this script)"
 FSG_WITNESS=1 # read PR state through node 1's nexus (it stays registered throughout)
 GO=/usr/sbin/fence_scsi_go
 W=/tmp/fsg-pcmk
@@ -34,44 +38,14 @@ fi
 [ "$FSG_NODES" -ge 2 ] || fail "needs --nodes 2"
 
 # The cmap stub: fence_scsi_go asks 'corosync-cmapctl totem.cluster_name' and '... nodelist'.
-cat >"$W/corosync-cmapctl" <<'EOF'
-#!/bin/sh
-case "$*" in
-*totem.cluster_name*) echo "totem.cluster_name (str) = fsgpcmk" ;;
-*nodelist*)
-	echo "nodelist.node.0.name (str) = localhost"
-	echo "nodelist.node.0.nodeid (u32) = 1"
-	echo "nodelist.node.1.name (str) = node2"
-	echo "nodelist.node.1.nodeid (u32) = 2"
-	;;
-*) exit 1 ;;
-esac
-EOF
-chmod 755 "$W/corosync-cmapctl"
 CMAP=$W/corosync-cmapctl
+cmap_stub "$CMAP" fsgpcmk localhost=1 node2=2
 N1=/tmp/fsg-nodes/node1
 N2=/tmp/fsg-nodes/node2
 mkdir -p "$N1" "$N2"
 LOG=$W/fenced.log
 
-# ---- helpers ----
-SA_RC=0
-SA_OUT=""
-sa() { # stonith_admin ARGS...: sets SA_RC, SA_OUT
-	printf '   $ stonith_admin %s\n' "$*"
-	SA_RC=0
-	SA_OUT=$(stonith_admin "$@" 2>&1) || SA_RC=$?
-	[ -z "$SA_OUT" ] || printf '%s\n' "$SA_OUT" | sed 's/^/     > /'
-	printf '     (exit %s)\n' "$SA_RC"
-}
-expect_sa() {
-	local want=$1
-	shift
-	sa "$@"
-	[ "$SA_RC" = "$want" ] || fail "stonith_admin $* exited $SA_RC, want $want"
-}
-# hexkey FILE: the key in a state file as sg_persist prints it (0x..., no leading zeros).
-hexkey() { printf '0x%s\n' "$(tr -d '[:space:]' <"$1" | tr 'A-F' 'a-f' | sed 's/^0*//')"; }
+# ---- helpers (sa, expect_sa, hexkey: pacemaker_lib.sh) ----
 # lun_keys L: sorted registered keys of LUN L on one line.
 lun_keys() { keys "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }
 assert_lun() { # assert_lun L "KEYS (sorted, space separated)" HOLDER
@@ -84,40 +58,15 @@ assert_lun() { # assert_lun L "KEYS (sorted, space separated)" HOLDER
 	pass "LUN $1: keys [$got], reserved (WE-RO) by $h"
 }
 sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
-fenced_pid() { cat "$W/fenced.pid" 2>/dev/null; }
-stop_fenced() {
-	local p
-	p=$(fenced_pid) || return 0
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || return 0
-	for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null || true
-}
 on_exit() {
 	local rc=$?
-	if [ "$rc" != 0 ] && [ -f "$LOG" ]; then
-		echo "---- last lines of the fencer log ($LOG) ----"
-		tail -n 60 "$LOG"
-		echo "----"
-	fi
-	stop_fenced
+	[ "$rc" = 0 ] || fenced_log_tail "$W"
+	fenced_stop "$W"
 }
 trap on_exit EXIT
 
 step "Start pacemaker-fenced stand-alone (-s) as node 1 (private /run = $N1)"
-# What Pacemaker's packaging would create in /run; log to the guest's /tmp (the root is read-only).
-on_node 1 /bin/sh -c '
-	mkdir -p /run/crm /run/lock && chown hacluster:haclient /run/crm && chmod 750 /run/crm &&
-	chmod 1777 /run/lock && echo $$ >"$1/fenced.pid" &&
-	exec env PCMK_logfile="$2" PCMK_debug=yes PCMK_stderr=no /usr/lib/pacemaker/pacemaker-fenced -s' \
-	fenced "$W" "$LOG" >"$W/fenced.out" 2>&1 &
-ok=0
-for _ in $(seq 1 120); do
-	if stonith_admin -L >/dev/null 2>&1; then ok=1; break; fi
-	sleep 0.5
-done
-[ "$ok" = 1 ] || { cat "$W/fenced.out"; fail "pacemaker-fenced did not answer within 60 s"; }
-pass "pacemaker-fenced is up (pid $(fenced_pid))"
+fenced_start 1 "$W"
 
 step "Register device scsi1 (agent fence_scsi_go) on node 1's paths to $FSG_LUNS LUN(s)"
 D1=$(devs 1)
@@ -266,5 +215,5 @@ expect_sa 0 --query scsi1
 
 step "Unregister and stop the fencer"
 expect_sa 0 --deregister scsi1
-stop_fenced
+fenced_stop "$W"
 pass "pacemaker-fenced stopped"

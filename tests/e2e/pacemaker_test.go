@@ -21,7 +21,7 @@ func TestPacemakerFenced(t *testing.T) {
 		preparePacemakerHost(t)
 	}
 	vm.Run(t, vm.Scenario{Nodes: 2, LUNs: 3, Agent: "/usr/sbin/fence_scsi_go",
-		Script: "tests/e2e/pacemaker_fenced.sh", Timeout: 15 * time.Minute})
+		Script: libScript(t, "pacemaker_fenced.sh", "pacemaker_lib.sh"), Timeout: 15 * time.Minute})
 }
 
 // TestPacemakerCluster (the full cluster): corosync and pacemakerd as a one-node

@@ -12,6 +12,8 @@
 #    iqn.2003-01.org.linux-iscsi.fsg:nodeK; TARGET=nvmet (new kernel only) brd RAM disks as
 #    namespaces 1..LUNS of one NVMe subsystem with reservations on, over NVMe/TCP on
 #    127.0.0.1:4420, and one controller per node (host NQN HNQN:nodeK, its own host ID);
+#    TARGET=lio+nvmet (new kernel only) both: LUNS LIO LUNs and LUNS namespaces, every node
+#    logged in over iSCSI and connected over NVMe/TCP;
 # 5. runs /tmp/fsg-run/driver.sh in a chroot into the host root;
 # 6. prints "FSG-RESULT: PASS" or "FSG-RESULT: FAIL ..." on the console and powers off.
 export PATH=/bin:/sbin
@@ -71,7 +73,7 @@ while IFS='=' read -r k v; do
 		NOPR_LUNS=$v
 		;;
 	TARGET)
-		case "$v" in lio | tgt | nvmet) TARGET=$v ;; *) fail "bad config value for $k" ;; esac
+		case "$v" in lio | tgt | nvmet | lio+nvmet) TARGET=$v ;; *) fail "bad config value for $k" ;; esac
 		;;
 	*) ;; # keys for the driver (AGENT, ...) are handled there
 	esac
@@ -240,6 +242,10 @@ case "$TARGET" in
 lio) setup_lio ;;
 tgt) setup_tgt ;;
 nvmet) setup_nvmet ;;
+lio+nvmet)
+	setup_lio
+	setup_nvmet
+	;;
 esac
 echo "FSG-BOOT: target $TARGET configured"
 
@@ -288,6 +294,10 @@ nvme_connect_all() {
 
 case "$TARGET" in
 nvmet) nvme_connect_all ;;
+lio+nvmet)
+	iscsi_login_all
+	nvme_connect_all
+	;;
 *) iscsi_login_all ;;
 esac
 

@@ -10,9 +10,11 @@
 #   --paths P       sessions (portals) per node, for multipath (default 1)
 #   --lun-mb M      size of each LUN in MiB (default 16)
 #   --nopr "L ..."  LUNs exported with PR emulation off (LIO attrib emulate_pr=0)
-#   --target T      lio (default: the kernel target), tgt (tgtd, the user-space target) or
+#   --target T      lio (default: the kernel target), tgt (tgtd, the user-space target),
 #                   nvmet (the kernel's NVMe-oF target over TCP, with reservations; needs and
-#                   implies --kernel new)
+#                   implies --kernel new) or lio+nvmet (both at once: D LIO LUNs over iSCSI and
+#                   D namespaces over NVMe/TCP, every node an initiator and a host of its own;
+#                   implies --kernel new; scenarios name namespace N as `dev K nsN`)
 #   --kernel K      default (Debian 12's) or new (prepare.sh --kernel new: trixie-backports)
 #   --agent PATH    the fence agent the scenario runs as $AGENT (default /usr/sbin/fence_scsi)
 #   --timeout S     hard limit for the whole guest run (default 420 s; FSG_VM_TIMEOUT)
@@ -67,13 +69,13 @@ for v in NODES LUNS PATHS LUN_MB TIMEOUT; do isnum "${!v}" || die "--${v,,} need
 [ "$LUNS" -ge 1 ] && [ "$LUNS" -le 64 ] || die "--luns must be 1..64"
 [ "$PATHS" -ge 1 ] && [ "$PATHS" -le 4 ] || die "--paths must be 1..4"
 for l in $NOPR; do isnum "$l" && [ "$l" -ge 1 ] && [ "$l" -le "$LUNS" ] || die "--nopr: bad LUN '$l'"; done
-case "$TARGET" in lio | tgt | nvmet) ;; *) die "--target must be lio, tgt or nvmet" ;; esac
+case "$TARGET" in lio | tgt | nvmet | lio+nvmet) ;; *) die "--target must be lio, tgt, nvmet or lio+nvmet" ;; esac
 # nvmet has reservations from Linux 6.13: only the new kernel has them.
-if [ "$TARGET" = nvmet ]; then
+if [ "$TARGET" = nvmet ] || [ "$TARGET" = lio+nvmet ]; then
 	[ -z "$KERNEL" ] || [ "$KERNEL" = new ] ||
-		die "--target nvmet needs --kernel new (NVMe reservations in nvmet need Linux 6.13+; Debian 12's kernel is 6.1)"
+		die "--target $TARGET needs --kernel new (NVMe reservations in nvmet need Linux 6.13+; Debian 12's kernel is 6.1)"
 	KERNEL=new
-	[ "$PATHS" = 1 ] || die "--paths: --target nvmet has one controller per node"
+	[ "$PATHS" = 1 ] || die "--paths: --target $TARGET has one controller (and one iSCSI session) per node"
 fi
 KERNEL=${KERNEL:-default}
 case "$KERNEL" in default | new) ;; *) die "--kernel must be default or new" ;; esac

@@ -45,8 +45,9 @@ type Scenario struct {
 	// Timeout bounds the whole guest run (default 10 minutes: Debian's fence_scsi takes
 	// seconds per call under TCG, more while the host is busy compiling).
 	Timeout time.Duration
-	// Target is the target serving the LUNs: "lio" (default) or "tgt" over iSCSI, or "nvmet"
-	// (NVMe over TCP, namespaces instead of LUNs; implies Kernel "new") (run.sh --target).
+	// Target is the target serving the LUNs: "lio" (default) or "tgt" over iSCSI, "nvmet"
+	// (NVMe over TCP, namespaces instead of LUNs; implies Kernel "new"), or "lio+nvmet"
+	// (LUNs LIO LUNs and LUNs namespaces at once; implies Kernel "new") (run.sh --target).
 	Target string
 	// Kernel is the guest kernel: "default" (Debian 12's) or "new" (run.sh --kernel new,
 	// prepared on first use with prepare.sh --kernel new).
@@ -222,7 +223,7 @@ func run(sc Scenario, logf func(string)) (Result, error) {
 		return Result{}, err
 	}
 	sc = withDefaults(sc)
-	if sc.Kernel == "new" || sc.Target == "nvmet" {
+	if sc.Kernel == "new" || sc.Target == "nvmet" || sc.Target == "lio+nvmet" {
 		if err := prepareNewKernel(root); err != nil {
 			return Result{}, err
 		}

@@ -36,19 +36,32 @@ for ((k = 1; k <= FSG_NODES; k++)); do
 		done
 	done
 done
-# nvmet: FSG_NODEk_CTRL, node K's controller (/dev/nvmeX); one path per node.
-if [ "$FSG_TARGET" = nvmet ]; then
+# nvmet, lio+nvmet: FSG_NODEk_CTRL, node K's controller (/dev/nvmeX); one path per node.
+# lio+nvmet also: FSG_NODEk_NSn, node K's namespace n (the FSG_NODEk_LUNl are the LIO LUNs).
+if nvme_target; then
 	for ((k = 1; k <= FSG_NODES; k++)); do
 		c=$(nvme_ctrl "$k") || { echo "no NVMe controller for node $k" >&2; exit 1; }
 		export "FSG_NODE${k}_CTRL=/dev/$c"
+		if [ "$FSG_TARGET" = lio+nvmet ]; then
+			for ((l = 1; l <= FSG_LUNS; l++)); do
+				d=$(dev "$k" "ns$l") || exit 1
+				export "FSG_NODE${k}_NS${l}=$d"
+			done
+		fi
 	done
 fi
 {
-	echo "# node lun path device"
+	echo "# node lun path device (lio+nvmet: namespaces as lun nsN)"
 	for ((k = 1; k <= FSG_NODES; k++)); do for ((l = 1; l <= FSG_LUNS; l++)); do for ((p = 1; p <= FSG_PATHS; p++)); do
 		v=FSG_NODE${k}_PATH${p}_LUN${l}
 		echo "$k $l $p ${!v}"
 	done; done; done
+	if [ "$FSG_TARGET" = lio+nvmet ]; then
+		for ((k = 1; k <= FSG_NODES; k++)); do for ((l = 1; l <= FSG_LUNS; l++)); do
+			v=FSG_NODE${k}_NS${l}
+			echo "$k ns$l 1 ${!v}"
+		done; done
+	fi
 } >/tmp/fsg-run/devices.txt
 [ -x "$AGENT" ] || echo "WARNING: AGENT $AGENT is not executable in the guest" >&2
 

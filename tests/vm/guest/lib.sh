@@ -3,12 +3,17 @@
 # scenario with a non-zero status, which the host turns into a test failure.
 #
 # Nodes are numbered 1..FSG_NODES, LUNs 1..FSG_LUNS, paths 1..FSG_PATHS. FSG_TARGET is lio,
-# tgt or nvmet (run.sh --target): LUN L is SCSI LUN L-1 on LIO and L on tgt (its LUN 0 is the
-# controller), and namespace ID L on nvmet (one path per node; the NVMe helpers are below).
+# tgt, nvmet or lio+nvmet (run.sh --target): LUN L is SCSI LUN L-1 on LIO and L on tgt (its
+# LUN 0 is the controller), and namespace ID L on nvmet (one path per node; the NVMe helpers
+# are below). lio+nvmet serves both: LUN L is LIO's, namespace N is named nsN (1..FSG_LUNS).
 #
 #   dev K L [P]          node K's /dev/sdX for LUN L (through path P, default 1), from sysfs;
-#                        on nvmet node K's /dev/nvmeXnY of namespace L (its own controller)
-#   devs K [P]           node K's devices of every LUN, comma-separated (for -d)
+#                        on nvmet node K's /dev/nvmeXnY of namespace L (its own controller);
+#                        L = nsN: node K's namespace N (nvmet, lio+nvmet); the helpers that
+#                        take a LUN L and call dev (assert_write_ok, write_check ...) take nsN too
+#   devs K [P]           node K's devices of every LUN, comma-separated (for -d); lio+nvmet:
+#                        the LUNs, then the namespaces
+#   nvme_target          true if FSG_TARGET serves NVMe namespaces (nvmet, lio+nvmet)
 #   key K                the reservation key used for node K (hex, no 0x)
 #   on_node K cmd...     run cmd with node K's private /run (unshare -m + bind mount)
 #   agent K args...      run $AGENT as node K; sets AGENT_RC, AGENT_OUT (stdout), AGENT_ERR
@@ -32,7 +37,7 @@
 #                        every node's /run is emptied
 #   step TEXT / say TEXT / pass TEXT / fail TEXT
 #
-# NVMe (FSG_TARGET=nvmet). A node is an NVMe host: host NQN $FSG_HNQN:nodeK and host ID
+# NVMe (FSG_TARGET=nvmet or lio+nvmet; L below is a namespace ID). A node is an NVMe host: host NQN $FSG_HNQN:nodeK and host ID
 # fe5c0000-0000-4000-8000-00000000000K (hex K), one controller each. Running a command "as
 # node K" is using node K's device, dev K L (reservations belong to the host behind the
 # controller the command goes through); on_node K still gives it a private /run.
@@ -123,9 +128,17 @@ _session() {
 	return 1
 }
 
+nvme_target() { [ "${FSG_TARGET:-lio}" = nvmet ] || [ "${FSG_TARGET:-lio}" = lio+nvmet ]; }
+
 dev() {
 	local k=$1 l=$2 p=${3:-${FSG_PATH_OF_NODE[$1]:-1}} s b base=0
 	_num "$k"
+	if [[ $l == ns* ]]; then
+		nvme_target || fail "dev $k $l: no NVMe namespaces on target ${FSG_TARGET:-lio}"
+		_num "${l#ns}"
+		_nvme_dev "$k" "${l#ns}"
+		return
+	fi
 	_num "$l"
 	_num "$p"
 	[ "${FSG_TARGET:-lio}" != nvmet ] || { _nvme_dev "$k" "$l"; return; }
@@ -144,6 +157,9 @@ devs() {
 	for ((l = 1; l <= FSG_LUNS; l++)); do
 		out="$out${out:+,}$(dev "$k" "$l" "${2:-${FSG_PATH_OF_NODE[$1]:-1}}")"
 	done
+	if [ "${FSG_TARGET:-lio}" = lio+nvmet ]; then
+		for ((l = 1; l <= FSG_LUNS; l++)); do out="$out,$(dev "$k" "ns$l")"; done
+	fi
 	echo "$out"
 }
 
@@ -274,20 +290,31 @@ _write() {
 	dd if=/dev/zero of="$d" bs=4096 count=1 seek="$((k * 8))" oflag=direct conv=notrunc status=none 2>&1
 }
 
+# _unit L: "LUN L", or "namespace N" for L = nsN and for L on nvmet, for messages.
+_unit() {
+	if [[ $1 == ns* ]]; then
+		echo "namespace ${1#ns}"
+	elif [ "${FSG_TARGET:-lio}" = nvmet ]; then
+		echo "namespace $1"
+	else
+		echo "LUN $1"
+	fi
+}
+
 assert_write_ok() {
 	local out
-	out=$(_write "$1" "$2") || fail "node $1 cannot write LUN $2 ($(dev "$1" "$2")): $out"
-	pass "node $1 writes LUN $2 ($(dev "$1" "$2"))"
+	out=$(_write "$1" "$2") || fail "node $1 cannot write $(_unit "$2") ($(dev "$1" "$2")): $out"
+	pass "node $1 writes $(_unit "$2") ($(dev "$1" "$2"))"
 }
 
 assert_write_fails() {
 	local out
 	if out=$(_write "$1" "$2"); then
-		fail "node $1 could still write LUN $2 ($(dev "$1" "$2"))"
+		fail "node $1 could still write $(_unit "$2") ($(dev "$1" "$2"))"
 	fi
 	case "$out" in
-	*"Invalid exchange"*) pass "node $1 write to LUN $2 refused: reservation conflict (dd: Invalid exchange)" ;;
-	*) fail "node $1 write to LUN $2 failed, but not with a reservation conflict: $out" ;;
+	*"Invalid exchange"*) pass "node $1 write to $(_unit "$2") refused: reservation conflict (dd: Invalid exchange)" ;;
+	*) fail "node $1 write to $(_unit "$2") failed, but not with a reservation conflict: $out" ;;
 	esac
 }
 
@@ -509,7 +536,7 @@ _nvme_dev() {
 
 nvme_report() {
 	local l=$1 k=${2:-${FSG_WITNESS:-1}} d out
-	d=$(dev "$k" "$l")
+	d=$(_nvme_dev "$k" "$l")
 	out=$(nvme resv-report "$d" --eds -o json 2>&1) || fail "nvme resv-report $d (node $k): $out"
 	printf '%s\n' "$out"
 }
