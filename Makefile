@@ -92,9 +92,12 @@ else
 	@tests/vm/run.sh --nodes 2 --luns 1 --agent $(AGENT) tests/e2e/fence_demo.sh
 endif
 
+# E2E_PARALLEL guests at a time (vm.Parallel): they mostly wait, so 2 share 2 cores well.
+E2E_PARALLEL ?= 2
 e2e: vm-prepare
 	@if [ "$(AGENT)" = "$(CURDIR)/$(BIN)" ]; then $(MAKE) --no-print-directory build; fi
-	FSG_E2E=1 FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 80m -v ./tests/e2e/
+	FSG_E2E=1 FSG_E2E_PARALLEL=$(E2E_PARALLEL) FSG_AGENT=$(AGENT) $(GO) test -count=1 -timeout 80m \
+		-parallel $(E2E_PARALLEL) -v ./tests/e2e/
 
 # ---- Installation (see docs/install.md) ----
 # make install [PREFIX=/usr] [DESTDIR=] [FORCE=1]

@@ -119,5 +119,5 @@ func TestECXRenewalGap(t *testing.T) {
 	if os.Getenv("FSG_SOAK") != "1" {
 		t.Skip("a measurement that needs an otherwise idle host (defend --once start-up under TCG): run by make soak (FSG_SOAK=1)")
 	}
-	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_renewal_gap.sh", "ecx_lib.sh")})
+	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 2, Script: libScript(t, "ecx_renewal_gap.sh", "ecx_lib.sh"), Serial: true})
 }

@@ -115,8 +115,11 @@ func runMatrix(t *testing.T, targets []matrixTarget, quickOnly bool) {
 				continue
 			}
 			t.Run(m.name+"/"+c.name, func(t *testing.T) {
+				// Parallel before the semaphore: a test paused in t.Parallel must not hold it.
 				if par > 1 {
-					t.Parallel()
+					vm.AlwaysParallel(t)
+				} else {
+					vm.Parallel(t)
 				}
 				sem <- struct{}{}
 				defer func() { <-sem }()

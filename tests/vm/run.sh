@@ -93,6 +93,10 @@ ENVFILE=$CACHE/current.env
 PREP=(--kernel default)
 if [ "$KERNEL" = new ]; then ENVFILE=$CACHE/new.env PREP=(--kernel new); fi
 [ -r "$ENVFILE" ] || { echo "vm: not prepared: run tests/vm/prepare.sh ${PREP[*]} as root" >&2; exit 77; }
+# Guests may start together (make e2e runs two at a time): one at a time checks, and if need
+# be rebuilds, the initramfs.
+exec {PREP_LOCK}>"$CACHE/.run-prepare.lock"
+flock "$PREP_LOCK"
 FSG_VMLINUZ="" FSG_INITRD="" FSG_INIT_SHA=""
 while IFS='=' read -r k v; do
 	case "$k" in FSG_VMLINUZ) FSG_VMLINUZ=$v ;; FSG_INITRD) FSG_INITRD=$v ;; FSG_INIT_SHA) FSG_INIT_SHA=$v ;; esac
@@ -108,6 +112,7 @@ if [ "$FSG_INIT_SHA" != "$(sha256sum "$HERE/guest-init.sh" | cut -d' ' -f1)" ]; 
 		case "$k" in FSG_VMLINUZ) FSG_VMLINUZ=$v ;; FSG_INITRD) FSG_INITRD=$v ;; esac
 	done <"$ENVFILE"
 fi
+exec {PREP_LOCK}>&-
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/fsg-vm.XXXXXX")
 chmod 755 "$RUN"

@@ -52,6 +52,30 @@ type Scenario struct {
 	// Kernel is the guest kernel: "default" (Debian 12's) or "new" (run.sh --kernel new,
 	// prepared on first use with prepare.sh --kernel new).
 	Kernel string
+	// Serial keeps the run out of FSG_E2E_PARALLEL: a measurement that needs the host to
+	// itself (see Parallel).
+	Serial bool
+}
+
+var parallelTests sync.Map // *testing.T already marked parallel
+
+// Parallel marks t parallel once when FSG_E2E_PARALLEL is above 1 (make e2e sets it, with
+// go test -parallel): a guest spends much of its run waiting (boot, wait windows, defender
+// periods, timeouts) rather than computing, so two at a time share a 2-core host well. Only
+// the guest run itself is parallel: what a test does before its first Run (host preparation,
+// building an agent) still happens one test at a time, before any parallel run starts.
+func Parallel(t *testing.T) {
+	if n, _ := strconv.Atoi(os.Getenv("FSG_E2E_PARALLEL")); n > 1 {
+		AlwaysParallel(t)
+	}
+}
+
+// AlwaysParallel calls t.Parallel unless t already is parallel through this package (the
+// matrix's own FSG_MATRIX_PARALLEL uses it, then Run does not call it again).
+func AlwaysParallel(t *testing.T) {
+	if _, done := parallelTests.LoadOrStore(t, true); !done {
+		t.Parallel()
+	}
 }
 
 // Result is what a run produced.
@@ -195,6 +219,9 @@ func gate(t testing.TB) {
 func Run(t testing.TB, sc Scenario) Result {
 	t.Helper()
 	gate(t)
+	if tt, ok := t.(*testing.T); ok && !sc.Serial {
+		Parallel(tt)
+	}
 	res, err := run(sc, func(line string) { t.Log(line) })
 	if err != nil {
 		t.Fatalf("vm: %v", err)
@@ -210,6 +237,9 @@ func Run(t testing.TB, sc Scenario) Result {
 func Try(t testing.TB, sc Scenario) Result {
 	t.Helper()
 	gate(t)
+	if tt, ok := t.(*testing.T); ok && !sc.Serial {
+		Parallel(tt)
+	}
 	res, err := run(sc, func(line string) { t.Log(line) })
 	if err != nil {
 		t.Fatalf("vm: %v", err)
