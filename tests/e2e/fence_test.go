@@ -22,6 +22,7 @@ func TestFenceDemo(t *testing.T) {
 }
 
 func TestFenceOne(t *testing.T) {
+	vm.Parallel(t) // the parent too, or its parallel subtests would wait for the serial phase
 	for _, luns := range []int{1, 4} {
 		t.Run(map[int]string{1: "1LUN", 4: "4LUNs"}[luns], func(t *testing.T) {
 			vm.Run(t, vm.Scenario{Nodes: 3, LUNs: luns, Script: "tests/e2e/fence_one.sh", Timeout: 15 * time.Minute})

@@ -92,6 +92,7 @@ func TestMatrix(t *testing.T) {
 }
 
 func runMatrix(t *testing.T, targets []matrixTarget, quickOnly bool) {
+	vm.Parallel(t) // the parent too, or its parallel subtests would wait for the serial phase
 	par, _ := strconv.Atoi(os.Getenv("FSG_MATRIX_PARALLEL"))
 	sem := make(chan struct{}, max(par, 1))
 	if !matrixAgentOK(t) {

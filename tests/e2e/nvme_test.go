@@ -50,6 +50,7 @@ func nvmeAgentRun(t *testing.T, sc vm.Scenario) {
 // conflict, status of node 1 exit 2, its watchdog check exit 2. 2 nodes and 2 namespaces in
 // make test; 3 and 4 as well under FSG_MATRIX=1 (make e2e-matrix).
 func TestNVMeFence(t *testing.T) {
+	vm.Parallel(t) // the parent too, or its parallel subtests would wait for the serial phase
 	for _, c := range []struct {
 		name        string
 		nodes, luns int
