@@ -76,7 +76,7 @@ func TestPRErrorClasses(t *testing.T) {
 	if !errors.Is(e, pr.ErrNotSupported) || errors.Is(e, pr.ErrIllegalRequest) {
 		t.Errorf("ENOTTY error: not supported %v, illegal request %v", errors.Is(e, pr.ErrNotSupported), errors.Is(e, pr.ErrIllegalRequest))
 	}
-	lost := &Error{Op: "preempt", Class: ErrTimeout, OutcomeUnknown: true}
+	lost := &Error{Op: "preempt", Class: pr.ErrTimeout, OutcomeUnknown: true}
 	if !errors.Is(lost, pr.ErrOutcomeUnknown) || !errors.Is(lost, pr.ErrTimeout) {
 		t.Error("a lost reply must match pr.ErrOutcomeUnknown and pr.ErrTimeout")
 	}

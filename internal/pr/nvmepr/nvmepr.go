@@ -60,7 +60,7 @@ func (a *Device) Ready(ctx context.Context) error {
 		return err
 	}
 	if c.Namespace.Size == 0 {
-		return &nvme.Error{Op: "identify", Device: a.d.Name(), Class: nvme.ErrNotReady,
+		return &nvme.Error{Op: "identify", Device: a.d.Name(), Class: pr.ErrNotReady,
 			Detail: fmt.Sprintf("namespace %d is not active (Identify Namespace size 0)", a.d.NSID())}
 	}
 	return nil
@@ -109,7 +109,7 @@ func (a *Device) report(ctx context.Context) (*nvme.Report, error) {
 		return nil, err
 	}
 	if r.Partial {
-		return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: nvme.ErrMalformed,
+		return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: pr.ErrMalformed,
 			Detail: fmt.Sprintf("%d registered controllers do not fit in the largest report; refusing to decide on part of them", r.NumRegistered)}
 	}
 	return r, nil
@@ -160,7 +160,7 @@ func (a *Device) ReadReservation(ctx context.Context) (*pr.Reservation, error) {
 	if !r.Type.AllRegistrants() {
 		h := r.Holder()
 		if h == nil {
-			return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: nvme.ErrMalformed,
+			return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: pr.ErrMalformed,
 				Detail: fmt.Sprintf("a %v reservation without a holder", r.Type)}
 		}
 		res.Key = h.Key
