@@ -12,9 +12,9 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil/prsim"
 )
 
 const (
@@ -94,13 +94,12 @@ type node struct {
 
 func newNode(name string, reverse bool, lus []*sim.LU) *node {
 	n := &node{name: name, clk: newClock()}
-	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	for i, lu := range lus {
 		dev := fmt.Sprintf("/dev/sd%c", 'b'+i)
 		if reverse {
 			dev = fmt.Sprintf("/dev/sd%c", 'b'+len(lus)-1-i)
 		}
-		n.devs = append(n.devs, scsipr.New(scsi.NewDevice(dev, lu.Connect(name), scsi.DeviceOptions{Timeout: time.Second, Sleep: noSleep})))
+		n.devs = append(n.devs, prsim.SCSI(dev, lu, name, prsim.Quick))
 	}
 	if reverse {
 		slices.Reverse(n.devs)

@@ -8,13 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/nvme"
 	nvmesim "github.com/fence-scsi-go/fence_scsi_go/internal/nvme/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/nvmepr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil/prsim"
 )
 
 // storage is shared storage of one transport as the tests see it: n units
@@ -43,9 +40,7 @@ type scsiStorage struct{ lus []*sim.LU }
 func newSCSIStorage(n int) storage { return scsiStorage{newLUs(sim.QuirkNone, n)} }
 
 func (s scsiStorage) dev(node string, i int) pr.Device {
-	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-	return scsipr.New(scsi.NewDevice(fmt.Sprintf("/dev/sd%c", 'b'+i), s.lus[i].Connect(node),
-		scsi.DeviceOptions{Timeout: time.Second, Sleep: noSleep}))
+	return prsim.SCSI(fmt.Sprintf("/dev/sd%c", 'b'+i), s.lus[i], node, prsim.Quick)
 }
 func (s scsiStorage) keys(i int) []pr.Key              { return keysOn(s.lus[i]) }
 func (s scsiStorage) mayWrite(node string, i int) bool { return s.lus[i].MayWrite(node) }
@@ -62,16 +57,8 @@ func newNVMeStorage(n int) storage {
 	return s
 }
 
-func hostID(node string) nvme.HostID {
-	var h nvme.HostID
-	copy(h[:], node)
-	return h
-}
-
 func (s nvmeStorage) dev(node string, i int) pr.Device {
-	noSleep := func(ctx context.Context, d time.Duration) error { return ctx.Err() }
-	return nvmepr.New(nvme.NewDevice(fmt.Sprintf("/dev/nvme0n%d", i+1), s.ns[i].Connect(hostID(node)),
-		nvme.DeviceOptions{Timeout: time.Second, Sleep: noSleep}))
+	return prsim.NVMe(fmt.Sprintf("/dev/nvme0n%d", i+1), s.ns[i], node, prsim.Quick)
 }
 
 func (s nvmeStorage) keys(i int) []pr.Key {
@@ -82,9 +69,7 @@ func (s nvmeStorage) keys(i int) []pr.Key {
 	return kl.Keys
 }
 
-func (s nvmeStorage) mayWrite(node string, i int) bool {
-	return s.ns[i].Connect(hostID(node)).WriteBlock(0, []byte(node)).OK()
-}
+func (s nvmeStorage) mayWrite(node string, i int) bool { return prsim.NVMeWrites(s.ns[i], node) }
 
 // nodeOn is a cluster node with one path to every unit of st.
 func nodeOn(st storage, name string, n int) *node {
@@ -121,11 +106,15 @@ func owns(t *testing.T, st storage, n int, owner string, key pr.Key, others ...s
 	}
 }
 
-// forTransports runs f for every transport and the two multi-writer types.
-func forTransports(t *testing.T, f func(t *testing.T, st storage, typ pr.Type)) {
+// forTransports runs f for every transport and the two multi-writer types,
+// on two units that node1 and node2 reach through paths of their own.
+func forTransports(t *testing.T, f func(t *testing.T, st storage, typ pr.Type, n1, n2 *node)) {
 	for _, tr := range transports {
 		for _, typ := range []pr.Type{pr.WEAR, pr.WERO} {
-			t.Run(tr.name+"/"+typ.String(), func(t *testing.T) { f(t, tr.make(2), typ) })
+			t.Run(tr.name+"/"+typ.String(), func(t *testing.T) {
+				st := tr.make(2)
+				f(t, st, typ, nodeOn(st, "node1", 2), nodeOn(st, "node2", 2))
+			})
 		}
 	}
 }
@@ -133,8 +122,7 @@ func forTransports(t *testing.T, f func(t *testing.T, st storage, typ pr.Type)) 
 // TestTransportAcquireDefend: on a free set Acquire takes every unit at
 // once; Defend holds it and removes a challenger's registration.
 func TestTransportAcquireDefend(t *testing.T) {
-	forTransports(t, func(t *testing.T, st storage, typ pr.Type) {
-		n1 := nodeOn(st, "node1", 2)
+	forTransports(t, func(t *testing.T, st storage, typ pr.Type, n1, _ *node) {
 		r := mustAcquire(t, transportCfg(t, n1, key1, typ))
 		if r.Waited {
 			t.Error("waited on a free set")
@@ -157,8 +145,7 @@ func TestTransportAcquireDefend(t *testing.T) {
 // TestTransportTakeover: a silent owner is preempted after the wait; its
 // defender then reports ErrLost.
 func TestTransportTakeover(t *testing.T) {
-	forTransports(t, func(t *testing.T, st storage, typ pr.Type) {
-		n1, n2 := nodeOn(st, "node1", 2), nodeOn(st, "node2", 2)
+	forTransports(t, func(t *testing.T, st storage, typ pr.Type, n1, n2 *node) {
 		mustAcquire(t, transportCfg(t, n1, key1, typ))
 		r := mustAcquire(t, transportCfg(t, n2, key2, typ))
 		if !r.Waited || r.Devices[0].Action != "preempted" || !slices.Equal(r.Devices[0].Owners, []pr.Key{key1}) {
@@ -175,8 +162,7 @@ func TestTransportTakeover(t *testing.T) {
 // TestTransportLiveDefender: an owner that renews during the wait wins;
 // the challenger withdraws and disturbs nothing.
 func TestTransportLiveDefender(t *testing.T) {
-	forTransports(t, func(t *testing.T, st storage, typ pr.Type) {
-		n1, n2 := nodeOn(st, "node1", 2), nodeOn(st, "node2", 2)
+	forTransports(t, func(t *testing.T, st storage, typ pr.Type, n1, n2 *node) {
 		mustAcquire(t, transportCfg(t, n1, key1, typ))
 		var defendErr error
 		n2.clk.hook = func(int, time.Duration) {
@@ -194,8 +180,7 @@ func TestTransportLiveDefender(t *testing.T) {
 
 // TestTransportRelease: Release gives the set up; another node takes it at once.
 func TestTransportRelease(t *testing.T) {
-	forTransports(t, func(t *testing.T, st storage, typ pr.Type) {
-		n1, n2 := nodeOn(st, "node1", 2), nodeOn(st, "node2", 2)
+	forTransports(t, func(t *testing.T, st storage, typ pr.Type, n1, n2 *node) {
 		mustAcquire(t, transportCfg(t, n1, key1, typ))
 		if err := Release(context.Background(), transportCfg(t, n1, key1, typ)); err != nil {
 			t.Fatalf("Release = %v", err)

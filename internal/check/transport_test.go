@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/nvme"
 	nvmesim "github.com/fence-scsi-go/fence_scsi_go/internal/nvme/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/nvmepr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil/prsim"
 )
 
 // TestCheckNVMe: the watchdog check on an NVMe namespace through the same
@@ -22,9 +21,7 @@ import (
 func TestCheckNVMe(t *testing.T) {
 	dir := t.TempDir()
 	ns := nvmesim.NewNamespace()
-	open := func(host byte) pr.Device {
-		return nvmepr.New(nvme.NewDevice("/dev/nvme0n1", ns.Connect(nvme.HostID{host}), nvme.DeviceOptions{}))
-	}
+	open := func(host string) pr.Device { return prsim.NVMe("/dev/nvme0n1", ns, host, prsim.Options{}) }
 	store := state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")}
 	if err := store.WriteKey(node1); err != nil {
 		t.Fatal(err)
@@ -33,7 +30,7 @@ func TestCheckNVMe(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for h, k := range map[byte]pr.Key{1: node1, 2: node2} {
+	for h, k := range map[string]pr.Key{"node1": node1, "node2": node2} {
 		if err := open(h).RegisterAndIgnore(ctx, k, pr.RegisterOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +44,7 @@ func TestCheckNVMe(t *testing.T) {
 				if path != "/dev/nvme0n1" {
 					return nil, os.ErrNotExist
 				}
-				return open(1), nil
+				return open("node1"), nil
 			},
 			Sleep: func(context.Context, time.Duration) error { return nil },
 		})
@@ -55,7 +52,7 @@ func TestCheckNVMe(t *testing.T) {
 	if rc := run(); rc != ExitOK {
 		t.Fatalf("registered: rc = %d, want 0; stderr: %s", rc, stderr.String())
 	}
-	if err := open(2).PreemptAndAbort(ctx, node2, node1, pr.WERO); err != nil {
+	if err := open("node2").PreemptAndAbort(ctx, node2, node1, pr.WERO); err != nil {
 		t.Fatal(err)
 	}
 	if rc := run(); rc != ExitNotFound {

@@ -11,15 +11,12 @@ import (
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/nvme"
 	nvmesim "github.com/fence-scsi-go/fence_scsi_go/internal/nvme/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/nvmepr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil/prsim"
 )
 
 // storage is shared storage of one transport: devices by path, each node
@@ -35,7 +32,7 @@ type scsiStorage map[string]*sim.LU
 
 func (s scsiStorage) paths() []string { return sortedKeys(s) }
 func (s scsiStorage) open(node, path string) pr.Device {
-	return scsipr.New(scsi.NewDevice(path, s[path].Connect(node+":"+path), scsi.DeviceOptions{}))
+	return prsim.SCSI(path, s[path], node+":"+path, prsim.Options{})
 }
 func (s scsiStorage) mayWrite(node, path string) bool { return s[path].MayWrite(node + ":" + path) }
 
@@ -43,17 +40,9 @@ type nvmeStorage map[string]*nvmesim.Namespace
 
 func (s nvmeStorage) paths() []string { return sortedKeys(s) }
 func (s nvmeStorage) open(node, path string) pr.Device {
-	return nvmepr.New(nvme.NewDevice(path, s[path].Connect(hostOf(node)), nvme.DeviceOptions{}))
+	return prsim.NVMe(path, s[path], node, prsim.Options{})
 }
-func (s nvmeStorage) mayWrite(node, path string) bool {
-	return s[path].Connect(hostOf(node)).WriteBlock(0, []byte(node)).OK()
-}
-
-func hostOf(node string) nvme.HostID {
-	var h nvme.HostID
-	copy(h[:], node)
-	return h
-}
+func (s nvmeStorage) mayWrite(node, path string) bool { return prsim.NVMeWrites(s[path], node) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	var out []string
@@ -96,6 +85,17 @@ func nodeOptions(t *testing.T, st storage, node string) Options {
 	}
 }
 
+// forTransports runs f on the storage of each transport with the agents
+// of nodes n1 and n2 (o1, o2) and the storage's paths.
+func forTransports(t *testing.T, f func(t *testing.T, st storage, devs []string, o1, o2 Options)) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			st := tr.make()
+			f(t, st, st.paths(), nodeOptions(t, st, "n1"), nodeOptions(t, st, "n2"))
+		})
+	}
+}
+
 // observe reads keys and reservation of path through a node that never registers.
 func observe(t *testing.T, st storage, path string) ([]pr.Key, *pr.Reservation) {
 	t.Helper()
@@ -115,85 +115,75 @@ func observe(t *testing.T, st storage, path string) ([]pr.Key, *pr.Reservation) 
 // TestTransportOnOffStatus: unfence two nodes, fence one, status, fence
 // again (already off), unfence it again, on SCSI and NVMe alike.
 func TestTransportOnOffStatus(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			ctx := context.Background()
-			st := tr.make()
-			devs := st.paths()
-			o1, o2 := nodeOptions(t, st, "n1"), nodeOptions(t, st, "n2")
-			for _, n := range []struct {
-				o   Options
-				key pr.Key
-			}{{o1, key1}, {o2, key2}} {
-				if err := On(ctx, n.o, devs, n.key); err != nil {
-					t.Fatalf("On(%v) = %v", n.key, err)
-				}
+	forTransports(t, func(t *testing.T, st storage, devs []string, o1, o2 Options) {
+		ctx := context.Background()
+		for _, n := range []struct {
+			o   Options
+			key pr.Key
+		}{{o1, key1}, {o2, key2}} {
+			if err := On(ctx, n.o, devs, n.key); err != nil {
+				t.Fatalf("On(%v) = %v", n.key, err)
 			}
-			for _, d := range devs {
-				keys, res := observe(t, st, d)
-				if !slices.Equal(keys, []pr.Key{key1, key2}) || !res.Present || res.Type != pr.WERO || res.Key != key1 {
-					t.Fatalf("%s after on: keys %v, reservation %+v", d, keys, res)
-				}
-				if !st.mayWrite("n2", d) || st.mayWrite("n3", d) {
-					t.Errorf("%s: a registrant must write, another host not", d)
-				}
+		}
+		for _, d := range devs {
+			keys, res := observe(t, st, d)
+			if !slices.Equal(keys, []pr.Key{key1, key2}) || !res.Present || res.Type != pr.WERO || res.Key != key1 {
+				t.Fatalf("%s after on: keys %v, reservation %+v", d, keys, res)
 			}
-			if on, err := Status(ctx, o1, devs, key2); err != nil || !on {
-				t.Fatalf("Status(key2) = %v, %v; want on", on, err)
+			if !st.mayWrite("n2", d) || st.mayWrite("n3", d) {
+				t.Errorf("%s: a registrant must write, another host not", d)
 			}
-			if res, err := Off(ctx, o1, devs, key2); err != nil || res != PoweredOff {
-				t.Fatalf("Off(key2) = %v, %v; want powered off", res, err)
+		}
+		if on, err := Status(ctx, o1, devs, key2); err != nil || !on {
+			t.Fatalf("Status(key2) = %v, %v; want on", on, err)
+		}
+		if res, err := Off(ctx, o1, devs, key2); err != nil || res != PoweredOff {
+			t.Fatalf("Off(key2) = %v, %v; want powered off", res, err)
+		}
+		for _, d := range devs {
+			keys, res := observe(t, st, d)
+			if !slices.Equal(keys, []pr.Key{key1}) || !res.Present || res.Type != pr.WERO {
+				t.Errorf("%s after off: keys %v, reservation %+v", d, keys, res)
 			}
-			for _, d := range devs {
-				keys, res := observe(t, st, d)
-				if !slices.Equal(keys, []pr.Key{key1}) || !res.Present || res.Type != pr.WERO {
-					t.Errorf("%s after off: keys %v, reservation %+v", d, keys, res)
-				}
-				if st.mayWrite("n2", d) || !st.mayWrite("n1", d) {
-					t.Errorf("%s: the fenced node writes, or the fencer does not", d)
-				}
+			if st.mayWrite("n2", d) || !st.mayWrite("n1", d) {
+				t.Errorf("%s: the fenced node writes, or the fencer does not", d)
 			}
-			if on, err := Status(ctx, o1, devs, key2); err != nil || on {
-				t.Errorf("Status(key2) after off = %v, %v; want off", on, err)
-			}
-			if res, err := Off(ctx, o1, devs, key2); err != nil || res != AlreadyOff {
-				t.Errorf("second Off(key2) = %v, %v; want already off", res, err)
-			}
-			if err := On(ctx, o2, devs, key2); err != nil {
-				t.Fatalf("unfence again: %v", err)
-			}
-			if on, err := Status(ctx, o1, devs, key2); err != nil || !on {
-				t.Errorf("Status(key2) after unfencing again = %v, %v", on, err)
-			}
-		})
-	}
+		}
+		if on, err := Status(ctx, o1, devs, key2); err != nil || on {
+			t.Errorf("Status(key2) after off = %v, %v; want off", on, err)
+		}
+		if res, err := Off(ctx, o1, devs, key2); err != nil || res != AlreadyOff {
+			t.Errorf("second Off(key2) = %v, %v; want already off", res, err)
+		}
+		if err := On(ctx, o2, devs, key2); err != nil {
+			t.Fatalf("unfence again: %v", err)
+		}
+		if on, err := Status(ctx, o1, devs, key2); err != nil || !on {
+			t.Errorf("Status(key2) after unfencing again = %v, %v", on, err)
+		}
+	})
 }
 
 // TestTransportOffByNonHolder: the node that does not hold the reservation
 // fences the holder: it preempts the holder's key and takes the reservation.
 func TestTransportOffByNonHolder(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			ctx := context.Background()
-			st := tr.make()
-			devs := st.paths()
-			o1, o2 := nodeOptions(t, st, "n1"), nodeOptions(t, st, "n2")
-			mustOn(t, o1, devs, key1)
-			mustOn(t, o2, devs, key2)
-			if res, err := Off(ctx, o2, devs, key1); err != nil || res != PoweredOff {
-				t.Fatalf("Off(key1) by n2 = %v, %v", res, err)
+	forTransports(t, func(t *testing.T, st storage, devs []string, o1, o2 Options) {
+		ctx := context.Background()
+		mustOn(t, o1, devs, key1)
+		mustOn(t, o2, devs, key2)
+		if res, err := Off(ctx, o2, devs, key1); err != nil || res != PoweredOff {
+			t.Fatalf("Off(key1) by n2 = %v, %v", res, err)
+		}
+		for _, d := range devs {
+			keys, res := observe(t, st, d)
+			if !slices.Equal(keys, []pr.Key{key2}) || res.Key != key2 || st.mayWrite("n1", d) {
+				t.Errorf("%s: keys %v, reservation %+v, n1 writes %v", d, keys, res, st.mayWrite("n1", d))
 			}
-			for _, d := range devs {
-				keys, res := observe(t, st, d)
-				if !slices.Equal(keys, []pr.Key{key2}) || res.Key != key2 || st.mayWrite("n1", d) {
-					t.Errorf("%s: keys %v, reservation %+v, n1 writes %v", d, keys, res, st.mayWrite("n1", d))
-				}
-			}
-			if _, err := Off(ctx, o1, devs, key2); !isLost(err) {
-				t.Errorf("the fenced node fencing back = %v; want lost", err)
-			}
-		})
-	}
+		}
+		if _, err := Off(ctx, o1, devs, key2); !isLost(err) {
+			t.Errorf("the fenced node fencing back = %v; want lost", err)
+		}
+	})
 }
 
 func mustOn(t *testing.T, o Options, devs []string, key pr.Key) {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Device is one NVMe namespace reached through one controller of this host
 // (on Linux, a /dev/nvmeXnY block device). Its methods are the reservation
 // subset of scsi.Device in NVMe's own terms. Every method returns a *Error
 // (possibly wrapped) for NVMe-level failures; callers use errors.Is with the
-// class sentinels (ErrReservationConflict, ErrOutcomeUnknown, ...).
+// class sentinels (pr.ErrReservationConflict, pr.ErrOutcomeUnknown, ...).
 //
 // Registrations belong to the host (its Host Identifier), not to the
 // controller or path: registering through one controller registers the host
@@ -202,7 +203,7 @@ func classifyExecErr(err error) *Error {
 		c := *ne
 		return &c
 	}
-	e := &Error{Errno: err, Class: ErrTransport}
+	e := &Error{Errno: err, Class: pr.ErrTransport}
 	var errno syscall.Errno
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -211,7 +212,7 @@ func classifyExecErr(err error) *Error {
 	case errors.As(err, &errno):
 		switch errno {
 		case syscall.EINTR:
-			e.Class, e.OutcomeUnknown = ErrAborted, true
+			e.Class, e.OutcomeUnknown = pr.ErrAborted, true
 			e.Detail = "cancelled by the kernel (timeout or controller reset)"
 		case syscall.ENOTTY:
 			e.Class, e.Detail = ErrNotSupported, "not an NVMe namespace (ENOTTY)"
@@ -226,7 +227,7 @@ func classifyExecErr(err error) *Error {
 
 func ctxClass(err error) error {
 	if errors.Is(err, context.Canceled) {
-		return ErrAborted
+		return pr.ErrAborted
 	}
-	return ErrTimeout
+	return pr.ErrTimeout
 }

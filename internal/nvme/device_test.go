@@ -5,6 +5,8 @@ import (
 	"errors"
 	"syscall"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // TestRetryPolicy checks what one failed answer leads to, per command kind.
@@ -19,21 +21,21 @@ func TestRetryPolicy(t *testing.T) {
 		write    bool // a reservation command that changes state (Register)
 		class    error
 		calls    int  // commands sent (answers after the first succeed)
-		unknown  bool // ErrOutcomeUnknown
+		unknown  bool // pr.ErrOutcomeUnknown
 		retrySec bool // a backoff wait was requested
 	}{
-		{"conflict is final", answer{st: StatusReservationConflict | StatusDNR}, true, ErrReservationConflict, 1, false, false},
-		{"conflict without DNR is final too", answer{st: StatusReservationConflict}, true, ErrReservationConflict, 1, false, false},
+		{"conflict is final", answer{st: StatusReservationConflict | StatusDNR}, true, pr.ErrReservationConflict, 1, false, false},
+		{"conflict without DNR is final too", answer{st: StatusReservationConflict}, true, pr.ErrReservationConflict, 1, false, false},
 		{"namespace not ready is retried", answer{st: StatusNamespaceNotReady}, true, nil, 2, false, true},
-		{"not ready with DNR is final", answer{st: StatusNamespaceNotReady | StatusDNR}, true, ErrNotReady, 1, false, false},
+		{"not ready with DNR is final", answer{st: StatusNamespaceNotReady | StatusDNR}, true, pr.ErrNotReady, 1, false, false},
 		{"command interrupted is retried", answer{st: StatusCommandInterrupted}, true, nil, 2, false, true},
 		{"ANA transition is retried", answer{st: StatusANATransition}, false, nil, 2, false, true},
 		{"transport error of a report is retried", answer{st: StatusTransientTransport}, false, nil, 2, false, true},
-		{"transport error of a register: outcome unknown", answer{st: StatusTransientTransport}, true, ErrTransport, 1, true, false},
-		{"host-aborted register: outcome unknown", answer{st: StatusHostAbortedCommand}, true, ErrAborted, 1, true, false},
-		{"EINTR on a register: outcome unknown", answer{err: syscall.EINTR}, true, ErrAborted, 1, true, false},
+		{"transport error of a register: outcome unknown", answer{st: StatusTransientTransport}, true, pr.ErrTransport, 1, true, false},
+		{"host-aborted register: outcome unknown", answer{st: StatusHostAbortedCommand}, true, pr.ErrAborted, 1, true, false},
+		{"EINTR on a register: outcome unknown", answer{err: syscall.EINTR}, true, pr.ErrAborted, 1, true, false},
 		{"EINTR on a report is retried", answer{err: syscall.EINTR}, false, nil, 2, false, true},
-		{"EACCES is final, not unknown", answer{err: syscall.EACCES}, true, ErrTransport, 1, false, false},
+		{"EACCES is final, not unknown", answer{err: syscall.EACCES}, true, pr.ErrTransport, 1, false, false},
 		{"ENOTTY: not supported", answer{err: syscall.ENOTTY}, false, ErrNotSupported, 1, false, false},
 		{"invalid opcode: not supported", answer{st: StatusInvalidOpcode | StatusDNR}, true, ErrNotSupported, 1, false, false},
 		{"preempted: aborted, not executed, final", answer{st: StatusAbortedPreemptAbort}, true, ErrPreempted, 1, false, false},
@@ -58,7 +60,7 @@ func TestRetryPolicy(t *testing.T) {
 			if f.n() != tc.calls {
 				t.Errorf("%d commands sent, want %d", f.n(), tc.calls)
 			}
-			if errors.Is(err, ErrOutcomeUnknown) != tc.unknown {
+			if errors.Is(err, pr.ErrOutcomeUnknown) != tc.unknown {
 				t.Errorf("outcome unknown = %v, want %v (%v)", !tc.unknown, tc.unknown, err)
 			}
 			if (len(s.waits) > 0) != tc.retrySec {
@@ -77,8 +79,8 @@ func TestRetryBudget(t *testing.T) {
 	s := &noSleep{}
 	d := NewDevice("/dev/nvme0n1", f, DeviceOptions{Sleep: s.sleep, MaxBusyRetries: 5})
 	err := d.Acquire(context.Background(), keyHost, WERO)
-	if !errors.Is(err, ErrNotReady) || f.n() != 6 {
-		t.Fatalf("err %v after %d commands, want ErrNotReady after 6", err, f.n())
+	if !errors.Is(err, pr.ErrNotReady) || f.n() != 6 {
+		t.Fatalf("err %v after %d commands, want pr.ErrNotReady after 6", err, f.n())
 	}
 	want := []int64{50, 100, 200, 400, 800}
 	for i, w := range s.waits {
@@ -97,7 +99,7 @@ func TestContextEndsBeforeSending(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := d.Preempt(ctx, keyHost, keyVictim, WERO)
-	if !errors.Is(err, ErrAborted) || errors.Is(err, ErrOutcomeUnknown) || f.n() != 0 {
+	if !errors.Is(err, pr.ErrAborted) || errors.Is(err, pr.ErrOutcomeUnknown) || f.n() != 0 {
 		t.Fatalf("err %v after %d commands", err, f.n())
 	}
 }
@@ -144,7 +146,7 @@ func TestRegisterAndIgnorePreemptedBetween(t *testing.T) {
 	d, f, _ = newFake(func(int, *Command) (Completion, error) {
 		return Completion{Status: StatusReservationConflict | StatusDNR}, nil
 	})
-	if err := d.RegisterAndIgnore(context.Background(), keyHost, RegisterOptions{}); !errors.Is(err, ErrReservationConflict) || f.n() != 3 {
+	if err := d.RegisterAndIgnore(context.Background(), keyHost, RegisterOptions{}); !errors.Is(err, pr.ErrReservationConflict) || f.n() != 3 {
 		t.Fatalf("endless conflict: %v after %d commands, want a conflict after 3", err, f.n())
 	}
 }

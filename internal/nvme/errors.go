@@ -7,13 +7,16 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
-// Error classes callers act on, mirroring internal/scsi's. A *Error matches
-// (errors.Is) every class it belongs to, and also the transport-neutral
-// classes of internal/pr: the classes whose meaning is the same on both
-// transports are pr's sentinels; ErrNotSupported, ErrInvalidField, ErrHostID
-// and ErrPreempted are NVMe's own and match pr's classes through Is.
+// Error classes of NVMe's own. A *Error's Class is one of these or one of
+// the transport-neutral classes of internal/pr whose meaning is the same on
+// both transports (pr.ErrReservationConflict, pr.ErrNotReady, pr.ErrBusy for
+// Command Interrupted, pr.ErrTransport, pr.ErrTimeout, pr.ErrAborted,
+// pr.ErrMalformed, pr.ErrDevice for any other failure the controller
+// reported). A *Error matches (errors.Is) every class it belongs to:
+// pr.ErrOutcomeUnknown when a reservation command may or may not have
+// executed (timeout, cancellation, transport failure: re-read the state with
+// Report, never re-send blindly), and the pr class each of these matches.
 var (
-	ErrReservationConflict = pr.ErrReservationConflict
 	// ErrNotSupported: the controller or namespace has no reservations
 	// (invalid opcode, ONCS bit 5 clear), or the path is not an NVMe
 	// namespace. Matches pr.ErrNotSupported; a completed Invalid Command
@@ -24,23 +27,11 @@ var (
 	ErrInvalidField = errors.New("invalid field in command")
 	// ErrHostID: the controller has no usable Host Identifier for
 	// reservations (matches pr.ErrIllegalRequest: repeating cannot help).
-	ErrHostID   = errors.New("host identifier missing or inconsistent")
-	ErrNotReady = pr.ErrNotReady
-	ErrBusy     = pr.ErrBusy // Command Interrupted
+	ErrHostID = errors.New("host identifier missing or inconsistent")
 	// ErrPreempted: a command of this host was aborted because another host
 	// preempted its registration (SCSI's UA 2A/05, and it matches
-	// pr.ErrRegistrationsPreempted): this host was fenced.
+	// pr.ErrRegistrationsPreempted and pr.ErrAborted): this host was fenced.
 	ErrPreempted = errors.New("registration preempted")
-	ErrTransport = pr.ErrTransport
-	ErrTimeout   = pr.ErrTimeout
-	ErrAborted   = pr.ErrAborted
-	ErrMalformed = pr.ErrMalformed
-	// ErrDevice is any other failure the controller reported.
-	ErrDevice = pr.ErrDevice
-	// ErrOutcomeUnknown marks a reservation command that may or may not
-	// have executed (timeout, cancellation, transport failure): re-read the
-	// state with Report, never re-send blindly.
-	ErrOutcomeUnknown = pr.ErrOutcomeUnknown
 )
 
 // Error is a failed NVMe command on one namespace.
@@ -53,7 +44,7 @@ type Error struct {
 	Completed bool
 	Errno     error // ioctl/open failure, if any
 
-	// Class is the primary class sentinel (one of the Err* values above).
+	// Class is the primary class sentinel (an Err* value above or a pr class).
 	Class error
 	// OutcomeUnknown is set when a reservation command may have executed.
 	OutcomeUnknown bool
@@ -66,7 +57,7 @@ func (e *Error) Error() string {
 	if msg == "" && e.Class != nil {
 		msg = e.Class.Error()
 	}
-	if e.Completed && e.Class != ErrReservationConflict {
+	if e.Completed && e.Class != pr.ErrReservationConflict {
 		msg = fmt.Sprintf("%s: %s", msg, e.Status)
 	}
 	if e.Errno != nil && e.Detail == "" {
@@ -89,9 +80,9 @@ func (e *Error) Is(target error) bool {
 	switch target {
 	case e.Class:
 		return true
-	case ErrOutcomeUnknown:
+	case pr.ErrOutcomeUnknown:
 		return e.OutcomeUnknown
-	case ErrAborted:
+	case pr.ErrAborted:
 		return e.Class == ErrPreempted
 	case pr.ErrNotSupported:
 		return e.Class == ErrNotSupported
@@ -110,7 +101,7 @@ func ClassifyStatus(s Status) error {
 	case StatusSuccess:
 		return nil
 	case StatusReservationConflict:
-		return ErrReservationConflict
+		return pr.ErrReservationConflict
 	case StatusInvalidOpcode:
 		return ErrNotSupported
 	case StatusInvalidField:
@@ -118,18 +109,18 @@ func ClassifyStatus(s Status) error {
 	case StatusHostIDInconsistent:
 		return ErrHostID
 	case StatusNamespaceNotReady, StatusAdminMediaNotReady, StatusFormatInProgress, StatusANATransition:
-		return ErrNotReady
+		return pr.ErrNotReady
 	case StatusCommandInterrupted:
-		return ErrBusy
+		return pr.ErrBusy
 	case StatusAbortedPreemptAbort:
 		return ErrPreempted
 	case StatusAbortRequested, StatusAbortedSQDeletion, StatusHostAbortedCommand:
-		return ErrAborted
+		return pr.ErrAborted
 	case StatusDataTransferError, StatusTransientTransport, StatusInternalPathError,
 		StatusANAPersistentLoss, StatusANAInaccessible, StatusControllerPathError, StatusHostPathError:
-		return ErrTransport
+		return pr.ErrTransport
 	}
-	return ErrDevice
+	return pr.ErrDevice
 }
 
 // statusDetail adds a hint where the bare status name misleads.

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // Native fuzz tests for every parser. Common invariants: no panic; inputs
@@ -20,7 +22,7 @@ func FuzzParseReport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := ParseReport(capped(data))
 		if err != nil {
-			if r != nil || !errors.Is(err, ErrMalformed) {
+			if r != nil || !errors.Is(err, pr.ErrMalformed) {
 				t.Fatalf("report %v with error %v", r, err)
 			}
 			return
@@ -128,7 +130,7 @@ func FuzzStatus(f *testing.F) {
 			t.Fatal("fields do not recompose the status")
 		}
 		class := ClassifyStatus(s)
-		if (class == nil) != s.OK() || class == ErrReservationConflict && s.Code() != StatusReservationConflict {
+		if (class == nil) != s.OK() || class == pr.ErrReservationConflict && s.Code() != StatusReservationConflict {
 			t.Fatalf("%v classified as %v", s, class)
 		}
 		if s.String() == "" {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // sysBlockDev is where sysfs describes block devices by major:minor; tests replace it.
@@ -22,7 +24,7 @@ func openTransport(path string, readOnly bool) (Transport, error) {
 	}
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
-		e := &Error{Op: "open", Device: path, Class: ErrTransport, Errno: err}
+		e := &Error{Op: "open", Device: path, Class: pr.ErrTransport, Errno: err}
 		var errno unix.Errno
 		if errors.As(err, &errno) {
 			e.Errno, e.Detail = errno, errno.Error()
@@ -48,7 +50,7 @@ func newPassthruTransport(f *os.File, ioctl ioctlFunc) (*passthruTransport, erro
 	path := f.Name()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, &Error{Op: "open", Device: path, Class: ErrTransport, Errno: err, Detail: "fstat: " + err.Error()}
+		return nil, &Error{Op: "open", Device: path, Class: pr.ErrTransport, Errno: err, Detail: "fstat: " + err.Error()}
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFBLK:
@@ -63,7 +65,7 @@ func newPassthruTransport(f *os.File, ioctl ioctlFunc) (*passthruTransport, erro
 	}
 	conn, err := f.SyscallConn()
 	if err != nil {
-		return nil, &Error{Op: "open", Device: path, Class: ErrTransport, Errno: err}
+		return nil, &Error{Op: "open", Device: path, Class: pr.ErrTransport, Errno: err}
 	}
 	var r1 uintptr
 	var ioErr error
@@ -74,7 +76,7 @@ func newPassthruTransport(f *os.File, ioctl ioctlFunc) (*passthruTransport, erro
 	case errors.Is(ioErr, unix.ENOTTY) || errors.Is(ioErr, unix.EINVAL):
 		return nil, refuse(path, "block device %s does not answer NVME_IOCTL_ID", dev)
 	case ioErr != nil:
-		return nil, &Error{Op: "open", Device: path, Class: ErrTransport, Errno: ioErr, Detail: "NVME_IOCTL_ID: " + ioErr.Error()}
+		return nil, &Error{Op: "open", Device: path, Class: pr.ErrTransport, Errno: ioErr, Detail: "NVME_IOCTL_ID: " + ioErr.Error()}
 	case r1 == 0 || r1 >= 0xFFFFFFFF:
 		return nil, refuse(path, "NVME_IOCTL_ID returned namespace ID %#x", r1)
 	}

@@ -3,6 +3,8 @@ package nvme
 import (
 	"context"
 	"errors"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // The Device methods: one builder, one exec, one parser each.
@@ -101,7 +103,7 @@ func (d *device) RegisterAndIgnore(ctx context.Context, nrkey Key, opt RegisterO
 		} else {
 			err = d.run(ctx, "replace-ignore-existing-key", RegisterCmd(d.NSID(), actReplace, true, opt.PTPL, 0, nrkey))
 		}
-		if !errors.Is(err, ErrReservationConflict) {
+		if !errors.Is(err, pr.ErrReservationConflict) {
 			return err
 		}
 	}

@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
-// malformed returns an ErrMalformed *Error (Op and Device are filled by the Device).
+// malformed returns a pr.ErrMalformed *Error (Op and Device are filled by the Device).
 func malformed(format string, args ...any) *Error {
-	return &Error{Class: ErrMalformed, Detail: fmt.Sprintf(format, args...)}
+	return &Error{Class: pr.ErrMalformed, Detail: fmt.Sprintf(format, args...)}
 }
 
 // ParseReport decodes a Reservation Status extended data structure (NVMe

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // hostA and hostB are two 128-bit host identifiers.
@@ -78,8 +80,8 @@ func TestParseReportPartialAndMalformed(t *testing.T) {
 		"holder without type": reportSample(1, TypeNone, false, Registrant{Holder: true}),
 	}
 	for name, b := range bad {
-		if _, err := ParseReport(b); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
+		if _, err := ParseReport(b); !errors.Is(err, pr.ErrMalformed) {
+			t.Errorf("%s: err = %v, want pr.ErrMalformed", name, err)
 		}
 	}
 }
@@ -131,10 +133,10 @@ func TestParseIdentify(t *testing.T) {
 	if !caps.PTPL() || !caps.IEKEY() {
 		t.Errorf("PTPL/IEKEY bits not decoded")
 	}
-	if _, err := ParseIdentifyController(make([]byte, 1023)); !errors.Is(err, ErrMalformed) {
+	if _, err := ParseIdentifyController(make([]byte, 1023)); !errors.Is(err, pr.ErrMalformed) {
 		t.Errorf("short identify controller accepted: %v", err)
 	}
-	if _, err := ParseIdentifyNamespace(make([]byte, 127)); !errors.Is(err, ErrMalformed) {
+	if _, err := ParseIdentifyNamespace(make([]byte, 127)); !errors.Is(err, pr.ErrMalformed) {
 		t.Errorf("short identify namespace accepted: %v", err)
 	}
 }
@@ -174,21 +176,21 @@ func TestStatusDecoding(t *testing.T) {
 		t.Error("a status wider than 15 bits was accepted")
 	}
 	classes := map[Status]error{
-		0x000: nil, 0x083: ErrReservationConflict, 0x001: ErrNotSupported, 0x002: ErrInvalidField,
-		0x018: ErrHostID, 0x082: ErrNotReady, 0x021: ErrBusy, 0x01B: ErrPreempted, 0x007: ErrAborted,
-		0x022: ErrTransport, 0x370: ErrTransport, 0x371: ErrAborted, 0x303: ErrNotReady, 0x00C: ErrDevice,
-		0x181: ErrDevice, 0x281: ErrDevice,
+		0x000: nil, 0x083: pr.ErrReservationConflict, 0x001: ErrNotSupported, 0x002: ErrInvalidField,
+		0x018: ErrHostID, 0x082: pr.ErrNotReady, 0x021: pr.ErrBusy, 0x01B: ErrPreempted, 0x007: pr.ErrAborted,
+		0x022: pr.ErrTransport, 0x370: pr.ErrTransport, 0x371: pr.ErrAborted, 0x303: pr.ErrNotReady, 0x00C: pr.ErrDevice,
+		0x181: pr.ErrDevice, 0x281: pr.ErrDevice,
 	}
 	for st, want := range classes {
 		if got := ClassifyStatus(st | StatusDNR); got != want {
 			t.Errorf("ClassifyStatus(%#x) = %v, want %v", st, got, want)
 		}
 	}
-	e := &Error{Op: "preempt", Device: "/dev/nvme0n1", Status: 0x4083, Completed: true, Class: ErrReservationConflict}
+	e := &Error{Op: "preempt", Device: "/dev/nvme0n1", Status: 0x4083, Completed: true, Class: pr.ErrReservationConflict}
 	if e.Error() != "preempt /dev/nvme0n1: reservation conflict" {
 		t.Errorf("Error() = %q", e.Error())
 	}
-	e = &Error{Op: "register", Device: "/dev/nvme0n1", Status: 0xC, Completed: true, Class: ErrDevice, Detail: statusDetail(0xC)}
+	e = &Error{Op: "register", Device: "/dev/nvme0n1", Status: 0xC, Completed: true, Class: pr.ErrDevice, Detail: statusDetail(0xC)}
 	if !strings.Contains(e.Error(), "Host Identifier") {
 		t.Errorf("command sequence error lacks the host identifier hint: %q", e.Error())
 	}

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // passthruCmd is struct nvme_passthru_cmd (include/uapi/linux/nvme_ioctl.h),
@@ -103,7 +105,7 @@ func (t *passthruTransport) Execute(ctx context.Context, cmd *Command) (Completi
 	go func() {
 		var a answer
 		if err := t.conn.Control(func(fd uintptr) { a.r1, a.err = t.ioctl(fd, req, unsafe.Pointer(&r.hdr)) }); err != nil {
-			a.err = &Error{Class: ErrTransport, Errno: err, Detail: "device closed"}
+			a.err = &Error{Class: pr.ErrTransport, Errno: err, Detail: "device closed"}
 		}
 		runtime.KeepAlive(r)
 		done <- a
@@ -115,7 +117,7 @@ func (t *passthruTransport) Execute(ctx context.Context, cmd *Command) (Completi
 		}
 		st, err := StatusFromIoctl(a.r1)
 		if err != nil {
-			return Completion{}, &Error{Class: ErrMalformed, Detail: err.Error(), OutcomeUnknown: true}
+			return Completion{}, &Error{Class: pr.ErrMalformed, Detail: err.Error(), OutcomeUnknown: true}
 		}
 		if !cmd.HostToController() {
 			copy(cmd.Data, r.data)

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // fakeKernel is an ioctl function that checks and answers like the NVMe driver.
@@ -106,11 +108,11 @@ func TestPassthruTransportErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := NewDevice("/dev/nvme0n1", tr, DeviceOptions{})
-	if err := d.Clear(context.Background(), keyHost); !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, syscall.EINTR) {
+	if err := d.Clear(context.Background(), keyHost); !errors.Is(err, pr.ErrOutcomeUnknown) || !errors.Is(err, syscall.EINTR) {
 		t.Errorf("EINTR on clear: %v", err)
 	}
 	tr.ioctl = func(uintptr, uintptr, unsafe.Pointer) (uintptr, error) { return 0x10000, nil }
-	if _, err := tr.Execute(context.Background(), ReportCmd(1, 64)); !errors.Is(err, ErrMalformed) {
+	if _, err := tr.Execute(context.Background(), ReportCmd(1, 64)); !errors.Is(err, pr.ErrMalformed) {
 		t.Errorf("0x10000 return: %v", err)
 	}
 }

@@ -2,6 +2,8 @@ package nvme
 
 import (
 	"time"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 // retryKind is what the retry policy does with a failed command.
@@ -21,10 +23,10 @@ func retryKindOf(e *Error) retryKind {
 		return retryNever
 	}
 	switch e.Class {
-	case ErrNotReady, ErrBusy:
+	case pr.ErrNotReady, pr.ErrBusy:
 		return retryBackoff
-	case ErrTransport, ErrAborted:
-		if e.Errno != nil && e.Class == ErrTransport {
+	case pr.ErrTransport, pr.ErrAborted:
+		if e.Errno != nil && e.Class == pr.ErrTransport {
 			return retryNever // rejected by the kernel before sending
 		}
 		return retryTransient
@@ -36,7 +38,7 @@ func retryKindOf(e *Error) retryKind {
 // this class may still have changed the reservation state: transport and
 // abort statuses may be reported for a command the controller executed.
 func outcomeUnknownClass(class error) bool {
-	return class == ErrTimeout || class == ErrTransport || class == ErrAborted
+	return class == pr.ErrTimeout || class == pr.ErrTransport || class == pr.ErrAborted
 }
 
 // retryBudget counts the retries spent per kind for one command.

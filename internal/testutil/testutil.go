@@ -1,6 +1,7 @@
 // Package testutil holds the test fixtures several packages share: a
-// corosync-cmapctl stand-in with a fixed cluster, and an fs.FileInfo with
-// only a name and a mode. Only tests import it.
+// corosync-cmapctl stand-in with a fixed cluster, an fs.FileInfo with only
+// a name and a mode, and the checks both transports' tests make of their
+// reservation type codes and error classes. Only tests import it.
 package testutil
 
 import (

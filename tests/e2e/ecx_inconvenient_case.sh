@@ -26,13 +26,6 @@ ecx_until_takeover LUN LUNs owned
 assert_node1_refused() { assert_write_fails 1 "$1"; }
 ecx_after_takeover LUN LUNs assert_node1_refused
 
-step "Node 2 still holds the LUNs; defend --once -> 0; release -> 0"
-for l in 1 2; do assert_keys "$l" 2; assert_write_ok 2 "$l"; done
-expect_agent 0 2 defend --once --devices="$D2" --key="$(key 2)"
-expect_agent 0 2 release --devices="$D2" --key="$(key 2)"
-for l in 1 2; do
-	show_pr "$l"
-	assert_keys "$l"
-	assert_holder "$l" none
-done
-say "SUMMARY: node 2 acquire (takeover) ${ACQ2}s (W=${W}s); node 1 defender exit 1 ${DET}s after resume (P=${P}s T=${T}s)"
+held() { assert_keys "$1" 2; assert_write_ok 2 "$1"; }
+released() { show_pr "$1"; assert_keys "$1"; assert_holder "$1" none; }
+ecx_node2_releases LUNs held released

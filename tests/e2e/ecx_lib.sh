@@ -192,3 +192,16 @@ ecx_until_takeover() {
 	assert_has "$AGENT_ERR" "node 2 reports the preemption" "preempted owner"
 	for l in 1 2; do "$3" 2 "$l"; done
 }
+
+# ecx_node2_releases NOUNS HELD FREE: the end of the delayed-server case: node 2 still holds
+# units 1 and 2 (HELD L asserts that unit L has node 2's key alone and node 2 writes it),
+# `defend --once` and `release` as node 2 exit 0, and FREE L asserts (and shows) that unit L
+# is left with no key and no holder. Then the SUMMARY line. Uses D2, and ACQ2 and DET of the halves.
+ecx_node2_releases() {
+	step "Node 2 still holds the $1; defend --once -> 0; release -> 0"
+	for l in 1 2; do "$2" "$l"; done
+	expect_agent 0 2 defend --once --devices="$D2" --key="$(key 2)"
+	expect_agent 0 2 release --devices="$D2" --key="$(key 2)"
+	for l in 1 2; do "$3" "$l"; done
+	say "SUMMARY: node 2 acquire (takeover) ${ACQ2}s (W=${W}s); node 1 defender exit 1 ${DET}s after resume (P=${P}s T=${T}s); scenario ${SECONDS}s"
+}

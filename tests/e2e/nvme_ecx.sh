@@ -51,16 +51,6 @@ assert_node1_refused() {
 ecx_after_takeover namespace namespaces assert_node1_refused
 say "kernel: $(dmesg | grep 'reservation conflict' | tail -1 | sed 's/^\[[^]]*\] //')"
 
-step "Node 2 still holds the namespaces; defend --once -> 0; release -> 0"
-for l in 1 2; do
-	assert_nvme_keys "$l" 2
-	assert_has "$(write_check 2 "$l")" "node 2 writes namespace $l" ok
-done
-expect_agent 0 2 defend --once --devices="$D2" --key="$(key 2)"
-expect_agent 0 2 release --devices="$D2" --key="$(key 2)"
-for l in 1 2; do
-	show_ns "$l"
-	assert_nvme_keys "$l"
-	assert_nvme_holder "$l" none
-done
-say "SUMMARY: node 2 acquire (takeover) ${ACQ2}s (W=${W}s); node 1 defender exit 1 ${DET}s after resume (P=${P}s T=${T}s); scenario ${SECONDS}s"
+held() { assert_nvme_keys "$1" 2; assert_has "$(write_check 2 "$1")" "node 2 writes namespace $1" ok; }
+released() { show_ns "$1"; assert_nvme_keys "$1"; assert_nvme_holder "$1" none; }
+ecx_node2_releases namespaces held released

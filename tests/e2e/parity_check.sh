@@ -13,14 +13,11 @@ PYCHK=/usr/share/cluster/fence_scsi_check
 [ -x "$PYCHK" ] || PYCHK=""
 
 step "Node 1 not configured yet (no /run/cluster.key, /run/cluster.dev): check exits 0"
-run_check 1 "$CHK"
-[ "$CHECK_RC" = 0 ] || fail "unconfigured check exited $CHECK_RC, want 0"
+expect_check 0 1 "$CHK" "node 1's check (not configured)"
 parity_marker "CHECK unconfigured rc=$CHECK_RC"
 
 step "repair N exits N"
-run_check 1 "$CHK" repair 7
-[ "$CHECK_RC" = 7 ] || fail "repair 7 exited $CHECK_RC"
-pass "repair 7 exited 7"
+expect_check 7 1 "$CHK" "repair 7" repair 7
 
 step "Nodes 1 and 2 unfence"
 expect_agent 0 1 -o on -n node1 -k "$(key 1)" -d "$(dev 1 1)"
@@ -29,12 +26,10 @@ on_node 1 sh -c 'echo "   node1 /run/cluster.key: $(cat /var/run/cluster.key)"; 
 assert_keys 1 1 2
 
 step "Node 1's check passes (exit 0)"
-run_check 1 "$CHK"
-[ "$CHECK_RC" = 0 ] || fail "node 1's check exited $CHECK_RC while registered, want 0"
+expect_check 0 1 "$CHK" "node 1's check (registered)"
 parity_marker "CHECK registered rc=$CHECK_RC"
 if [ -n "$PYCHK" ]; then
-	run_check 1 "$PYCHK"
-	[ "$CHECK_RC" = 0 ] || fail "Python check exited $CHECK_RC while registered, want 0"
+	expect_check 0 1 "$PYCHK" "Python check (registered)"
 	parity_marker "PYCHECK registered rc=$CHECK_RC"
 fi
 
@@ -58,15 +53,12 @@ fi
 step "Node 2 fences node 1; node 1's check fails (exit 2)"
 expect_agent 0 2 -o off -n node1 -k "$(key 1)" -d "$(dev 2 1)"
 assert_keys 1 2
-run_check 1 "$CHK"
-[ "$CHECK_RC" = 2 ] || fail "node 1's check exited $CHECK_RC after being fenced, want 2"
+expect_check 2 1 "$CHK" "node 1's check (fenced)"
 parity_marker "CHECK fenced rc=$CHECK_RC"
-run_check 2 "$CHK"
-[ "$CHECK_RC" = 0 ] || fail "node 2's check exited $CHECK_RC, want 0"
+expect_check 0 2 "$CHK" "node 2's check"
 parity_marker "CHECK node2 rc=$CHECK_RC"
 if [ -n "$PYCHK" ]; then
-	run_check 1 "$PYCHK"
-	[ "$CHECK_RC" = 2 ] || fail "Python check exited $CHECK_RC after being fenced, want 2"
+	expect_check 2 1 "$PYCHK" "Python check (fenced)"
 	parity_marker "PYCHECK fenced rc=$CHECK_RC"
 fi
 assert_write_fails 1 1

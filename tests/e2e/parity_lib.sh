@@ -13,6 +13,8 @@
 #   assert_dev_write_fails DEV   it fails with a reservation conflict (EBADE)
 #   check_setup DIR              symlinks DIR/fence_scsi_check{,_hardreboot} -> $AGENT
 #   run_check K PROG [ARGS]      run PROG as node K (its /run); sets CHECK_RC, CHECK_ERR
+#   expect_check RC K PROG WHAT [ARGS]  run_check K PROG ARGS and fail unless it exits RC;
+#                                WHAT names the check in the messages
 #   pr_caps L [K]                REPORT CAPABILITIES (sg_persist -n -i -c) of LUN L via node K
 #   ptpl_active L [K]            "1" if REPORT CAPABILITIES says PTPL_A (persist through power
 #                                loss active), "0" if not
@@ -102,6 +104,14 @@ run_check() {
 	rm -f "$e"
 	[ -z "$CHECK_ERR" ] || printf '%s\n' "$CHECK_ERR" | sed 's/^/     2> /'
 	printf '     (exit %s)\n' "$CHECK_RC"
+}
+
+expect_check() {
+	local want=$1 k=$2 prog=$3 what=$4
+	shift 4
+	run_check "$k" "$prog" "$@"
+	[ "$CHECK_RC" = "$want" ] || fail "$what exited $CHECK_RC, want $want"
+	pass "$what exited $want"
 }
 
 pr_caps() {

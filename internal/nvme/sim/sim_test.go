@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/nvme"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
 var (
@@ -74,7 +75,7 @@ func TestFenceScenario(t *testing.T) {
 	if st := ca.WriteBlock(0, []byte("a")); !st.OK() {
 		t.Errorf("holder cannot write: %v", st)
 	}
-	if err := b.Acquire(bg, keyB, nvme.WERO); !errors.Is(err, nvme.ErrReservationConflict) {
+	if err := b.Acquire(bg, keyB, nvme.WERO); !errors.Is(err, pr.ErrReservationConflict) {
 		t.Errorf("fenced host acquires: %v", err)
 	}
 	// Unfencing B: register again.
@@ -155,7 +156,7 @@ func TestAllRegistrants(t *testing.T) {
 	if r.Type != nvme.WERO || len(r.Registrants) != 1 || r.Registrants[0].HostID != hostB || !r.Registrants[0].Holder {
 		t.Fatalf("after preempt with PRKEY 0: %+v", r)
 	}
-	if err := c.Release(bg, keyC, nvme.WERO); !errors.Is(err, nvme.ErrReservationConflict) {
+	if err := c.Release(bg, keyC, nvme.WERO); !errors.Is(err, pr.ErrReservationConflict) {
 		t.Errorf("preempted host releases: %v", err)
 	}
 }
@@ -167,7 +168,7 @@ func TestRules(t *testing.T) {
 	b, _ := dev(ns, hostB)
 	conflict := func(what string, err error) {
 		t.Helper()
-		if !errors.Is(err, nvme.ErrReservationConflict) {
+		if !errors.Is(err, pr.ErrReservationConflict) {
 			t.Errorf("%s: %v, want a reservation conflict", what, err)
 		}
 	}
@@ -283,7 +284,7 @@ func TestFaults(t *testing.T) {
 	must(t, a.Register(bg, keyA, nvme.RegisterOptions{}))
 	c.LoseNextReply()
 	err := a.Acquire(bg, keyA, nvme.WERO)
-	if !errors.Is(err, nvme.ErrOutcomeUnknown) || !errors.Is(err, nvme.ErrTimeout) {
+	if !errors.Is(err, pr.ErrOutcomeUnknown) || !errors.Is(err, pr.ErrTimeout) {
 		t.Fatalf("lost reply: %v", err)
 	}
 	if r := report(t, a); r.Type != nvme.WERO {
@@ -308,7 +309,7 @@ func TestLinuxTargetQuirks(t *testing.T) {
 	if st := cb.WriteBlock(0, nil); !st.OK() {
 		t.Errorf("B should still write: %v", st)
 	}
-	if err := a.Release(bg, keyA, nvme.EA); !errors.Is(err, nvme.ErrReservationConflict) {
+	if err := a.Release(bg, keyA, nvme.EA); !errors.Is(err, pr.ErrReservationConflict) {
 		t.Errorf("release with another type: %v", err)
 	}
 	// Preempting from a host that is not the holder does remove the key.
@@ -337,7 +338,7 @@ func TestConcurrentPreempt(t *testing.T) {
 			t.Fatalf("round %d: both or neither preempt won: %v, %v", round, e1, e2)
 		}
 		for _, e := range []error{e1, e2} {
-			if e != nil && !errors.Is(e, nvme.ErrReservationConflict) {
+			if e != nil && !errors.Is(e, pr.ErrReservationConflict) {
 				t.Fatalf("round %d: loser got %v", round, e)
 			}
 		}

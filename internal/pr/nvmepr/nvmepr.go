@@ -30,20 +30,26 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
-// Device is a pr.Device on one nvme.Device (one namespace through one controller or multipath head).
-type Device struct{ d nvme.Device }
+// Device is a pr.Device on one nvme.Device (one namespace through one
+// controller or multipath head). Name, Close, Release, Clear, Preempt and
+// PreemptAndAbort are the nvme.Device methods of the same names
+// (pr.Forward).
+type Device struct {
+	pr.Forward[nvme.ReservationType]
+	d nvme.Device
+}
 
 var _ pr.Device = (*Device)(nil)
 
 // New returns the pr.Device of d; closing it closes d.
-func New(d nvme.Device) *Device { return &Device{d: d} }
+func New(d nvme.Device) *Device {
+	return &Device{Forward: pr.Forward[nvme.ReservationType]{Cmds: d, Code: nvme.FromPR}, d: d}
+}
 
 // NVMe returns the underlying nvme.Device.
 func (a *Device) NVMe() nvme.Device { return a.d }
 
-func (a *Device) Name() string            { return a.d.Name() }
 func (a *Device) Transport() pr.Transport { return pr.NVMe }
-func (a *Device) Close() error            { return a.d.Close() }
 
 // Ready sends Identify Controller and Identify Namespace: NVMe has no TEST
 // UNIT READY; a namespace that answers Identify with size 0 is inactive
@@ -54,7 +60,7 @@ func (a *Device) Ready(ctx context.Context) error {
 		return err
 	}
 	if c.Namespace.Size == 0 {
-		return &nvme.Error{Op: "identify", Device: a.d.Name(), Class: nvme.ErrNotReady,
+		return &nvme.Error{Op: "identify", Device: a.d.Name(), Class: pr.ErrNotReady,
 			Detail: fmt.Sprintf("namespace %d is not active (Identify Namespace size 0)", a.d.NSID())}
 	}
 	return nil
@@ -91,14 +97,8 @@ func (a *Device) Capabilities(ctx context.Context) (*pr.Capabilities, error) {
 		return nil, &nvme.Error{Op: "identify", Device: a.d.Name(), Class: nvme.ErrNotSupported,
 			Detail: "the controller does not support reservations (ONCS bit 5 clear)"}
 	}
-	out := &pr.Capabilities{Types: []pr.Type{}, PersistThroughPowerLoss: c.PTPL(),
-		AllTargetPorts: true, HostRegistration: true}
-	for _, t := range pr.Types() {
-		if c.Supports(nvme.FromPR(t)) {
-			out.Types = append(out.Types, t)
-		}
-	}
-	return out, nil
+	return &pr.Capabilities{PersistThroughPowerLoss: c.PTPL(), AllTargetPorts: true, HostRegistration: true,
+		Types: pr.TypesWhere(func(t pr.Type) bool { return c.Supports(nvme.FromPR(t)) })}, nil
 }
 
 // report reads the Reservation Report and refuses a partial one: a
@@ -109,7 +109,7 @@ func (a *Device) report(ctx context.Context) (*nvme.Report, error) {
 		return nil, err
 	}
 	if r.Partial {
-		return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: nvme.ErrMalformed,
+		return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: pr.ErrMalformed,
 			Detail: fmt.Sprintf("%d registered controllers do not fit in the largest report; refusing to decide on part of them", r.NumRegistered)}
 	}
 	return r, nil
@@ -160,7 +160,7 @@ func (a *Device) ReadReservation(ctx context.Context) (*pr.Reservation, error) {
 	if !r.Type.AllRegistrants() {
 		h := r.Holder()
 		if h == nil {
-			return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: nvme.ErrMalformed,
+			return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: pr.ErrMalformed,
 				Detail: fmt.Sprintf("a %v reservation without a holder", r.Type)}
 		}
 		res.Key = h.Key
@@ -224,18 +224,4 @@ func (a *Device) RegisterAndIgnore(ctx context.Context, sark pr.Key, opt pr.Regi
 
 func (a *Device) Reserve(ctx context.Context, rk pr.Key, t pr.Type) error {
 	return a.d.Acquire(ctx, rk, nvme.FromPR(t))
-}
-
-func (a *Device) Release(ctx context.Context, rk pr.Key, t pr.Type) error {
-	return a.d.Release(ctx, rk, nvme.FromPR(t))
-}
-
-func (a *Device) Clear(ctx context.Context, rk pr.Key) error { return a.d.Clear(ctx, rk) }
-
-func (a *Device) Preempt(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
-	return a.d.Preempt(ctx, rk, sark, nvme.FromPR(t))
-}
-
-func (a *Device) PreemptAndAbort(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
-	return a.d.PreemptAndAbort(ctx, rk, sark, nvme.FromPR(t))
 }

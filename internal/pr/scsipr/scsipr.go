@@ -14,21 +14,26 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// Device is a pr.Device on one scsi.Device (one I_T nexus).
-type Device struct{ d scsi.Device }
+// Device is a pr.Device on one scsi.Device (one I_T nexus). Name, Close,
+// Release, Clear, Preempt and PreemptAndAbort are the scsi.Device methods
+// of the same names (pr.Forward).
+type Device struct {
+	pr.Forward[scsi.ReservationType]
+	d scsi.Device
+}
 
 var _ pr.Device = (*Device)(nil)
 
 // New returns the pr.Device of d; closing it closes d.
-func New(d scsi.Device) *Device { return &Device{d: d} }
+func New(d scsi.Device) *Device {
+	return &Device{Forward: pr.Forward[scsi.ReservationType]{Cmds: d, Code: scsi.FromPR}, d: d}
+}
 
 // SCSI returns the underlying scsi.Device, for the SCSI-only callers
 // (VPD pages, READ FULL STATUS TransportIDs).
 func (a *Device) SCSI() scsi.Device { return a.d }
 
-func (a *Device) Name() string            { return a.d.Name() }
 func (a *Device) Transport() pr.Transport { return pr.SCSI }
-func (a *Device) Close() error            { return a.d.Close() }
 
 // Ready is TEST UNIT READY.
 func (a *Device) Ready(ctx context.Context) error { return a.d.TestUnitReady(ctx) }
@@ -44,12 +49,7 @@ func (a *Device) Capabilities(ctx context.Context) (*pr.Capabilities, error) {
 	}
 	out := &pr.Capabilities{PersistThroughPowerLoss: c.PTPLC, AllTargetPorts: c.ATPC}
 	if c.TMV {
-		out.Types = []pr.Type{}
-		for _, t := range pr.Types() {
-			if c.Supports(scsi.FromPR(t)) {
-				out.Types = append(out.Types, t)
-			}
-		}
+		out.Types = pr.TypesWhere(func(t pr.Type) bool { return c.Supports(scsi.FromPR(t)) })
 	}
 	return out, nil
 }
@@ -104,20 +104,6 @@ func (a *Device) RegisterAndIgnore(ctx context.Context, sark pr.Key, opt pr.Regi
 
 func (a *Device) Reserve(ctx context.Context, rk pr.Key, t pr.Type) error {
 	return a.d.Reserve(ctx, rk, scsi.FromPR(t))
-}
-
-func (a *Device) Release(ctx context.Context, rk pr.Key, t pr.Type) error {
-	return a.d.Release(ctx, rk, scsi.FromPR(t))
-}
-
-func (a *Device) Clear(ctx context.Context, rk pr.Key) error { return a.d.Clear(ctx, rk) }
-
-func (a *Device) Preempt(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
-	return a.d.Preempt(ctx, rk, sark, scsi.FromPR(t))
-}
-
-func (a *Device) PreemptAndAbort(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
-	return a.d.PreemptAndAbort(ctx, rk, sark, scsi.FromPR(t))
 }
 
 // TransportIDString renders a TransportID (SPC-4 7.6.4) for messages: the
