@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command checkcpu measures the CPU time (user + system) that programs cost per run, for the
 // watchdog check's benchmark (tests/bench/check_cpu.sh):
 //
