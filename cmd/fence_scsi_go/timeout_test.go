@@ -102,7 +102,7 @@ func agentBinary(t *testing.T) string {
 			return
 		}
 		buildOnce.path = filepath.Join(dir, "fence_scsi_go")
-		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", buildOnce.path, ".").CombinedOutput()
 		if err != nil {
 			buildOnce.err = err
 			buildOnce.path = string(out)

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
@@ -64,8 +65,11 @@ type Env struct {
 // settings are the lower-cased name=value pairs of the config file.
 type settings map[string]string
 
-// settingRE is fence_scsi's parser: `^\s*(\S*)\s*=\s*(\S*)\s*`, per line.
-var settingRE = regexp.MustCompile(`(?m)^\s*(\S*)\s*=\s*(\S*)`)
+// settingRE is fence_scsi's parser: `^\s*(\S*)\s*=\s*(\S*)\s*`, per line. Compiled on first
+// use: most nodes have no config file, and the watchdog starts the check every few seconds.
+var settingRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s*(\S*)\s*=\s*(\S*)`)
+})
 
 func readSettings(path string) settings {
 	s := settings{"retry": "0", "retry-sleep": "1"}
@@ -78,7 +82,7 @@ func readSettings(path string) settings {
 
 // parseSettings adds the settings found in the config file's contents b to s.
 func parseSettings(s settings, b []byte) settings {
-	for _, m := range settingRE.FindAllStringSubmatch(string(b), -1) {
+	for _, m := range settingRE().FindAllStringSubmatch(string(b), -1) {
 		s[strings.ToLower(m[1])] = strings.ToLower(m[2])
 	}
 	return s

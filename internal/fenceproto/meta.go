@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/metadata"
 )
@@ -15,13 +16,13 @@ const (
 	LongDesc  = "fence_scsi_go is an I/O Fencing agent compatible with fence_scsi: it takes the same options, keys and state files, and uses SCSI-3 persistent reservations (SPC-3 or greater, with PREEMPT AND ABORT) to control access to shared storage devices. Each node registers its key on the devices, which carry a \"write exclusive, registrants only\" reservation; fencing a node removes its key, so it can no longer write. The node is not rebooted.\n.P\nIt sends the SCSI commands itself through SG_IO instead of running sg_persist."
 )
 
-// actionHelp is the --action help line, listing the actions as
-// fence-agents builds it (list and list-status included, "off" marked as
-// default).
-func actionHelp() string {
-	acts := []string{"on", "off (default)", "status", "list", "list-status", "monitor", "metadata", "manpage", "validate-all"}
-	return "-o, --action=[action]          Action: " + metadata.Wrap(metadata.JoinWords(acts, " or "), 42)
-}
+// actionHelpText is the --action help line, listing the actions as fence-agents builds it (list
+// and list-status included, "off" marked as default, wrapped at 42 columns). A constant, so that
+// the option table is static data and costs nothing at start-up; TestActionHelpText builds it
+// from the action list with metadata.Wrap.
+const actionHelpText = "-o, --action=[action]          Action: on, off (default), status, list,\n" +
+	"                                        list-status, monitor, metadata, manpage or\n" +
+	"                                        validate-all"
 
 // Actions are the metadata actions, in fence_scsi's order.
 var Actions = []metadata.Action{
@@ -29,7 +30,8 @@ var Actions = []metadata.Action{
 	{Name: "off"}, {Name: "status"}, {Name: "monitor"}, {Name: "metadata"}, {Name: "manpage"}, {Name: "validate-all"},
 }
 
-var getoptText = regexp.MustCompile(`(?s)^(.*?--\S+)\s+`)
+// getoptText is compiled on first use (metadata and manpage only), not at every start.
+var getoptText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^(.*?--\S+)\s+`) })
 
 // Parameters converts the option table into metadata parameters the way
 // fence-agents does: options with a long name and help text, sorted by
@@ -43,7 +45,7 @@ func Parameters() []metadata.Parameter {
 			continue
 		}
 		mixed := o.Help
-		if m := getoptText.FindStringSubmatch(mixed); m != nil {
+		if m := getoptText().FindStringSubmatch(mixed); m != nil {
 			mixed = m[1]
 		}
 		typ := "boolean"

@@ -72,7 +72,7 @@ var Table = []Option{
 		Help:      "-a, --aptpl                    Use the APTPL flag for registrations",
 		ShortDesc: "Use the APTPL flag for registrations. This option is only used for the 'on' action."},
 	{Name: optAction, Long: "action", Short: 'o', HasArg: true, Type: "string", Default: "off", HasDef: true, Order: 1, Required: true,
-		Help: actionHelp(), ShortDesc: "Fencing action"}, // actionHelp: meta.go
+		Help: actionHelpText, ShortDesc: "Fencing action"}, // actionHelpText: meta.go
 	{Name: optMpathMethod, Long: "mpath-register-method", HasArg: true, Type: "string", Default: "multi", HasDef: true, Order: 2,
 		Help:      "--mpath-register-method=[multi|single]  Register key to all multipath sub devices (multi), or directly to the main multipath device (single).",
 		ShortDesc: "Multipath register method (multi/single)."},

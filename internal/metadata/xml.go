@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -42,8 +43,9 @@ type Agent struct {
 }
 
 // roffMarkers are removed from the long description in metadata mode and
-// kept in manpage mode, as fence-agents does.
-var roffMarkers = regexp.MustCompile(`\\f[BPIR]|\.P|\.TP|\.br\n`)
+// kept in manpage mode, as fence-agents does. Compiled on first use (metadata only), not at
+// every start of the agent.
+var roffMarkers = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\\f[BPIR]|\.P|\.TP|\.br\n`) })
 
 // Document builds the metadata as an etree document. With manpage set the
 // roff markers in the long description are kept.
@@ -55,7 +57,7 @@ func Document(a Agent, manpage bool) *etree.Document {
 	ra.CreateAttr("shortdesc", a.ShortDesc)
 	long := a.LongDesc
 	if !manpage {
-		long = roffMarkers.ReplaceAllString(long, "")
+		long = roffMarkers().ReplaceAllString(long, "")
 	}
 	ra.CreateElement("longdesc").SetText(long)
 	ra.CreateElement("vendor-url").SetText(a.VendorURL)
@@ -145,12 +147,14 @@ func Write(b *bytes.Buffer, doc *etree.Document) {
 func attrs(e *etree.Element) string {
 	var s strings.Builder
 	for _, a := range e.Attr {
-		fmt.Fprintf(&s, " %s=\"%s\"", a.Key, attrEscaper.Replace(a.Value))
+		fmt.Fprintf(&s, " %s=\"%s\"", a.Key, attrEscaper().Replace(a.Value))
 	}
 	return s.String()
 }
 
-var attrEscaper = strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "&lt;", ">", "&gt;", "'", "&apos;")
+var attrEscaper = sync.OnceValue(func() *strings.Replacer {
+	return strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "&lt;", ">", "&gt;", "'", "&apos;")
+})
 
 // text escapes character data minimally: fence-agents prints text raw, and
 // its texts contain quotes but never markup characters.

@@ -1,6 +1,9 @@
 package nvme
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Status is the 15-bit Status Field of a completion queue entry as Linux
 // returns it from the passthrough ioctl (the CQE's Dword 3 bits 31:17):
@@ -73,37 +76,40 @@ func (s Status) Code() Status { return s & 0x7FF }
 // OK reports a successful completion.
 func (s Status) OK() bool { return s.Code() == StatusSuccess }
 
-var statusNames = map[Status]string{
-	StatusInvalidOpcode:         "invalid command opcode",
-	StatusInvalidField:          "invalid field in command",
-	StatusDataTransferError:     "data transfer error",
-	StatusInternalError:         "internal error",
-	StatusAbortRequested:        "command abort requested",
-	StatusAbortedSQDeletion:     "command aborted due to SQ deletion",
-	StatusInvalidNamespace:      "invalid namespace or format",
-	StatusCommandSequenceError:  "command sequence error",
-	StatusHostIDInconsistent:    "host identifier inconsistent format",
-	StatusAbortedPreemptAbort:   "command aborted due to preempt and abort",
-	StatusNamespaceWriteProtect: "namespace is write protected",
-	StatusCommandInterrupted:    "command interrupted",
-	StatusTransientTransport:    "transient transport error",
-	StatusAdminMediaNotReady:    "admin command media not ready",
-	StatusLBAOutOfRange:         "LBA out of range",
-	StatusNamespaceNotReady:     "namespace not ready",
-	StatusReservationConflict:   "reservation conflict",
-	StatusFormatInProgress:      "format in progress",
-	StatusInternalPathError:     "internal path error",
-	StatusANAPersistentLoss:     "asymmetric access persistent loss",
-	StatusANAInaccessible:       "asymmetric access inaccessible",
-	StatusANATransition:         "asymmetric access transition",
-	StatusControllerPathError:   "controller pathing error",
-	StatusHostPathError:         "host pathing error",
-	StatusHostAbortedCommand:    "command aborted by host",
-}
+// statusNames is built on first use (an error message), not at every start of the agent.
+var statusNames = sync.OnceValue(func() map[Status]string {
+	return map[Status]string{
+		StatusInvalidOpcode:         "invalid command opcode",
+		StatusInvalidField:          "invalid field in command",
+		StatusDataTransferError:     "data transfer error",
+		StatusInternalError:         "internal error",
+		StatusAbortRequested:        "command abort requested",
+		StatusAbortedSQDeletion:     "command aborted due to SQ deletion",
+		StatusInvalidNamespace:      "invalid namespace or format",
+		StatusCommandSequenceError:  "command sequence error",
+		StatusHostIDInconsistent:    "host identifier inconsistent format",
+		StatusAbortedPreemptAbort:   "command aborted due to preempt and abort",
+		StatusNamespaceWriteProtect: "namespace is write protected",
+		StatusCommandInterrupted:    "command interrupted",
+		StatusTransientTransport:    "transient transport error",
+		StatusAdminMediaNotReady:    "admin command media not ready",
+		StatusLBAOutOfRange:         "LBA out of range",
+		StatusNamespaceNotReady:     "namespace not ready",
+		StatusReservationConflict:   "reservation conflict",
+		StatusFormatInProgress:      "format in progress",
+		StatusInternalPathError:     "internal path error",
+		StatusANAPersistentLoss:     "asymmetric access persistent loss",
+		StatusANAInaccessible:       "asymmetric access inaccessible",
+		StatusANATransition:         "asymmetric access transition",
+		StatusControllerPathError:   "controller pathing error",
+		StatusHostPathError:         "host pathing error",
+		StatusHostAbortedCommand:    "command aborted by host",
+	}
+})
 
 // String renders e.g. "reservation conflict (sct 0x0 sc 0x83, dnr)".
 func (s Status) String() string {
-	name := statusNames[s.Code()]
+	name := statusNames()[s.Code()]
 	if name == "" {
 		name = "status"
 	}

@@ -42,19 +42,26 @@ func (t ReservationType) AllRegistrants() bool { return t == 7 || t == 8 }
 func (t ReservationType) RegistrantsOnly() bool { return t == 5 || t == 6 }
 
 // scsiCodes are the SPC-4 TYPE codes of the neutral types WE, EA, WE-RO,
-// EA-RO, WE-AR, EA-AR (SPC-4 table 190).
-var scsiCodes = map[pr.Type]ReservationType{
-	pr.WE:   TypeWriteExclusive,
-	pr.EA:   TypeExclusiveAccess,
-	pr.WERO: TypeWriteExclusiveRegistrantsOnly,
-	pr.EARO: TypeExclusiveAccessRegistrantsOnly,
-	pr.WEAR: TypeWriteExclusiveAllRegistrants,
-	pr.EAAR: TypeExclusiveAccessAllRegistrants,
+// EA-RO, WE-AR, EA-AR (SPC-4 table 190), indexed by the neutral type: an
+// array, not a map, so it is static data with nothing to build at start-up.
+var scsiCodes = [...]ReservationType{
+	pr.TypeNone: TypeNone,
+	pr.WE:       TypeWriteExclusive,
+	pr.EA:       TypeExclusiveAccess,
+	pr.WERO:     TypeWriteExclusiveRegistrantsOnly,
+	pr.EARO:     TypeExclusiveAccessRegistrantsOnly,
+	pr.WEAR:     TypeWriteExclusiveAllRegistrants,
+	pr.EAAR:     TypeExclusiveAccessAllRegistrants,
 }
 
 // FromPR returns the SCSI TYPE code of the neutral type t; TypeNone (0)
 // for pr.TypeNone and for anything that is not one of the six.
-func FromPR(t pr.Type) ReservationType { return scsiCodes[t] }
+func FromPR(t pr.Type) ReservationType {
+	if int(t) >= len(scsiCodes) {
+		return TypeNone
+	}
+	return scsiCodes[t]
+}
 
 // PR returns the neutral type of the SCSI TYPE code t: pr.TypeNone for 0,
 // pr.TypeUnknown for a code that names none of the six (2, 4, 9-15).
@@ -64,7 +71,7 @@ func (t ReservationType) PR() pr.Type {
 	}
 	for n, c := range scsiCodes {
 		if c == t {
-			return n
+			return pr.Type(n)
 		}
 	}
 	return pr.TypeUnknown

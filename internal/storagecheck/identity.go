@@ -11,7 +11,20 @@ import (
 
 // Designator types of VPD page 0x83 (SPC-4 7.8.6.1, table 593), best first
 // for naming a LU: NAA, EUI-64, SCSI name string, T10 vendor ID.
-var designatorRank = map[uint8]int{3: 0, 2: 1, 8: 2, 1: 3}
+// designatorRank returns the rank of designator type t (0 best), ok false for other types.
+func designatorRank(t uint8) (rank int, ok bool) {
+	switch t {
+	case 3:
+		return 0, true
+	case 2:
+		return 1, true
+	case 8:
+		return 2, true
+	case 1:
+		return 3, true
+	}
+	return 0, false
+}
 
 // designators formats the LU designators (association 0) of VPD page 0x83
 // and picks the LU identity: the best-ranked one.
@@ -23,7 +36,7 @@ func designators(ds []scsi.Designator) (all []string, identity string) {
 		}
 		s := formatDesignator(d)
 		all = append(all, s)
-		if rank, ok := designatorRank[d.Type]; ok && rank < best {
+		if rank, ok := designatorRank(d.Type); ok && rank < best {
 			best, identity = rank, s
 		}
 	}

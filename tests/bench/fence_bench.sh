@@ -42,7 +42,8 @@ if [ "$(id -u)" != 0 ]; then echo "bench-fence: needs root (QEMU guest, see test
 W=$(mktemp -d /var/tmp/fsg-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 chmod 755 "$W"
-(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$W/fence_scsi_go" ./cmd/fence_scsi_go &&
+# The agent with make build's tags (urfave_cli_no_docs: no documentation generator linked).
+(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$W/fence_scsi_go" ./cmd/fence_scsi_go &&
 	CGO_ENABLED=0 go build -trimpath -o "$W/floor" ./tests/bench/floor &&
 	CGO_ENABLED=0 go build -trimpath -o "$W/timer" ./tests/bench/timer)
 {

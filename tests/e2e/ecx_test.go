@@ -69,7 +69,7 @@ func ecxBuildAgent(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "fence_scsi_go")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/fence_scsi_go")
+	cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", bin, "./cmd/fence_scsi_go") // as make build
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/fence_scsi_go: %v\n%s", err, out)

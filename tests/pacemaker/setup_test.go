@@ -96,7 +96,7 @@ func agentBinary() (string, error) {
 	if _, err := os.Stat(gobin); err != nil {
 		gobin = "go"
 	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-o", out, "./cmd/fence_scsi_go")
+	cmd := exec.Command(gobin, "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", out, "./cmd/fence_scsi_go") // as make build
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -21,12 +20,50 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
-// nvmeName matches the kernel's NVMe device names: namespace block devices
+// isNVMeName reports the kernel's NVMe device names: namespace block devices
 // nvmeXnY (nvmeXcZnY for a path hidden behind native multipath) and their
-// partitions nvmeXnYpZ, generic namespace nodes ngXnY, controllers nvmeX.
-// The NVMe layer refuses partitions and character devices with a message
-// that says why; choosing it for them gives that message.
-var nvmeName = regexp.MustCompile(`^(nvme[0-9]+(c[0-9]+)?n[0-9]+(p[0-9]+)?|ng[0-9]+n[0-9]+|nvme[0-9]+)$`)
+// partitions nvmeXnYpZ, generic namespace nodes ngXnY, controllers nvmeX,
+// i.e. `^(nvme[0-9]+(c[0-9]+)?n[0-9]+(p[0-9]+)?|ng[0-9]+n[0-9]+|nvme[0-9]+)$`
+// (TestIsNVMeName compares the two), without a regexp to compile at every
+// start of the watchdog check. The NVMe layer refuses partitions and character
+// devices with a message that says why; choosing it for them gives that message.
+func isNVMeName(s string) bool {
+	if rest, ok := strings.CutPrefix(s, "ng"); ok {
+		if !startsWithDigit(rest) {
+			return false
+		}
+		rest, ok = number(strings.TrimLeft(rest, "0123456789"), 'n')
+		return ok && rest == ""
+	}
+	rest, ok := strings.CutPrefix(s, "nvme")
+	if !ok || !startsWithDigit(rest) {
+		return false
+	}
+	rest = strings.TrimLeft(rest, "0123456789")
+	if rest == "" {
+		return true // controller nvmeX
+	}
+	if r, ok := number(rest, 'c'); ok {
+		rest = r
+	}
+	if rest, ok = number(rest, 'n'); !ok {
+		return false
+	}
+	if r, ok := number(rest, 'p'); ok {
+		rest = r
+	}
+	return rest == ""
+}
+
+// number consumes the letter c followed by one or more digits at the start of s.
+func number(s string, c byte) (string, bool) {
+	if len(s) < 2 || s[0] != c || !startsWithDigit(s[1:]) {
+		return s, false
+	}
+	return strings.TrimLeft(s[1:], "0123456789"), true
+}
+
+func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
 
 // maxDMDepth bounds the stacked device-mapper nodes followed (kpartx
 // partition on a multipath node, LVM on top, ...).
@@ -43,7 +80,7 @@ func Choose(real string, slaves func(name string) ([]string, error)) pr.Transpor
 		return pr.SCSI
 	}
 	for depth := 0; depth <= maxDMDepth; depth++ {
-		if nvmeName.MatchString(name) {
+		if isNVMeName(name) {
 			return pr.NVMe
 		}
 		if !strings.HasPrefix(name, "dm-") {
@@ -58,7 +95,7 @@ func Choose(real string, slaves func(name string) ([]string, error)) pr.Transpor
 			continue
 		}
 		for _, s := range ss {
-			if !nvmeName.MatchString(s) {
+			if !isNVMeName(s) {
 				return pr.SCSI
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
@@ -105,4 +106,50 @@ func TestOpenRefusesNonDevices(t *testing.T) {
 	if _, err := Open(filepath.Join(dir, "missing"), Options{}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open(missing) = %v, want not exist", err)
 	}
+}
+
+// nvmeNameRE is the documented grammar of isNVMeName.
+var nvmeNameRE = regexp.MustCompile(`^(nvme[0-9]+(c[0-9]+)?n[0-9]+(p[0-9]+)?|ng[0-9]+n[0-9]+|nvme[0-9]+)$`)
+
+// TestIsNVMeName compares the hand-written matcher with the regular expression on names built
+// from the grammar's pieces (every sequence of up to four of them) and on a few odd ones.
+func TestIsNVMeName(t *testing.T) {
+	pieces := []string{"nvme", "ng", "n", "c", "p", "0", "12", "x", "-", "nvme0", "n1", ""}
+	names := []string{"", "nvme", "nvme0", "nvme0n1", "nvme0c1n1p2", "ng0n1", "ng0", "ngn1", "nvme0c1", "nvme0n1p", "nvme0np1", "sda", "dm-0", "nvme0n1 "}
+	var build func(prefix string, depth int)
+	build = func(prefix string, depth int) {
+		names = append(names, prefix)
+		if depth == 4 {
+			return
+		}
+		for _, p := range pieces {
+			build(prefix+p, depth+1)
+		}
+	}
+	build("", 0)
+	matched := 0
+	for _, n := range names {
+		want := nvmeNameRE.MatchString(n)
+		if got := isNVMeName(n); got != want {
+			t.Errorf("isNVMeName(%q) = %v, want %v", n, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 10 {
+		t.Fatalf("only %d of %d names are NVMe names: the test covers too little", matched, len(names))
+	}
+}
+
+// FuzzIsNVMeName: the matcher and the regular expression agree on any name.
+func FuzzIsNVMeName(f *testing.F) {
+	for _, s := range []string{"nvme0n1", "nvme0c1n1p2", "ng1n2", "nvme3", "sdb", "nvme0n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isNVMeName(s), nvmeNameRE.MatchString(s); got != want {
+			t.Errorf("isNVMeName(%q) = %v, want %v", s, got, want)
+		}
+	})
 }
