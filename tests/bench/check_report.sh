@@ -6,6 +6,7 @@
 #   tests/bench/check_report.sh [RAWFILE]     (default docs/benchmarks/check_cpu.txt)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/bench/report_lib.sh"
 RAW=${1:-$ROOT/docs/benchmarks/check_cpu.txt}
 MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks-check.png
 W=$(mktemp -d)
@@ -51,16 +52,8 @@ read -r _ agent stripped empty < <(grep -a '^SIZE ' "$RAW" | tr '=' ' ' | awk '{
 } >"$W/table.md"
 cat "$W/table.md"
 
-if [ -f "$MD" ] && grep -q '^<!-- check-table -->' "$MD"; then
-	awk -v t="$W/table.md" '/^<!-- check-table -->/ {print; while ((getline l < t) > 0) print l; skip = 1; next}
-		/^<!-- \/check-table -->/ {skip = 0} !skip {print}' "$MD" >"$W/md" && cat "$W/md" >"$MD"
-	echo "check-report: table written to $MD"
-fi
-
-if ! command -v gnuplot >/dev/null; then
-	if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gnuplot-nox >/dev/null || true; fi
-fi
-command -v gnuplot >/dev/null || { echo "check-report: gnuplot missing: no plot" >&2; exit 0; }
+if md_table check-table "$W/table.md" "$MD"; then echo "check-report: table written to $MD"; fi
+have_gnuplot || { echo "check-report: gnuplot missing: no plot" >&2; exit 0; }
 gnuplot <<GP
 set terminal pngcairo size 820,520 font ",10"
 set output "$PNG"

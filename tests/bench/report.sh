@@ -6,6 +6,7 @@
 #   tests/bench/report.sh [RAWFILE...]     (default docs/benchmarks/results.txt)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/bench/report_lib.sh"
 [ $# -gt 0 ] || set -- "$ROOT/docs/benchmarks/results.txt"
 MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks.png
 W=$(mktemp -d)
@@ -81,16 +82,8 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 } >"$W/table.md"
 cat "$W/table.md"
 
-if [ -f "$MD" ] && grep -q '^<!-- bench-table -->' "$MD"; then
-	awk -v t="$W/table.md" '/^<!-- bench-table -->/ {print; while ((getline l < t) > 0) print l; skip = 1; next}
-		/^<!-- \/bench-table -->/ {skip = 0} !skip {print}' "$MD" >"$W/md" && cat "$W/md" >"$MD"
-	echo "report: table written to $MD"
-fi
-
-if ! command -v gnuplot >/dev/null; then
-	if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gnuplot-nox >/dev/null; fi
-fi
-command -v gnuplot >/dev/null || { echo "report: gnuplot missing: no plot" >&2; exit 0; }
+if md_table bench-table "$W/table.md" "$MD"; then echo "report: table written to $MD"; fi
+have_gnuplot || { echo "report: gnuplot missing: no plot" >&2; exit 0; }
 for op in on status off; do [ -f "$W/plot.$op" ] || : >"$W/plot.$op"; done
 fl=$(stats floor off 1) tt=$(stats true none 1)
 gnuplot <<GP

@@ -19,10 +19,7 @@
 [ "$FSG_NODES" -ge 2 ] || fail "needs --nodes 2 (or 3)"
 FSG_WITNESS=2
 
-for lib in parity_lib nvme_lib; do
-	declare -F "${lib}_loaded" >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/$lib.sh" ||
-		fail "$lib.sh not found: run through nvme_test.go or with --agent <repo>/bin/fence_scsi_go"
-done
+load_e2e_libs parity_lib nvme_lib
 
 # On a failure, the kernel's NVMe messages (controller resets, keep-alive expiries ...).
 trap nvme_fail_dmesg EXIT

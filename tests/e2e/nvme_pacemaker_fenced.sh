@@ -54,6 +54,25 @@ register() {
 	expect_sa 0 --register nvme1 --agent fence_scsi_go -o "devices=$(devs "$2")" \
 		-o "corosync_cmap_path=$1/corosync-cmapctl" -o "pcmk_host_list=$3"
 }
+# fencer_unfence K W HOSTS STATE: start the fencer of node K (work directory W), register
+# nvme1 with pcmk_host_list HOSTS, unfence localhost; sets KEY to node K's key from the state
+# file STATE (cluster.key in node K's /run).
+fencer_unfence() {
+	fenced_start "$1" "$2"
+	CUR=$2
+	register "$2" "$1" "$3"
+	expect_sa 0 --unfence localhost --timeout 120
+	[ -s "$4" ] || fail "no state file cluster.key in node $1's /run"
+	KEY=$(hexkey "$4")
+}
+# fencer_stop W K: deregister nvme1 and stop node K's fencer (work directory W).
+fencer_stop() {
+	expect_sa 0 --query nvme1
+	expect_sa 0 --deregister nvme1
+	fenced_stop "$1"
+	CUR=""
+	pass "fencer of node $2 stopped"
+}
 # assert_ns_state KEYS HOLDER WITNESS: every namespace has exactly KEYS (0x..., sorted, space
 # separated) and HOLDER holds a WE-RO reservation, read through node WITNESS's controller.
 assert_ns_state() {
@@ -73,31 +92,19 @@ step "Setup: $FSG_LUNS namespace(s) over NVMe/TCP; node 1 $(devs 1), node 2 $(de
 for ((l = 1; l <= FSG_LUNS; l++)); do assert_nvme_keys "$l"; done
 
 step "Fencer as node 1: register nvme1 on node 1's namespace(s), unfence localhost"
-fenced_start 1 "$W1"
-CUR=$W1
-register "$W1" 1 "localhost node2"
-expect_sa 0 --unfence localhost --timeout 120
-[ -s "$N1/cluster.key" ] || fail "no state file cluster.key in node 1's /run"
-K1=$(hexkey "$N1/cluster.key")
+fencer_unfence 1 "$W1" "localhost node2" "$N1/cluster.key"
+K1=$KEY
 pass "node 1's cluster.key: $(cat "$N1/cluster.key"); cluster.dev: $(tr '\n' ' ' <"$N1/cluster.dev")"
 assert_ns_state "$K1" "$K1" 2
 for ((l = 1; l <= FSG_LUNS; l++)); do
 	assert_has "$(FSG_WITNESS=2 nvme_regs "$l")" "namespace $l: node 1's key under node 1's host ID" "$K1 $(nvme_hostid 1)"
 	assert_write_ok 1 "$l"
 done
-expect_sa 0 --query nvme1
-expect_sa 0 --deregister nvme1
-fenced_stop "$W1"
-CUR=""
-pass "fencer of node 1 stopped"
+fencer_stop "$W1" 1
 
 step "Fencer as node 2: register nvme1 on node 2's namespace(s), unfence localhost"
-fenced_start 2 "$W2"
-CUR=$W2
-register "$W2" 2 "node1 localhost"
-expect_sa 0 --unfence localhost --timeout 120
-[ -s "$N2/cluster.key" ] || fail "no state file cluster.key in node 2's /run"
-K2=$(hexkey "$N2/cluster.key")
+fencer_unfence 2 "$W2" "node1 localhost" "$N2/cluster.key"
+K2=$KEY
 [ "$K2" != "$K1" ] || fail "node 2 got node 1's key $K1"
 assert_ns_state "$(printf '%s\n' "$K1" "$K2" | sort | tr '\n' ' ' | sed 's/ $//')" "$K1" 1
 
@@ -111,9 +118,5 @@ for ((l = 1; l <= FSG_LUNS; l++)); do
 	assert_write_ok 2 "$l"
 done
 say "kernel: $(dmesg | grep 'reservation conflict' | tail -1 | sed 's/^\[[^]]*\] //')"
-expect_sa 0 --query nvme1
-expect_sa 0 --deregister nvme1
-fenced_stop "$W2"
-CUR=""
-pass "fencer of node 2 stopped"
+fencer_stop "$W2" 2
 say "scenario time: ${SECONDS}s since the scenario driver started"

@@ -399,42 +399,35 @@ lio_sessions() {
 # the last registrant going away ends a registrants-only reservation), and every node's /run
 # (/tmp/fsg-nodes/nodeK) emptied, not recreated: a long-lived process may have it bind-mounted.
 pr_reset_all() {
-	local k l d
-	if [ "${FSG_TARGET:-lio}" = nvmet ]; then
-		_nvme_reset_all
-		return
-	fi
+	local k l
 	for ((k = 1; k <= FSG_NODES; k++)); do
-		for ((l = 1; l <= FSG_LUNS; l++)); do
-			d=$(dev "$k" "$l")
-			# A pending UNIT ATTENTION fails the first try and is consumed by it.
-			sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
-				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
-				sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $k LUN $l"
-		done
+		for ((l = 1; l <= FSG_LUNS; l++)); do _pr_unregister "$k" "$l"; done
 		mkdir -p "/tmp/fsg-nodes/node$k"
 		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
 	done
 	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ -z "$(keys "$l")$(holder "$l")" ] || fail "reset: LUN $l still has PR state"
+		if [ "${FSG_TARGET:-lio}" = nvmet ]; then
+			[ -z "$(nvme_keys "$l")$(nvme_holder "$l")" ] || fail "reset: namespace $l still has reservation state"
+		else
+			[ -z "$(keys "$l")$(holder "$l")" ] || fail "reset: LUN $l still has PR state"
+		fi
 	done
 }
 
-# _nvme_reset_all: pr_reset_all on nvmet. Each node unregisters its own key from every
-# namespace (Reservation Register, Unregister; a host not registered gets a conflict, ignored);
-# the reservation goes with its holder's registration.
-_nvme_reset_all() {
-	local k l
-	for ((k = 1; k <= FSG_NODES; k++)); do
-		for ((l = 1; l <= FSG_LUNS; l++)); do
-			nvme resv-register "$(dev "$k" "$l")" --crkey="0x$(key "$k")" --rrega=1 >/dev/null 2>&1 || true
-		done
-		mkdir -p "/tmp/fsg-nodes/node$k"
-		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
-	done
-	for ((l = 1; l <= FSG_LUNS; l++)); do
-		[ -z "$(nvme_keys "$l")$(nvme_holder "$l")" ] || fail "reset: namespace $l still has reservation state"
-	done
+# _pr_unregister K L: node K leaves LUN L. SCSI: REGISTER AND IGNORE EXISTING KEY with key 0 (a
+# pending UNIT ATTENTION fails a try and is consumed by it). NVMe (nvmet): Reservation Register,
+# Unregister, with the node's key (a host that is not registered gets a conflict, ignored); the
+# reservation goes with its holder's registration.
+_pr_unregister() {
+	local d
+	d=$(dev "$1" "$2")
+	if [ "${FSG_TARGET:-lio}" = nvmet ]; then
+		nvme resv-register "$d" --crkey="0x$(key "$1")" --rrega=1 >/dev/null 2>&1 || true
+		return
+	fi
+	sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
+		sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 ||
+		sg_persist -n -o -I -S 0 -d "$d" >/dev/null 2>&1 || fail "reset: unregister node $1 LUN $2"
 }
 
 # pr_state L [K]: one READ FULL STATUS of LUN L through node K's path (default the witness).
@@ -473,6 +466,16 @@ pr_state() {
 		done
 	done
 	PR_KEYS="${ks[*]}"
+}
+
+# load_e2e_libs NAME...: source tests/e2e/NAME.sh unless the test already prepended it (each
+# library defines NAME_loaded); the repository is found next to the agent.
+load_e2e_libs() {
+	local lib
+	for lib in "$@"; do
+		declare -F "${lib}_loaded" >/dev/null || . "$(dirname "$AGENT")/../tests/e2e/$lib.sh" ||
+			fail "$lib.sh not found: run through the Go test or with --agent <repo>/bin/fence_scsi_go"
+	done
 }
 
 # ---- NVMe over TCP (FSG_TARGET=nvmet; see guest-init.sh setup_nvmet) ----
