@@ -60,9 +60,16 @@ bench: bench-check
 BENCH_RUNS ?= 200
 bench-check: build ; GO=$(GO) tests/bench/check_cpu.sh -n $(BENCH_RUNS)
 # Side-by-side timing of Debian's fence_scsi and ours on real PR storage in the QEMU guest
-# (root; 10-20 min under TCG, so not part of bench). Writes docs/benchmarks.md's table and .png.
+# (root; 20-40 min under TCG, so not part of bench). Writes docs/benchmarks.md's tables and .png.
 .PHONY: bench-fence
-bench-fence: vm-prepare ; tests/bench/fence_bench.sh && tests/bench/fence_bench.sh -n -s "1 16" -a && tests/bench/report.sh
+# Then the NVMe rows (fence_scsi_go only) and the fence latency through pacemaker-fenced, for
+# which the fresh build is installed as /usr/sbin/fence_scsi_go (Pacemaker runs agents from there).
+bench-fence: vm-prepare build
+	tests/bench/fence_bench.sh
+	tests/bench/fence_bench.sh -n -s "1 16" -a
+	install -m 0755 $(BIN) /usr/sbin/fence_scsi_go
+	tests/bench/pcmk_latency.sh
+	tests/bench/report.sh
 
 # Long fault runs (docs/fencing-race.md): the interleaving search on 4 LUs exhaustively, then on
 # real LIO 100 split-brain shoot-outs, 100 kill -9 runs of on and off, 100 simultaneous acquires

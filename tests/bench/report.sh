@@ -64,6 +64,21 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 		t=$(stats true none 1)
 		[ -z "$t" ] || echo "| /bin/true (starting any process in this guest, in every number) | $(fmt "$t") | |"
 	fi
+	pl=$(awk '$2 ~ /^pcmk-/ {print $3}' "$W/samples" | sort -nu)
+	if [ -n "$pl" ]; then
+		echo
+		echo "Fence latency as Pacemaker sees it (tests/bench/pcmk_latency.sh): stonith_admin's wall time, from its start to the fencer's answer, with a stand-alone pacemaker-fenced in the guest running the agent:"
+		echo
+		echo "| LUNs | stonith_admin | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |"
+		echo "|---:|---|---:|---:|---:|"
+		for n in $pl; do
+			for op in pcmk-unfence pcmk-fence; do
+				p=$(stats fence_scsi $op "$n") g=$(stats fence_scsi_go $op "$n")
+				[ -n "$p$g" ] || continue
+				echo "| $n | --${op#pcmk-} | $(fmt "$p") | $(fmt "$g") | **$(ratio "${p%% *}" "${g%% *}")** |"
+			done
+		done
+	fi
 	nv=$(awk '$1 == "fence_scsi_go-nvme" {print $3}' "$W/samples" | sort -nu)
 	if [ -n "$nv" ]; then
 		echo
