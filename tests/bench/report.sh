@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bench/report_lib.sh"
 [ $# -gt 0 ] || set -- "$ROOT/docs/benchmarks/results.txt"
 MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks.png
+PNG_PCMK=$ROOT/docs/benchmarks-pacemaker.png PNG_NVME=$ROOT/docs/benchmarks-nvme.png
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
@@ -76,6 +77,8 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 				p=$(stats fence_scsi $op "$n") g=$(stats fence_scsi_go $op "$n")
 				[ -n "$p$g" ] || continue
 				echo "| $n | --${op#pcmk-} | $(fmt "$p") | $(fmt "$g") | **$(ratio "${p%% *}" "${g%% *}")** |"
+				p1=${p%% *} g1=${g%% *}
+				printf '%s %s %s\n' "$n" "${p1:-?}" "${g1:-?}" >>"$W/plot.$op"
 			done
 		done
 	fi
@@ -91,6 +94,8 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 				v=$(stats fence_scsi_go-nvme $op "$n") g=$(stats fence_scsi_go $op "$n")
 				[ -n "$v" ] || continue
 				echo "| $n | $op | $(fmt "$v") | $(fmt "$g") | $(ratio "${v%% *}" "${g%% *}") |"
+				v1=${v%% *} g1=${g%% *}
+				printf '%s %s %s\n' "$n" "${v1:-?}" "${g1:-?}" >>"$W/plot.nvme-$op"
 			done
 		done
 	fi
@@ -123,3 +128,53 @@ plot "$W/plot.on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \
      "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")$( [ -n "$tt" ] && printf ', \\\n     %s w l dt 3 lw 2 lc rgb "gray40" t "process start (/bin/true)"' "${tt%% *}")
 GP
 echo "report: plot written to $PNG"
+
+# xtics_of FILE...: gnuplot xtics for the LUN counts in the first column of FILEs.
+xtics_of() { awk '{print $1}' "$@" | sort -nu | awk '{printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), $1, $1}'; }
+if [ -s "$W/plot.pcmk-fence" ]; then
+	gnuplot <<GP
+set terminal pngcairo size 820,520 font ",10"
+set output "$PNG_PCMK"
+set termoption noenhanced
+set datafile missing "?"
+set title "stonith_admin wall time through pacemaker-fenced, median (QEMU TCG guest, LIO; log scale)"
+set logscale y
+set logscale x 2
+set xlabel "LUNs"
+set ylabel "ms"
+set xtics ($(xtics_of "$W/plot.pcmk-fence"))
+set xrange [0.8:20]
+set key below maxcols 2
+set grid
+plot "$W/plot.pcmk-unfence" u 1:2 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi --unfence", \
+     "$W/plot.pcmk-fence" u 1:2 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi --fence", \
+     "$W/plot.pcmk-unfence" u 1:3 w lp lw 2 pt 7 lc 1 t "fence_scsi_go --unfence", \
+     "$W/plot.pcmk-fence" u 1:3 w lp lw 2 pt 9 lc 3 t "fence_scsi_go --fence"
+GP
+	echo "report: plot written to $PNG_PCMK"
+fi
+if [ -s "$W/plot.nvme-off" ]; then
+	for op in on status; do [ -f "$W/plot.nvme-$op" ] || : >"$W/plot.nvme-$op"; done
+	gnuplot <<GP
+set terminal pngcairo size 820,520 font ",10"
+set output "$PNG_NVME"
+set termoption noenhanced
+set datafile missing "?"
+set title "fence_scsi_go wall time per call, median: NVMe namespaces (nvmet) and LIO LUNs; log scale"
+set logscale y
+set logscale x 2
+set xlabel "LUNs or namespaces"
+set ylabel "ms"
+set xtics ($(xtics_of "$W/plot.nvme-off"))
+set xrange [0.8:20]
+set key below maxcols 3
+set grid
+plot "$W/plot.nvme-on" u 1:2 w lp lw 2 pt 7 lc 1 t "NVMe on", \
+     "$W/plot.nvme-status" u 1:2 w lp lw 2 pt 5 lc 2 t "NVMe status", \
+     "$W/plot.nvme-off" u 1:2 w lp lw 2 pt 9 lc 3 t "NVMe off", \
+     "$W/plot.nvme-on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "LIO on", \
+     "$W/plot.nvme-status" u 1:3 w lp lw 2 dt 2 pt 4 lc 2 t "LIO status", \
+     "$W/plot.nvme-off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "LIO off"
+GP
+	echo "report: plot written to $PNG_NVME"
+fi
