@@ -32,6 +32,24 @@ fmt() { # "median n min max" -> "1234 (n=5, 1200-1300)"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.1fx", a / b }'; }
 
+# pair_table TITLE HEADER A B "OPS" PLOTPREFIX: a table of agent A against agent B for each LUN
+# count that A has samples of, and per op the plot data $W/plot.PLOTPREFIXop ("n a b").
+pair_table() {
+	local title=$1 header=$2 a=$3 b=$4 ops=$5 pp=$6 n op x y
+	local counts
+	counts=$(awk -v a="$a" -v ops=" $ops " '$1 == a && index(ops, " " $2 " ") {print $3}' "$W/samples" | sort -nu)
+	[ -n "$counts" ] || return 0
+	printf '\n%s\n\n%s\n|---:|---|---:|---:|---:|\n' "$title" "$header"
+	for n in $counts; do
+		for op in $ops; do
+			x=$(stats "$a" "$op" "$n") y=$(stats "$b" "$op" "$n")
+			[ -n "$x" ] || continue
+			echo "| $n | ${op#pcmk-} | $(fmt "$x") | $(fmt "$y") | **$(ratio "${x%% *}" "${y%% *}")** |"
+			printf '%s %s %s\n' "$n" "${x%% *}" "$(echo "${y:-?}" | cut -d' ' -f1)" >>"$W/plot.$pp$op"
+		done
+	done
+}
+
 luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 {
 	echo "| LUNs | op | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |"
@@ -65,40 +83,12 @@ luns=$(awk '{print $3}' "$W/samples" | sort -nu)
 		t=$(stats true none 1)
 		[ -z "$t" ] || echo "| /bin/true (starting any process in this guest, in every number) | $(fmt "$t") | |"
 	fi
-	pl=$(awk '$2 ~ /^pcmk-/ {print $3}' "$W/samples" | sort -nu)
-	if [ -n "$pl" ]; then
-		echo
-		echo "Fence latency as Pacemaker sees it (tests/bench/pcmk_latency.sh): stonith_admin's wall time, from its start to the fencer's answer, with a stand-alone pacemaker-fenced in the guest running the agent:"
-		echo
-		echo "| LUNs | stonith_admin | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |"
-		echo "|---:|---|---:|---:|---:|"
-		for n in $pl; do
-			for op in pcmk-unfence pcmk-fence; do
-				p=$(stats fence_scsi $op "$n") g=$(stats fence_scsi_go $op "$n")
-				[ -n "$p$g" ] || continue
-				echo "| $n | --${op#pcmk-} | $(fmt "$p") | $(fmt "$g") | **$(ratio "${p%% *}" "${g%% *}")** |"
-				p1=${p%% *} g1=${g%% *}
-				printf '%s %s %s\n' "$n" "${p1:-?}" "${g1:-?}" >>"$W/plot.$op"
-			done
-		done
-	fi
-	nv=$(awk '$1 == "fence_scsi_go-nvme" {print $3}' "$W/samples" | sort -nu)
-	if [ -n "$nv" ]; then
-		echo
-		echo "NVMe namespaces of the kernel's NVMe-oF target (tests/bench/fence_bench.sh -n: its own guest run on the newer kernel, so the LIO column comes from another run; fence_scsi is SCSI only and fails there):"
-		echo
-		echo "| namespaces | op | fence_scsi_go on NVMe ms: median (n, min-max) | fence_scsi_go on LIO LUNs, same count | NVMe / LIO |"
-		echo "|---:|---|---:|---:|---:|"
-		for n in $nv; do
-			for op in on status off; do
-				v=$(stats fence_scsi_go-nvme $op "$n") g=$(stats fence_scsi_go $op "$n")
-				[ -n "$v" ] || continue
-				echo "| $n | $op | $(fmt "$v") | $(fmt "$g") | $(ratio "${v%% *}" "${g%% *}") |"
-				v1=${v%% *} g1=${g%% *}
-				printf '%s %s %s\n' "$n" "${v1:-?}" "${g1:-?}" >>"$W/plot.nvme-$op"
-			done
-		done
-	fi
+	pair_table "Fence latency as Pacemaker sees it (tests/bench/pcmk_latency.sh): stonith_admin's wall time, from its start to the fencer's answer, with a stand-alone pacemaker-fenced in the guest running the agent:" \
+		"| LUNs | stonith_admin | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |" \
+		fence_scsi fence_scsi_go "pcmk-unfence pcmk-fence" ""
+	pair_table "NVMe namespaces of the kernel's NVMe-oF target (tests/bench/fence_bench.sh -n: its own guest run on the newer kernel, so the LIO column comes from another run; fence_scsi is SCSI only and fails there):" \
+		"| namespaces | op | fence_scsi_go on NVMe ms: median (n, min-max) | fence_scsi_go on LIO LUNs, same count | NVMe / LIO |" \
+		fence_scsi_go-nvme fence_scsi_go "on status off" nvme-
 } >"$W/table.md"
 cat "$W/table.md"
 
