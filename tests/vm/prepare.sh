@@ -135,8 +135,11 @@ new_kernel_apt() {
 	fi
 }
 
+# (awk reads to the end: an early exit would kill apt-cache with SIGPIPE, and under pipefail and
+# set -e that ended prepare.sh without a message when the host was busy.)
 kernel_pkg() {
-	apt-cache "${APT_OPTS[@]}" depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+	{ apt-cache "${APT_OPTS[@]}" depends linux-image-amd64 2>/dev/null || true; } |
+		awk '/Depends: linux-image-[0-9]/ && !found {print $2; found = 1}'
 }
 
 if [ "$KERNEL" = new ]; then new_kernel_apt; fi
