@@ -78,11 +78,12 @@ func (o *sleepOrder) wake(who int) {
 	o.mu.Unlock()
 }
 
-// otherFirst: the other node sleeps too, for less than who's remaining wait.
-func (o *sleepOrder) otherFirst(who int) bool {
+// wakesFirst: the other node sleeps too, for at least who's remaining wait,
+// so who's wait ends first.
+func (o *sleepOrder) wakesFirst(who int) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.asleep[1-who] && o.rem[1-who] < o.rem[who]
+	return o.asleep[1-who] && o.rem[1-who] >= o.rem[who]
 }
 
 // stepTransport takes a turn from the stepper before every command.
@@ -141,7 +142,11 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 			defer s.setIdle(who, false)
 			vc.start(who, d)
 			defer vc.wake(who)
-			timeout := time.After(100 * time.Millisecond) // the other is waiting too
+			// The wait ends when the other has finished, or sleeps too and its
+			// wait ends later; while the other runs (its commands take
+			// milliseconds against a wait of seconds) or sleeps for less, it
+			// acts first. No wall-clock limit: the outcome must not depend on
+			// how busy the machine running the test is.
 			for {
 				select {
 				case <-done[1-who]:
@@ -153,13 +158,12 @@ func race(t *testing.T, q sim.Quirks, typ scsi.ReservationType, keys [2]scsi.Key
 						}
 					}
 					return ctx.Err()
-				case <-timeout:
-					if !vc.otherFirst(who) {
-						return ctx.Err()
-					}
-					// The other sleeps for less: it wakes (and acts) first.
-					timeout = time.After(10 * time.Millisecond)
+				default:
 				}
+				if vc.wakesFirst(who) {
+					return ctx.Err()
+				}
+				time.Sleep(time.Millisecond)
 			}
 		}
 		cfgs[who] = c
