@@ -40,6 +40,8 @@ timed_sa() {
 		ERRORS=$((ERRORS + 1))
 		echo "BENCH-ERROR agent=$a op=$op luns=$n rep=$r rc=$rc want=$want"
 		sed 's/^/     | /' "$W/sa.out"
+		# What the fencer logged of the agent's run (its output and exit).
+		grep -a 'log_op_output\|async_action_complete\|log_async_result' "$W/fenced.log" | tail -n 12 | sed 's/^/     fenced| /'
 	fi
 }
 

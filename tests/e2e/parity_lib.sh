@@ -139,12 +139,12 @@ lu_power_cycle() {
 	local l=$1 c=/sys/kernel/config/target t d f pages blk block="" line k n=0
 	t=$c/iscsi/iqn.2003-01.org.linux-iscsi.fsg:target/tpgt_1
 	d=$c/core/rd_mcp_0/lun$l
-	f=/tmp/fsg-etc-target/pr/aptpl_fsg-lun$l
+	f=/tmp/fsg-etc-target/pr/aptpl_fsg-lun$l$([ "$l" -lt 10 ] || echo b)
 	blk=$(dev 1 "$l")
 	pages=$(($(cat "/sys/block/${blk#/dev/}/size") / 8))
 	rm "$t/lun/lun_$((l - 1))/fsg_lun$l" && rmdir "$t/lun/lun_$((l - 1))" || fail "power cycle: unexport LUN $l"
 	rmdir "$d" || fail "power cycle: destroy LU $l"
-	mkdir "$d" && echo "rd_pages=$pages" >"$d/control" && echo "fsg-lun$l" >"$d/wwn/vpd_unit_serial" &&
+	mkdir "$d" && echo "rd_pages=$pages" >"$d/control" && echo "fsg-lun$l$([ "$l" -lt 10 ] || echo b)" >"$d/wwn/vpd_unit_serial" &&
 		echo 1 >"$d/enable" || fail "power cycle: create LU $l"
 	if [ -s "$f" ]; then
 		tr -d '\0' <"$f" >/tmp/fsg-aptpl.txt

@@ -89,7 +89,10 @@ setup_lio() {
 		d=$C/core/rd_mcp_0/lun$L
 		mkdir -p "$d" || fail "mkdir backstore $L"
 		echo "rd_pages=$((LUN_MB * 256))" >"$d/control" || fail "rd_pages $L"
-		echo "fsg-lun$L" >"$d/wwn/vpd_unit_serial" || fail "serial $L"
+		# LIO derives the NAA designator from the serial's hex digits, zero-padded: fsg-lun1 and
+		# fsg-lun10 would both be naa.6001405f1000...; a "b" after two-digit numbers keeps every
+		# LUN's identity unique (the agent groups paths by it).
+		echo "fsg-lun$L$([ "$L" -lt 10 ] || echo b)" >"$d/wwn/vpd_unit_serial" || fail "serial $L"
 		echo 1 >"$d/enable" || fail "enable backstore $L"
 		for n in $NOPR_LUNS; do
 			if [ "$n" = "$L" ]; then
@@ -159,7 +162,7 @@ setup_tgt() {
 	while [ "$L" -le "$LUNS" ]; do
 		dd if=/dev/zero of=$H/tmp/fsg-tgt/lun$L.img bs=1M count=0 seek="$LUN_MB" 2>/dev/null || fail "backing file $L"
 		tgtadm_ --op new --mode logicalunit --tid 1 --lun "$L" -b /tmp/fsg-tgt/lun$L.img || fail "tgtadm new lun $L"
-		tgtadm_ --op update --mode logicalunit --tid 1 --lun "$L" --params "scsi_sn=fsg-lun$L" || fail "tgtadm scsi_sn $L"
+		tgtadm_ --op update --mode logicalunit --tid 1 --lun "$L" --params "scsi_sn=fsg-lun$L$([ "$L" -lt 10 ] || echo b)" || fail "tgtadm scsi_sn $L"
 		L=$((L + 1))
 	done
 	tgtadm_ --op bind --mode target --tid 1 -I ALL || fail "tgtadm bind"
