@@ -98,7 +98,7 @@ func commonFlags() []cli.Flag {
 		&cli.IntFlag{Name: "misses", Value: arbitrate.DefaultMisses, Usage: "failed defender cycles tolerated M"},
 		&cli.DurationFlag{Name: "command-timeout", Value: arbitrate.DefaultCommandTimeout, Usage: "bound on each SCSI command T"},
 		&cli.DurationFlag{Name: "wait", Usage: "attacker observation window W (default (M+1)·P + T + 2s; must exceed (M+1)·P + T + 1s)"},
-		&cli.BoolFlag{Name: "sync-monitor", Usage: "the defender runs as `defend --once`, started P after the previous run ended: W must exceed (M+1)·(2·P + 2s) + T + 1s (default 1s more)"},
+		&cli.BoolFlag{Name: "sync-monitor", Usage: "the defender runs as \"defend --once\", started P after the previous run ended: W must exceed (M+1)·(2·P + 2s) + T + 1s (default 1s more)"},
 		&cli.IntFlag{Name: "retries", Value: arbitrate.DefaultRetries, Usage: "the SG_IO layer's re-sends after transient path errors (0-10), within T"},
 		&cli.BoolFlag{Name: "preempt-fallback", Usage: "retry a rejected PREEMPT AND ABORT as PREEMPT"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress messages"},

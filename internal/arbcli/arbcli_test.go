@@ -75,3 +75,13 @@ func TestArbitrationExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagUsageHasNoBackticks: urfave/cli turns `text` in a flag's usage
+// into the flag's value placeholder, so a backtick there corrupts --help.
+func TestFlagUsageHasNoBackticks(t *testing.T) {
+	for _, f := range commonFlags() {
+		if u, ok := f.(interface{ GetUsage() string }); ok && strings.Contains(u.GetUsage(), "`") {
+			t.Errorf("%v: usage %q has a backtick", f.Names(), u.GetUsage())
+		}
+	}
+}
