@@ -70,6 +70,12 @@ bench-fence: vm-prepare build
 	install -m 0755 $(BIN) /usr/sbin/fence_scsi_go
 	tests/bench/pcmk_latency.sh
 	tests/bench/report.sh
+	tests/bench/check_guest.sh
+
+# The watchdog check's CPU per run on PR storage (key found, key gone) in the QEMU guest: ours
+# (and bin/fence_scsi_check if built), Debian's Python check, an empty Go program (root, ~10 min).
+.PHONY: bench-check-guest
+bench-check-guest: vm-prepare build ; tests/bench/check_guest.sh
 
 # Long fault runs (docs/fencing-race.md): the interleaving search on 4 LUs exhaustively, then on
 # real LIO 100 split-brain shoot-outs, 100 kill -9 runs of on and off, 100 simultaneous acquires
