@@ -13,7 +13,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
@@ -173,7 +173,7 @@ func TestPoolCloseTwice(t *testing.T) {
 // TestDefaultPaths: the front end's option defaults and the lower layers'
 // own defaults (used when a caller passes no path) name the same programs.
 func TestDefaultPaths(t *testing.T) {
-	want := map[string]string{"vgs_path": fence.DefaultVgsPath, "corosync_cmap_path": keys.DefaultCmapctlPath}
+	want := map[string]string{"vgs_path": fence.DefaultVgsPath, "corosync_cmap_path": nodekey.DefaultCmapctlPath}
 	for _, o := range fenceproto.Table {
 		if w, ok := want[o.Name]; ok {
 			if !o.HasDef || o.Default != w {
