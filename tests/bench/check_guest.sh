@@ -12,13 +12,13 @@
 #   -e  ... except the Python check, which runs in every E-th round only (default 10: it takes
 #       7-15 s per run in the guest under TCG on a loaded host, the others 0.1-0.5 s)
 #   -a  the agent (default bin/fence_scsi_go, as built by make build); measured as
-#       fence_scsi_check through a symlink ("ours")
-#   -l  a separate watchdog-check binary ("ours-lean"); default the regular file
-#       fence_scsi_check next to the agent if there is one; "none": not measured
+#       fence_scsi_check through a symlink ("agent")
+#   -l  the watchdog check's own binary ("ours"); default the regular file fence_scsi_check
+#       next to the agent (make build's bin/fence_scsi_check) if there is one; "none": not measured
 #   -o  raw file (default docs/benchmarks/check_cpu_guest.txt, replaced; -A: appended)
 # Programs, round-robin in node1's private /run (tests/bench/checkcpu: fork, exec, wait4; CPU =
 # user+sys of the child and what it waited for, the Python check's sg_persist included): ours,
-# ours-lean, Debian's Python check (/usr/share/cluster/fence_scsi_check in the guest), an empty
+# agent, Debian's Python check (/usr/share/cluster/fence_scsi_check in the guest), an empty
 # static Go program (tests/bench/empty) and /bin/true. The guest part is
 # tests/bench/check_guest_scenario.sh. Raw lines are check_cpu.sh's with the LUN count:
 #   CPU path=key-found luns=1 prog=ours user_ms=.. sys_ms=.. cpu_ms=.. wall_ms=.. minflt=.. runs=50 exit=0x50
@@ -97,7 +97,7 @@ for n in $SETS; do
 	budget=$((budget + 2 * (2 * r + (r / PYEVERY + 1) * (20 + 2 * n)) + 60))
 done
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench-check-guest: LUN sets [$SETS], $RUNS rounds ($RUNS_MANY at more LUNs), Python in every ${PYEVERY}th; lean check: ${LEAN:-none}; guest timeout ${budget}s; host load $load0"
+echo "bench-check-guest: LUN sets [$SETS], $RUNS rounds ($RUNS_MANY at more LUNs), Python in every ${PYEVERY}th; the check's own binary: ${LEAN:-none}; guest timeout ${budget}s; host load $load0"
 out=$W/out.txt
 rc=0
 "$ROOT/tests/vm/run.sh" --nodes 2 --luns "$MAX" --timeout "$budget" --agent "$W/fence_scsi_go" "$W/scenario.sh" |
@@ -112,7 +112,7 @@ mkdir -p "$(dirname "$RAW")"
 	echo "# run tests/bench/check_guest.sh -s \"$SETS\" -n $RUNS -m $RUNS_MANY -e $PYEVERY, $(date -u +%Y-%m-%dT%H:%MZ), host $(nproc) CPUs, host load at start $load0, at end $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# agent: $(cd "$ROOT" && git log -1 --format='%h %s' 2>/dev/null | cut -c1-100)"
 	echo "# $(tr -d '\r' <"$out" | grep -a -m1 '^CHKGUEST ' || echo 'CHKGUEST ?')"
-	echo "SIZE agent=$(size "$W/fence_scsi_go") lean=$([ -z "$LEAN" ] && echo - || size "$W/fence_scsi_check") empty=$(stat -c %s "$W/empty")"
+	echo "SIZE agent=$(size "$W/fence_scsi_go") check=$([ -z "$LEAN" ] && echo - || size "$W/fence_scsi_check") empty=$(stat -c %s "$W/empty")"
 	tr -d '\r' <"$out" | grep -a '^CPU path=' || true
 } >>"$RAW"
 echo "bench-check-guest: $(tr -d '\r' <"$out" | grep -ac '^CPU path=' || true) lines written to $RAW"

@@ -40,8 +40,8 @@ desc() {
 }
 name() {
 	case $1 in
-	ours) echo "fence_scsi_go as fence_scsi_check (symlink)" ;;
-	ours-lean) echo "lean fence_scsi_check" ;;
+	ours) echo "bin/fence_scsi_check (the check's own binary)" ;;
+	agent) echo "fence_scsi_go as fence_scsi_check (symlink)" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -55,28 +55,28 @@ field() { printf '%s\n' "$sizes" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 	while read -r p n; do
 		py=$(get "$p" "$n" python 4) e=$(get "$p" "$n" empty-go 4) t=$(get "$p" "$n" true 4)
 		pe=$(ratio "$py" "$e")
-		for g in ours ours-lean; do
+		for g in ours agent; do
 			o=$(get "$p" "$n" "$g" 4)
 			[ -n "$o" ] || continue
 			oe=$(ratio "$o" "$e") po=$(ratio "$py" "$o")
 			echo "| $(desc "$p"), $n, exit $(get "$p" "$n" "$g" 5 | codes) | $(name "$g") | $(get "$p" "$n" "$g" 6) / $(get "$p" "$n" python 6) | $(ms "$o") | $(ms "$py") | $(ms "$e") | $(ms "$t") | $(x "$oe") | $(x "$po") | $(x "$pe") | $(met "$oe" "$po") |"
 		done
-		o=$(get "$p" "$n" ours 4) l=$(get "$p" "$n" ours-lean 4)
+		o=$(get "$p" "$n" ours 4) l=$(get "$p" "$n" agent 4)
 		printf '"%s, %s LUN%s" %s %s %s %s %s\n' "$(desc "$p")" "$n" "$([ "$n" = 1 ] || echo s)" \
 			"${o:-?}" "${l:-?}" "${py:-?}" "${e:-?}" "${t:-?}" >>"$W/plot"
 	done < <(awk '!seen[$1 " " $2]++ {print $1, $2}' "$W/cpu")
 	echo
-	lean=$(field lean)
-	echo "Binaries (bytes / stripped, as packaged): fence_scsi_go $(field agent)$([ "${lean:--}" = - ] || echo "; lean fence_scsi_check $lean"); the empty Go program $(field empty)."
+	chk=$(field check)
+	echo "Binaries (bytes / stripped, as packaged): fence_scsi_go $(field agent)$([ "${chk:--}" = - ] || echo "; bin/fence_scsi_check $chk"); the empty Go program $(field empty)."
 	echo "Source: \`$(sed -n '1s/^# run //p' "$W/run")\`; $(sed -n '2s/^# //p' "$W/run"); guest: $(sed -n 's/^# CHKGUEST //p' "$W/run")."
 } >"$W/table.md"
 cat "$W/table.md"
 
 if md_table check-guest-table "$W/table.md" "$MD"; then echo "check-guest-report: table written to $MD"; fi
 have_gnuplot || { echo "check-guest-report: gnuplot missing: no plot" >&2; exit 0; }
-lean_plot=""
-if grep -q ' ours-lean ' "$W/cpu"; then
-	lean_plot='     "" u 3 t "lean fence_scsi_check" lc rgb "#2ca02c", \'$'\n'
+ours_plot=""
+if grep -q ' ours ' "$W/cpu"; then
+	ours_plot='     "" u 2 t "bin/fence_scsi_check (own binary)" lc rgb "#1f77b4", \'$'\n'
 fi
 gnuplot <<GP
 set terminal pngcairo size 820,520 font ",10"
@@ -93,8 +93,8 @@ set key top right
 set grid ytics
 set xtics nomirror
 plot "$W/plot" u 4:xtic(1) t "Debian's Python check" lc rgb "#d62728", \
-     "" u 2 t "fence_scsi_go as fence_scsi_check" lc rgb "#1f77b4", \
-$lean_plot     "" u 5 t "empty Go program" lc rgb "#7f7f7f", \
+$ours_plot     "" u 3 t "fence_scsi_go as fence_scsi_check" lc rgb "#2ca02c", \
+     "" u 5 t "empty Go program" lc rgb "#7f7f7f", \
      "" u 6 t "/bin/true" lc rgb "#c7c7c7"
 GP
 echo "check-guest-report: plot written to $PNG"

@@ -13,8 +13,8 @@
 # CPU including the processes it waited for (the Python check's sg_persist). The Python check
 # runs only in every CHK_PY_EVERY-th round (it takes seconds per run under TCG, the others a
 # fraction of a second), spread over the same stretch of time. Programs: ours
-# (fence_scsi_go started as fence_scsi_check through a symlink), ours-lean (a separate
-# fence_scsi_check binary, when CHK_LEAN names one), python (Debian's
+# (the check's own binary, bin/fence_scsi_check, when CHK_LEAN names it), agent (fence_scsi_go
+# started as fence_scsi_check through a symlink), python (Debian's
 # /usr/share/cluster/fence_scsi_check), empty-go (func main() {}) and /bin/true.
 # Results are console lines in tests/bench/check_cpu.sh's format with the LUN count added:
 #   CPU path=key-found luns=N prog=LABEL user_ms=.. sys_ms=.. cpu_ms=.. wall_ms=.. minflt=.. runs=R exit=CODExR
@@ -35,7 +35,7 @@ if [ -n "$CHK_LEAN" ]; then
 	cp "$CHK_LEAN" "$B/lean/fence_scsi_check"
 	chmod 755 "$B/lean/fence_scsi_check"
 fi
-[ -x "$CHK_PY" ] || { say "no Python check at $CHK_PY: ours only"; CHK_PY=""; }
+[ -x "$CHK_PY" ] || { say "no Python check at $CHK_PY: ours and the agent only"; CHK_PY=""; }
 
 # devlist K N: node K's devices of LUNs 1..N, comma-separated.
 devlist() {
@@ -46,8 +46,8 @@ devlist() {
 
 # checks: the label|path specs of the checks under test (not the empty program, not true).
 checks() {
-	echo "ours|$B/fence_scsi_check"
-	[ -z "$CHK_LEAN" ] || echo "ours-lean|$B/lean/fence_scsi_check"
+	[ -z "$CHK_LEAN" ] || echo "ours|$B/lean/fence_scsi_check"
+	echo "agent|$B/fence_scsi_check"
 	[ -z "$CHK_PY" ] || echo "python|$CHK_PY"
 }
 
