@@ -155,3 +155,27 @@ func firstLU(t *testing.T, c *cluster, devs []string) string {
 	}
 	return first
 }
+
+// TestPowerWaitReadsAgain: the status poll after a power_wait (whole
+// seconds, at least fence.KeyMemoAge) reads the keys again instead of
+// taking off's read-back.
+func TestPowerWaitReadsAgain(t *testing.T) {
+	c := newCluster(t, "/dev/sdb")
+	wl := &wireLog{cmds: map[string][]string{}}
+	c.wire = func(node, path string, tr scsi.Transport) scsi.Transport {
+		return &loggedWire{Transport: tr, log: wl, key: node + " " + path}
+	}
+	for _, n := range []string{"node1", "node3"} {
+		if rc, out, errs := c.agent(n, "action=on\ndevices=/dev/sdb\nkey=6c9d000"+n[4:]+"\n"); rc != 0 {
+			t.Fatalf("%s on: rc=%d out=%q err=%q", n, rc, out, errs)
+		}
+	}
+	wl.take("node1", "/dev/sdb")
+	if rc, out, errs := c.agent("node1", "action=off\ndevices=/dev/sdb\nkey=6c9d0003\npower_wait=1\n"); out != "Success: Powered OFF\n" {
+		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
+	}
+	want := []string{"READ KEYS", "READ RESERVATION", "PREEMPT AND ABORT", "READ KEYS", "READ RESERVATION", "READ KEYS"}
+	if got := wl.take("node1", "/dev/sdb"); strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("off with power_wait=1: %q, want %q", got, want)
+	}
+}

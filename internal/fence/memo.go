@@ -10,10 +10,13 @@ import (
 )
 
 // KeyMemoAge bounds how old a READ KEYS answer handed from one action to
-// the next may be. In fence-agents' flow the next action starts at once
-// (power_wait is 0 by default); an answer older than this, for instance
-// after a power_wait, is read again.
-const KeyMemoAge = 500 * time.Millisecond
+// the next may be, counted from its sending. In fence-agents' flow the
+// next action starts at once (power_wait is 0 by default), a few
+// milliseconds later on real storage, some hundreds in a loaded emulated
+// guest. power_wait and stonith_status_sleep are whole seconds, so an
+// answer never serves across one of them: the status poll after such a
+// wait reads the device.
+const KeyMemoAge = time.Second
 
 // KeyMemo hands a device's READ KEYS answer from one action to the next
 // one of the same process. fence-agents' flow reads the status, runs on or
@@ -25,7 +28,7 @@ const KeyMemoAge = 500 * time.Millisecond
 // An answer is kept only if no PR OUT was sent to its logical unit after
 // it (through any configured name or multipath path of the action) and no
 // PR OUT of the action on that logical unit failed. It is handed out once,
-// by configured path, and only within KeyMemoAge of its sending. Only
+// by configured path, and only younger than KeyMemoAge. Only
 // answers read from the device are kept, never one taken from the memo.
 // The zero value is ready to use; a nil *KeyMemo keeps nothing.
 type KeyMemo struct {
@@ -59,7 +62,7 @@ func (m *KeyMemo) take(path string) (*pr.KeyList, time.Duration, bool) {
 	e, ok := m.m[path]
 	delete(m.m, path)
 	age := m.now().Sub(e.at)
-	if !ok || age < 0 || age > KeyMemoAge {
+	if !ok || age < 0 || age >= KeyMemoAge {
 		return nil, 0, false
 	}
 	return e.kl, age, true

@@ -80,15 +80,24 @@ func TestKeyMemoStatusOffStatus(t *testing.T) {
 	}
 }
 
-// TestKeyMemoExpires: an answer older than KeyMemoAge is read again.
+// TestKeyMemoExpires: an answer KeyMemoAge old (a power_wait of 1 s in
+// between) is read again; a younger one serves.
 func TestKeyMemoExpires(t *testing.T) {
 	devs := []string{"/dev/sdb"}
 	s := newSAN(devs...)
-	m := newMemoRun(t, unfenceAll(t, s, devs)["n1"])
-	m.reads(devs[0], statusOf(devs, key1, true))
-	m.advance(KeyMemoAge + time.Millisecond)
-	if n := m.reads(devs[0], statusOf(devs, key1, true)); n != 1 {
-		t.Errorf("%d READ KEYS after %v, want 1", n, KeyMemoAge+time.Millisecond)
+	o := unfenceAll(t, s, devs)["n1"]
+	for _, tt := range []struct {
+		wait  time.Duration
+		reads int
+	}{{KeyMemoAge - time.Millisecond, 0}, {KeyMemoAge, 1}} {
+		m := newMemoRun(t, o)
+		if n := m.reads(devs[0], statusOf(devs, key1, true)); n != 1 {
+			t.Fatalf("first status: %d READ KEYS", n)
+		}
+		m.advance(tt.wait)
+		if n := m.reads(devs[0], statusOf(devs, key1, true)); n != tt.reads {
+			t.Errorf("%d READ KEYS after %v, want %d", n, tt.wait, tt.reads)
+		}
 	}
 }
 
