@@ -29,12 +29,16 @@ type Backend struct {
 	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
 	open  func(path string, readOnly bool, log *slog.Logger) (pr.Device, error)
 	pool  *devPool // nil: every Open opens the device node
+	// memo hands READ KEYS answers from one step of the run to the next
+	// (fence.KeyMemo); nil: every step reads.
+	memo *fence.KeyMemo
 }
 
 // New returns the Backend of one agent process: the default state files,
 // /sys, and devices opened with the transport they are (prdev.Open: SCSI,
 // or NVMe for NVMe namespaces and dm nodes on them) and kept open between
-// the steps of the run (devPool).
+// the steps of the run (devPool), and the keys a step has just read handed
+// to the next (fence.KeyMemo).
 func New() *Backend {
 	return &Backend{
 		store: state.Default,
@@ -44,6 +48,7 @@ func New() *Backend {
 			return prdev.Open(path, prdev.Options{ReadOnly: readOnly, Log: logging.DebugFunc(log)})
 		},
 		pool: &devPool{idle: map[poolKey][]pr.Device{}},
+		memo: &fence.KeyMemo{},
 	}
 }
 
@@ -63,6 +68,7 @@ func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
 		Log:                 o.Log,
 		Stat:                b.stat,
 		RaceYield:           fence.DefaultRaceYield,
+		Memo:                b.memo,
 	}
 }
 

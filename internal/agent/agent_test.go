@@ -16,6 +16,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
@@ -28,6 +29,9 @@ type cluster struct {
 	dirs  map[string]string
 	opens map[string]int // device opens per "node path", over all runs
 	mu    sync.Mutex
+	// wire, when set, stands between each device and its simulated LU
+	// (cmdcount_test.go counts the commands sent).
+	wire func(node, path string, t scsi.Transport) scsi.Transport
 }
 
 func newCluster(t *testing.T, luns ...string) *cluster {
@@ -56,9 +60,14 @@ func (c *cluster) backend(node string) *Backend {
 			c.mu.Lock()
 			c.opens[node+" "+p]++
 			c.mu.Unlock()
-			return scsipr.New(c.luns[p].Device(node)), nil
+			var t scsi.Transport = c.luns[p].Connect(node)
+			if c.wire != nil {
+				t = c.wire(node, p, t)
+			}
+			return scsipr.New(scsi.NewDevice(node, t, scsi.DeviceOptions{})), nil
 		},
 		pool: &devPool{idle: map[poolKey][]pr.Device{}}, // one per process, as New
+		memo: &fence.KeyMemo{},
 	}
 }
 
