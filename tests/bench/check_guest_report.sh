@@ -62,7 +62,7 @@ field() { printf '%s\n' "$sizes" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 			echo "| $(desc "$p"), $n, exit $(get "$p" "$n" "$g" 5 | codes) | $(name "$g") | $(get "$p" "$n" "$g" 6) / $(get "$p" "$n" python 6) | $(ms "$o") | $(ms "$py") | $(ms "$e") | $(ms "$t") | $(x "$oe") | $(x "$po") | $(x "$pe") | $(met "$oe" "$po") |"
 		done
 		o=$(get "$p" "$n" ours 4) l=$(get "$p" "$n" agent 4)
-		printf '"%s, %s LUN%s" %s %s %s %s %s\n' "$(desc "$p")" "$n" "$([ "$n" = 1 ] || echo s)" \
+		printf '"%s, %s LUN%s" %s %s %s %s %s\n' "${p#key-}" "$n" "$([ "$n" = 1 ] || echo s)" \
 			"${o:-?}" "${l:-?}" "${py:-?}" "${e:-?}" "${t:-?}" >>"$W/plot"
 	done < <(awk '!seen[$1 " " $2]++ {print $1, $2}' "$W/cpu")
 	echo
@@ -79,7 +79,7 @@ if grep -q ' ours ' "$W/cpu"; then
 	ours_plot='     "" u 2 t "bin/fence_scsi_check (own binary)" lc rgb "#1f77b4", \'$'\n'
 fi
 gnuplot <<GP
-set terminal pngcairo size 820,520 font ",10"
+set terminal pngcairo size 1000,520 font ",10"
 set output "$PNG"
 set termoption noenhanced
 set datafile missing "?"
@@ -89,7 +89,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set logscale y
 set ylabel "ms"
-set key top right
+set key outside right top vertical
 set grid ytics
 set xtics nomirror
 plot "$W/plot" u 4:xtic(1) t "Debian's Python check" lc rgb "#d62728", \
