@@ -1,29 +1,49 @@
 // Command floor is the benchmark floor of `off`: the minimum PR commands fence_scsi's
-// off sequence needs on one LUN, sent through internal/scsi with nothing else (no option
-// parsing, no logging, no device discovery, no state files):
+// off sequence needs per LUN, sent through internal/scsi with nothing else (no option
+// parsing beyond the devices and keys, no logging, no device discovery, no state files):
 //
 //	READ KEYS; REGISTER AND IGNORE EXISTING KEY (own key); PREEMPT AND ABORT (victim key,
 //	WE-RO); READ KEYS and READ RESERVATION to verify.
 //
-//	floor -d /dev/sdX -k OWNKEY -v VICTIMKEY   (keys in hex, with or without 0x)
+//	floor -d /dev/sdX[,/dev/sdY...] [-d /dev/sdZ ...] -k OWNKEY -v VICTIMKEY   (keys in hex)
 //
-// It prints the in-process time of the five commands ("inproc_us=N") and exits 0 when the
-// victim's key is gone and the own key is registered and holds the reservation; 1 otherwise.
+// With several devices (-d repeated or a comma-separated list), each LUN gets its own
+// goroutine, which opens the device and sends its five commands, so that the LUNs are fenced
+// as concurrently as the target allows. It prints the in-process time from the first open to
+// the last reply ("inproc_us=N") and exits 0 when, on every LUN, the victim's key is gone and
+// the own key is registered and holds the reservation; 1 otherwise (one line per failed LUN).
 // The benchmark (tests/bench/pr_bench.sh) times the whole process from outside, as it does
 // for the agents.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
+
+// devFlags collects -d, repeated or comma-separated.
+type devFlags []string
+
+func (d *devFlags) String() string { return strings.Join(*d, ",") }
+
+func (d *devFlags) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p == "" {
+			return errors.New("empty device name")
+		}
+		*d = append(*d, p)
+	}
+	return nil
+}
 
 func parseKey(s string) (scsi.Key, error) {
 	v, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(s), "0x"), 16, 64)
@@ -35,43 +55,69 @@ func die(f string, a ...any) {
 	os.Exit(1)
 }
 
+// fence sends the five commands to one LUN and verifies the outcome.
+func fence(ctx context.Context, path string, own, vic scsi.Key) error {
+	d, err := scsi.Open(path, scsi.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if _, err := d.ReadKeys(ctx); err != nil {
+		return fmt.Errorf("read keys: %w", err)
+	}
+	if err := d.RegisterAndIgnore(ctx, own, scsi.RegisterOptions{}); err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	if err := d.PreemptAndAbort(ctx, own, vic, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
+		return fmt.Errorf("preempt and abort: %w", err)
+	}
+	kl, err := d.ReadKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("read keys: %w", err)
+	}
+	r, err := d.ReadReservation(ctx)
+	if err != nil {
+		return fmt.Errorf("read reservation: %w", err)
+	}
+	if kl.Contains(vic) || !kl.Contains(own) || !r.Present || r.Key != own {
+		return fmt.Errorf("verify: keys %v, reservation %+v", kl.Keys, *r)
+	}
+	return nil
+}
+
 func main() {
-	dev := flag.String("d", "", "device")
+	var devs devFlags
+	flag.Var(&devs, "d", "device(s): repeat or comma-separate")
 	own := flag.String("k", "", "own key (hex)")
 	vic := flag.String("v", "", "victim key (hex)")
 	flag.Parse()
 	ok, err1 := parseKey(*own)
 	vk, err2 := parseKey(*vic)
-	if *dev == "" || err1 != nil || err2 != nil || ok == 0 || vk == 0 {
-		die("usage: floor -d DEV -k OWNKEY -v VICTIMKEY")
+	if len(devs) == 0 || flag.NArg() != 0 || err1 != nil || err2 != nil || ok == 0 || vk == 0 {
+		die("usage: floor -d DEV[,DEV...] [-d DEV...] -k OWNKEY -v VICTIMKEY")
 	}
 	ctx := context.Background()
+	errs := make([]error, len(devs))
+	var wg sync.WaitGroup
 	start := time.Now()
-	d, err := scsi.Open(*dev, scsi.OpenOptions{})
-	if err != nil {
-		die("%v", err)
+	for i, p := range devs {
+		wg.Add(1)
+		go func(i int, p string) {
+			defer wg.Done()
+			errs[i] = fence(ctx, p, ok, vk)
+		}(i, p)
 	}
-	defer d.Close()
-	if _, err := d.ReadKeys(ctx); err != nil {
-		die("read keys: %v", err)
-	}
-	if err := d.RegisterAndIgnore(ctx, ok, scsi.RegisterOptions{}); err != nil {
-		die("register: %v", err)
-	}
-	if err := d.PreemptAndAbort(ctx, ok, vk, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
-		die("preempt and abort: %v", err)
-	}
-	kl, err := d.ReadKeys(ctx)
-	if err != nil {
-		die("read keys: %v", err)
-	}
-	r, err := d.ReadReservation(ctx)
-	if err != nil {
-		die("read reservation: %v", err)
-	}
+	wg.Wait()
 	el := time.Since(start)
-	if kl.Contains(vk) || !kl.Contains(ok) || !r.Present || r.Key != ok {
-		die("verify: keys %v, reservation %+v", kl.Keys, *r)
+	failed := false
+	for i, err := range errs {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "floor: %s: %v\n", devs[i], err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
 	}
 	fmt.Printf("inproc_us=%d\n", el.Microseconds())
 }
