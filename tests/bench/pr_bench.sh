@@ -21,7 +21,7 @@
 # registration list of BENCH_KEYS keys per LUN: node1, node2 and BENCH_KEYS-2 extra
 # registrants, each an iSCSI session of its own (initiator name ...:regK, K = 3.., an explicit
 # ACL mapping only the LUNs needed, its own portal 127.0.20.K) that registers key K with
-# sg_persist (PR OUT REGISTER) on each LUN; its SCSI disks are then deleted (the session, and
+# PR OUT REGISTER on each LUN (tests/bench/floor -r); its SCSI disks are then deleted (the session, and
 # with it the I_T nexus and its registrations, stays). These lines carry keys=BENCH_KEYS.
 # Results are console lines: BENCH agent=A op=O luns=N rep=R ms=M rc=C [keys=K] (M: 0.1 ms).
 # On NVMe namespaces (run.sh --target nvmet) only fence_scsi_go runs (fence_scsi is SCSI only),
@@ -164,9 +164,10 @@ floor() {
 }
 
 # extra_registrant K M: a new I_T nexus (initiator ...:regK, portal 127.0.20.K, an explicit
-# ACL mapping LUNs 1..M only) registers key K on LUNs 1..M; its disks are deleted afterwards.
+# ACL mapping LUNs 1..M only) registers key K on LUNs 1..M (PR OUT REGISTER, all LUNs at
+# once from one process: floor -r); its disks are deleted afterwards.
 extra_registrant() {
-	local k=$1 m=$2 iqn=$FSG_IIQN:reg$1 acl l s="" i n d
+	local k=$1 m=$2 iqn=$FSG_IIQN:reg$1 acl l s="" i n d list
 	acl=$FSG_TPG/acls/$iqn
 	mkdir "$acl" || fail "ACL for $iqn"
 	for ((l = 0; l < m; l++)); do
@@ -184,13 +185,13 @@ extra_registrant() {
 		sleep 0.1
 	done
 	[ -n "$s" ] || fail "no session for $iqn"
+	list=""
 	for ((l = 0; l < m; l++)); do
 		for d in "$s"/device/target*/*:*:*:"$l"/block/*; do :; done
 		[ -e "$d" ] || fail "$iqn: no disk for LUN $((l + 1))"
-		sg_turs "/dev/${d##*/}" >/dev/null 2>&1 || true
-		sg_persist -n -o -G -S "$(key "$k")" -d "/dev/${d##*/}" >/dev/null 2>&1 ||
-			sg_persist -n -o -G -S "$(key "$k")" -d "/dev/${d##*/}" >/dev/null || fail "$iqn: register on LUN $((l + 1))"
+		list="$list${list:+,}/dev/${d##*/}"
 	done
+	"$FLOOR" -r "$(key "$k")" -d "$list" || fail "$iqn: register key $(key "$k") on LUNs 1..$m"
 	for d in "$s"/device/target*/*:*:*:*; do echo 1 >"$d/delete"; done
 }
 
@@ -253,7 +254,7 @@ if [ -n "$BENCH_KEY_SETS" ]; then
 		EXTRA_KEYS="$EXTRA_KEYS $(_hexkey "$k")"
 	done
 	EXTRA_KEYS=$(for k in $EXTRA_KEYS; do echo "$k"; done | sort | tr '\n' ' ')
-	say "registered in $(($(date +%s) - t0)) s; LIO sessions: $(lio_sessions | wc -w)"
+	say "registered in $(($(date +%s) - t0)) s; iSCSI sessions: $(ls -d /sys/class/iscsi_session/session* | wc -l)"
 	KEYTAG=" keys=$BENCH_KEYS"
 	for n in $BENCH_KEY_SETS; do
 		key_reset "$n"

@@ -14,6 +14,14 @@
 // the own key is registered and holds the reservation; 1 otherwise (one line per failed LUN).
 // The benchmark (tests/bench/pr_bench.sh) times the whole process from outside, as it does
 // for the agents.
+//
+//	floor -r KEY -d DEV[,DEV...]
+//
+// is set-up, not a floor: it registers KEY (PR OUT REGISTER, reservation key 0) on every
+// device concurrently and checks with READ KEYS that it is there; the benchmark uses it for
+// the extra registrants of its long registration lists (one process per I_T nexus instead of
+// one sg_persist per LUN). A UNIT ATTENTION (the first command of a new session gets one) is
+// retried up to three times.
 package main
 
 import (
@@ -85,16 +93,53 @@ func fence(ctx context.Context, path string, own, vic scsi.Key) error {
 	return nil
 }
 
+// register registers k on one LUN (set-up of the extra registrants) and checks it.
+func register(ctx context.Context, path string, k scsi.Key) error {
+	d, err := scsi.Open(path, scsi.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for try := 0; ; try++ {
+		err = d.Register(ctx, 0, k, scsi.RegisterOptions{})
+		if err == nil || !errors.Is(err, scsi.ErrUnitAttention) || try == 3 {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	kl, err := d.ReadKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("read keys: %w", err)
+	}
+	if !kl.Contains(k) {
+		return fmt.Errorf("verify: key %v not in %v", k, kl.Keys)
+	}
+	return nil
+}
+
 func main() {
 	var devs devFlags
 	flag.Var(&devs, "d", "device(s): repeat or comma-separate")
 	own := flag.String("k", "", "own key (hex)")
 	vic := flag.String("v", "", "victim key (hex)")
+	reg := flag.String("r", "", "only register this key (hex) on the devices (set-up)")
 	flag.Parse()
-	ok, err1 := parseKey(*own)
-	vk, err2 := parseKey(*vic)
-	if len(devs) == 0 || flag.NArg() != 0 || err1 != nil || err2 != nil || ok == 0 || vk == 0 {
-		die("usage: floor -d DEV[,DEV...] [-d DEV...] -k OWNKEY -v VICTIMKEY")
+	var op func(context.Context, string) error
+	if *reg != "" {
+		rk, err := parseKey(*reg)
+		if len(devs) == 0 || flag.NArg() != 0 || err != nil || rk == 0 || *own != "" || *vic != "" {
+			die("usage: floor -r KEY -d DEV[,DEV...]")
+		}
+		op = func(ctx context.Context, p string) error { return register(ctx, p, rk) }
+	} else {
+		ok, err1 := parseKey(*own)
+		vk, err2 := parseKey(*vic)
+		if len(devs) == 0 || flag.NArg() != 0 || err1 != nil || err2 != nil || ok == 0 || vk == 0 {
+			die("usage: floor -d DEV[,DEV...] [-d DEV...] -k OWNKEY -v VICTIMKEY")
+		}
+		op = func(ctx context.Context, p string) error { return fence(ctx, p, ok, vk) }
 	}
 	ctx := context.Background()
 	errs := make([]error, len(devs))
@@ -104,7 +149,7 @@ func main() {
 		wg.Add(1)
 		go func(i int, p string) {
 			defer wg.Done()
-			errs[i] = fence(ctx, p, ok, vk)
+			errs[i] = op(ctx, p)
 		}(i, p)
 	}
 	wg.Wait()
