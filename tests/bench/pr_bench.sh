@@ -88,13 +88,13 @@ timed() {
 	fi
 }
 
-# EXTRA_KEYS: the extra registrants' keys (0x..., sorted), expected on every LUN of a key set.
+# EXTRA_KEYS: the extra registrants' keys (",0x...,0x..."), expected on every LUN of a key set.
 EXTRA_KEYS=""
 
 # check_fenced N NAME: node1's key is gone and node2's holds the reservation on LUNs 1..N;
-# the extra registrants (if any) are still there.
+# the extra registrants (if any) are still there. SCSI: one floor -w for all LUNs.
 check_fenced() {
-	local n=$1 name=$2 l want got
+	local n=$1 name=$2 l
 	if [ "$NVME" = 1 ]; then
 		for ((l = 1; l <= n; l++)); do
 			if [ "$(nvme_keys "$l" 2)" != "$(_hexkey 2)" ] || [ "$(nvme_holder "$l" 2)" != "$(_hexkey 2)" ]; then
@@ -104,13 +104,28 @@ check_fenced() {
 		done
 		return
 	fi
-	want=$({ _hexkey 2; for k in $EXTRA_KEYS; do echo "$k"; done; } | sort | tr '\n' ' ')
-	for ((l = 1; l <= n; l++)); do
-		got=$(keys "$l" 2 | sort | tr '\n' ' ')
-		if [ "$got" != "$want" ] || [ "$(holder "$l" 2)" != "$(_hexkey 2)" ]; then
-			ERRORS=$((ERRORS + 1))
-			echo "BENCH-ERROR agent=$name luns=$n$KEYTAG: LUN $l not fenced as expected (keys: $got holder: $(holder "$l" 2))"
-		fi
+	if ! "$FLOOR" -w "$(_hexkey 2)$EXTRA_KEYS" -h "$(key 2)" -d "$(devlist 2 "$n")" 2>/tmp/fsg-bench/check; then
+		ERRORS=$((ERRORS + 1))
+		echo "BENCH-ERROR agent=$name luns=$n$KEYTAG: not fenced as expected:"
+		sed 's/^/     | /' /tmp/fsg-bench/check
+	fi
+}
+
+# bench_reset N: nodes 1 and 2 unregistered on LUNs 1..N (the reservation goes with its
+# holder: registrants-only types), their /run emptied; then only the extra registrants' keys
+# (none outside the key sets) are left and no reservation. SCSI: one floor -u per node, all
+# LUNs at once (lib.sh's pr_reset_all runs a few processes per LUN); NVMe: pr_reset_all.
+bench_reset() {
+	local n=$1 k w=${EXTRA_KEYS#,}
+	if [ "$NVME" = 1 ]; then
+		pr_reset_all
+		return
+	fi
+	"$FLOOR" -u -d "$(devlist 1 "$n")" || fail "reset: node 1 unregister"
+	"$FLOOR" -u -w "${w:--}" -d "$(devlist 2 "$n")" || fail "reset: node 2 unregister, or state left (want keys ${EXTRA_KEYS:-none}, no reservation)"
+	for k in 1 2; do
+		mkdir -p "/tmp/fsg-nodes/node$k"
+		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
 	done
 }
 
@@ -195,26 +210,11 @@ extra_registrant() {
 	for d in "$s"/device/target*/*:*:*:*; do echo 1 >"$d/delete"; done
 }
 
-# key_reset N: nodes 1 and 2 unregistered on LUNs 1..N (the reservation goes with its holder),
-# their /run emptied; the extra registrants' keys, and only them, left on every LUN.
-key_reset() {
-	local n=$1 k l got want
-	for k in 1 2; do
-		for ((l = 1; l <= n; l++)); do _pr_unregister "$k" "$l"; done
-		find "/tmp/fsg-nodes/node$k" -mindepth 1 -delete
-	done
-	want=$(for k in $EXTRA_KEYS; do echo "$k"; done | tr '\n' ' ')
-	for ((l = 1; l <= n; l++)); do
-		got=$(keys "$l" | sort | tr '\n' ' ')
-		[ "$got" = "$want" ] && [ -z "$(holder "$l")" ] || fail "key set: LUN $l: keys $got, holder $(holder "$l"); want $want and no reservation"
-	done
-}
-
 step "Benchmark: LUN sets [$BENCH_LUNSETS], $BENCH_REPS repetitions (fence_scsi: $BENCH_PY_REPS), floor at [$BENCH_FLOOR_SETS], $BENCH_KEYS keys at [$BENCH_KEY_SETS]"
 say "guest: $(nproc) vCPU, kernel $(uname -r); host load: see the host side"
 # Warm-up (not reported): the first calls of a fresh guest are slower (page cache over 9p,
 # TCG translation), and that would count against whichever agent runs first.
-pr_reset_all
+bench_reset "$FSG_LUNS"
 start_timer 1
 start_timer 2
 saved=$ERRORS
@@ -234,32 +234,31 @@ for n in $BENCH_LUNSETS $BENCH_FLOOR_SETS $BENCH_KEY_SETS; do
 done
 [ "$NVME" = 0 ] || BENCH_FLOOR_SETS="" BENCH_KEY_SETS=""
 for n in $BENCH_LUNSETS; do
-	pr_reset_all
+	bench_reset "$FSG_LUNS"
 	compare "$n"
-	case " $BENCH_FLOOR_SETS " in *" $n "*) pr_reset_all && floor "$n" ;; esac
+	case " $BENCH_FLOOR_SETS " in *" $n "*) bench_reset "$n" && floor "$n" ;; esac
 done
 for n in $BENCH_FLOOR_SETS; do
 	case " $BENCH_LUNSETS " in *" $n "*) continue ;; esac
-	pr_reset_all
+	bench_reset "$FSG_LUNS"
 	floor "$n"
 done
 if [ -n "$BENCH_KEY_SETS" ]; then
 	m=0
 	for n in $BENCH_KEY_SETS; do [ "$n" -le "$m" ] || m=$n; done
-	pr_reset_all
+	bench_reset "$FSG_LUNS"
 	step "$BENCH_KEYS keys: $((BENCH_KEYS - 2)) extra registrants (sessions of their own) register on LUNs 1..$m"
 	t0=$(date +%s)
 	for ((k = 3; k <= BENCH_KEYS; k++)); do
 		extra_registrant "$k" "$m"
-		EXTRA_KEYS="$EXTRA_KEYS $(_hexkey "$k")"
+		EXTRA_KEYS="$EXTRA_KEYS,$(_hexkey "$k")"
 	done
-	EXTRA_KEYS=$(for k in $EXTRA_KEYS; do echo "$k"; done | sort | tr '\n' ' ')
 	say "registered in $(($(date +%s) - t0)) s; iSCSI sessions: $(ls -d /sys/class/iscsi_session/session* | wc -l)"
 	KEYTAG=" keys=$BENCH_KEYS"
 	for n in $BENCH_KEY_SETS; do
-		key_reset "$n"
+		bench_reset "$n"
 		compare "$n"
-		key_reset "$n"
+		bench_reset "$n"
 		floor "$n"
 	done
 	KEYTAG=""

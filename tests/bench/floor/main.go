@@ -22,6 +22,13 @@
 // the extra registrants of its long registration lists (one process per I_T nexus instead of
 // one sg_persist per LUN). A UNIT ATTENTION (the first command of a new session gets one) is
 // retried up to three times.
+//
+//	floor [-u] [-w KEY,KEY...|-] [-h HOLDER] -d DEV[,DEV...]
+//
+// is the benchmark's state reset and check, one process for all LUNs instead of a few
+// sg_persist per LUN: -u unregisters this I_T nexus (REGISTER AND IGNORE EXISTING KEY with
+// key 0); -w checks that exactly these keys are registered ("-": none) and that HOLDER (-h)
+// holds the reservation, or, without -h, that there is none.
 package main
 
 import (
@@ -119,15 +126,100 @@ func register(ctx context.Context, path string, k scsi.Key) error {
 	return nil
 }
 
+// retryUA runs f again after a UNIT ATTENTION, up to three times.
+func retryUA(f func() error) error {
+	err := f()
+	for try := 0; try < 3 && errors.Is(err, scsi.ErrUnitAttention); try++ {
+		err = f()
+	}
+	return err
+}
+
+// admin unregisters this nexus from one LUN (unreg) and/or checks its keys and holder.
+func admin(ctx context.Context, path string, unreg bool, want []scsi.Key, holder scsi.Key) error {
+	d, err := scsi.Open(path, scsi.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if unreg {
+		if err := retryUA(func() error { return d.RegisterAndIgnore(ctx, 0, scsi.RegisterOptions{}) }); err != nil {
+			return fmt.Errorf("unregister: %w", err)
+		}
+	}
+	if want == nil {
+		return nil
+	}
+	var kl *scsi.KeyList
+	var r *scsi.Reservation
+	if err := retryUA(func() (e error) { kl, e = d.ReadKeys(ctx); return e }); err != nil {
+		return fmt.Errorf("read keys: %w", err)
+	}
+	if err := retryUA(func() (e error) { r, e = d.ReadReservation(ctx); return e }); err != nil {
+		return fmt.Errorf("read reservation: %w", err)
+	}
+	got := map[scsi.Key]bool{}
+	for _, k := range kl.Keys {
+		got[k] = true
+	}
+	ok := len(got) == len(want) && r.Present == (holder != 0) && (holder == 0 || r.Key == holder)
+	for _, k := range want {
+		ok = ok && got[k]
+	}
+	if !ok {
+		return fmt.Errorf("state: keys %v, reservation %+v; want keys %v, holder %v", kl.Keys, *r, want, holder)
+	}
+	return nil
+}
+
+// adminOp parses -w and -h for admin.
+func adminOp(unreg bool, w, h string) (func(context.Context, string) error, error) {
+	var want []scsi.Key
+	var holder scsi.Key
+	if w != "" {
+		want = []scsi.Key{}
+		for _, f := range strings.Split(w, ",") {
+			if f == "-" {
+				continue
+			}
+			k, err := parseKey(f)
+			if err != nil || k == 0 {
+				return nil, fmt.Errorf("bad key %q", f)
+			}
+			want = append(want, k)
+		}
+	}
+	if h != "" {
+		k, err := parseKey(h)
+		if err != nil || k == 0 || want == nil {
+			return nil, fmt.Errorf("bad holder %q (or -h without -w)", h)
+		}
+		holder = k
+	}
+	return func(ctx context.Context, p string) error { return admin(ctx, p, unreg, want, holder) }, nil
+}
+
 func main() {
 	var devs devFlags
 	flag.Var(&devs, "d", "device(s): repeat or comma-separate")
 	own := flag.String("k", "", "own key (hex)")
 	vic := flag.String("v", "", "victim key (hex)")
 	reg := flag.String("r", "", "only register this key (hex) on the devices (set-up)")
+	unreg := flag.Bool("u", false, "unregister this nexus (set-up)")
+	want := flag.String("w", "", "check: exactly these keys (hex, comma-separated; - for none)")
+	hold := flag.String("h", "", "check: this key holds the reservation (with -w)")
 	flag.Parse()
 	var op func(context.Context, string) error
-	if *reg != "" {
+	if *unreg || *want != "" || *hold != "" {
+		var err error
+		op, err = adminOp(*unreg, *want, *hold)
+		if err != nil || len(devs) == 0 || flag.NArg() != 0 || *reg != "" || *own != "" || *vic != "" {
+			if err == nil {
+				err = errors.New("bad arguments")
+			}
+			die("usage: floor [-u] [-w KEY,...|-] [-h HOLDER] -d DEV[,DEV...]: %v", err)
+		}
+	} else if *reg != "" {
 		rk, err := parseKey(*reg)
 		if len(devs) == 0 || flag.NArg() != 0 || err != nil || rk == 0 || *own != "" || *vic != "" {
 			die("usage: floor -r KEY -d DEV[,DEV...]")
