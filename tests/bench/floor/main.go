@@ -199,40 +199,9 @@ func adminOp(unreg bool, w, h string) (func(context.Context, string) error, erro
 	return func(ctx context.Context, p string) error { return admin(ctx, p, unreg, want, holder) }, nil
 }
 
-func main() {
-	var devs devFlags
-	flag.Var(&devs, "d", "device(s): repeat or comma-separate")
-	own := flag.String("k", "", "own key (hex)")
-	vic := flag.String("v", "", "victim key (hex)")
-	reg := flag.String("r", "", "only register this key (hex) on the devices (set-up)")
-	unreg := flag.Bool("u", false, "unregister this nexus (set-up)")
-	want := flag.String("w", "", "check: exactly these keys (hex, comma-separated; - for none)")
-	hold := flag.String("h", "", "check: this key holds the reservation (with -w)")
-	flag.Parse()
-	var op func(context.Context, string) error
-	if *unreg || *want != "" || *hold != "" {
-		var err error
-		op, err = adminOp(*unreg, *want, *hold)
-		if err != nil || len(devs) == 0 || flag.NArg() != 0 || *reg != "" || *own != "" || *vic != "" {
-			if err == nil {
-				err = errors.New("bad arguments")
-			}
-			die("usage: floor [-u] [-w KEY,...|-] [-h HOLDER] -d DEV[,DEV...]: %v", err)
-		}
-	} else if *reg != "" {
-		rk, err := parseKey(*reg)
-		if len(devs) == 0 || flag.NArg() != 0 || err != nil || rk == 0 || *own != "" || *vic != "" {
-			die("usage: floor -r KEY -d DEV[,DEV...]")
-		}
-		op = func(ctx context.Context, p string) error { return register(ctx, p, rk) }
-	} else {
-		ok, err1 := parseKey(*own)
-		vk, err2 := parseKey(*vic)
-		if len(devs) == 0 || flag.NArg() != 0 || err1 != nil || err2 != nil || ok == 0 || vk == 0 {
-			die("usage: floor -d DEV[,DEV...] [-d DEV...] -k OWNKEY -v VICTIMKEY")
-		}
-		op = func(ctx context.Context, p string) error { return fence(ctx, p, ok, vk) }
-	}
+// onAll runs op on every device, one goroutine each, and returns the time from the start
+// of the first to the end of the last, and whether all succeeded (failures are printed).
+func onAll(devs []string, op func(context.Context, string) error) (time.Duration, bool) {
 	ctx := context.Background()
 	errs := make([]error, len(devs))
 	var wg sync.WaitGroup
@@ -246,17 +215,57 @@ func main() {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	failed := false
+	ok := true
 	for i, err := range errs {
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "floor: %s: %v\n", devs[i], err)
-			failed = true
+			ok = false
 		}
 	}
-	if failed {
+	return el, ok
+}
+
+func main() {
+	var devs devFlags
+	flag.Var(&devs, "d", "device(s): repeat or comma-separate")
+	own := flag.String("k", "", "own key (hex)")
+	vic := flag.String("v", "", "victim key (hex)")
+	reg := flag.String("r", "", "only register this key (hex) on the devices (set-up)")
+	unreg := flag.Bool("u", false, "unregister this nexus (set-up)")
+	want := flag.String("w", "", "check: exactly these keys (hex, comma-separated; - for none)")
+	hold := flag.String("h", "", "check: this key holds the reservation (with -w)")
+	flag.Parse()
+	var op func(context.Context, string) error
+	setup := *unreg || *want != "" || *hold != "" || *reg != ""
+	switch {
+	case *unreg || *want != "" || *hold != "":
+		var err error
+		op, err = adminOp(*unreg, *want, *hold)
+		if err != nil || len(devs) == 0 || flag.NArg() != 0 || *reg != "" || *own != "" || *vic != "" {
+			if err == nil {
+				err = errors.New("bad arguments")
+			}
+			die("usage: floor [-u] [-w KEY,...|-] [-h HOLDER] -d DEV[,DEV...]: %v", err)
+		}
+	case *reg != "":
+		rk, err := parseKey(*reg)
+		if len(devs) == 0 || flag.NArg() != 0 || err != nil || rk == 0 || *own != "" || *vic != "" {
+			die("usage: floor -r KEY -d DEV[,DEV...]")
+		}
+		op = func(ctx context.Context, p string) error { return register(ctx, p, rk) }
+	default:
+		ok, err1 := parseKey(*own)
+		vk, err2 := parseKey(*vic)
+		if len(devs) == 0 || flag.NArg() != 0 || err1 != nil || err2 != nil || ok == 0 || vk == 0 {
+			die("usage: floor -d DEV[,DEV...] [-d DEV...] -k OWNKEY -v VICTIMKEY")
+		}
+		op = func(ctx context.Context, p string) error { return fence(ctx, p, ok, vk) }
+	}
+	el, ok := onAll(devs, op)
+	if !ok {
 		os.Exit(1)
 	}
-	if *reg == "" && !*unreg && *want == "" {
+	if !setup {
 		fmt.Printf("inproc_us=%d\n", el.Microseconds())
 	}
 }
