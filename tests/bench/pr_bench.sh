@@ -26,7 +26,7 @@
 # Results are console lines: BENCH agent=A op=O luns=N rep=R ms=M rc=C [keys=K] (M: 0.1 ms).
 # On NVMe namespaces (run.sh --target nvmet) only fence_scsi_go runs (fence_scsi is SCSI only),
 # as agent=fence_scsi_go-nvme, read back with nvme-cli, and without the floor (an SG_IO program).
-: "${BENCH_LUNSETS:=1}" "${BENCH_REPS:=5}" "${BENCH_FLOOR_REPS:=10}"
+: "${BENCH_LUNSETS=1}" "${BENCH_REPS:=5}" "${BENCH_FLOOR_REPS:=10}"
 : "${BENCH_PY_REPS:=16:${BENCH_PY_REPS16:-3}}" "${BENCH_FLOOR_SETS=1}" "${BENCH_KEY_SETS=}" "${BENCH_KEYS:=32}"
 : "${BENCH_GO:?}" "${BENCH_FLOOR:?}" "${BENCH_TIMER:?}" "${BENCH_PY:=/usr/sbin/fence_scsi}"
 
@@ -227,8 +227,8 @@ bench_reset "$FSG_LUNS"
 start_timer 1
 start_timer 2
 saved=$ERRORS
-WL=$FSG_LUNS
-[ "$WL" -le 16 ] || WL=16
+WL=$FSG_LUNS # the warm-up's LUNs: 4 at most (fence_scsi at 64 LUNs takes minutes per call)
+[ "$WL" -le 4 ] || WL=4
 for ((r = 1; r <= 3; r++)); do
 	for A in "$GO" "$BENCH_PY"; do
 		[ "$NVME" = 0 ] || [ "$A" = "$GO" ] || continue
