@@ -1,13 +1,19 @@
 #!/bin/bash
-# Turns the raw BENCH lines of tests/bench/fence_bench.sh into the table of docs/benchmarks.md
-# (between the bench-table markers) and the plot docs/benchmarks.png (gnuplot; installed with
-# apt-get if missing and we are root).
+# Turns the raw BENCH lines of tests/bench/fence_bench.sh into the tables of docs/benchmarks.md
+# (between the bench-table markers) and the plots docs/benchmarks.png, -floor.png, -keys.png,
+# -pacemaker.png and -nvme.png (gnuplot; installed with apt-get if missing and we are root).
 #
-#   tests/bench/report.sh [RAWFILE...]     (default docs/benchmarks/results.txt)
+#   tests/bench/report.sh [RAWFILE...]     (default docs/benchmarks/results.txt and, if there,
+#                                           docs/benchmarks/results-scale.txt)
+#
+# When several runs timed the same agent, op, LUN count and key count, the newest run counts.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bench/report_lib.sh"
-[ $# -gt 0 ] || set -- "$ROOT/docs/benchmarks/results.txt"
+if [ $# = 0 ]; then
+	set -- "$ROOT/docs/benchmarks/results.txt"
+	[ ! -f "$ROOT/docs/benchmarks/results-scale.txt" ] || set -- "$@" "$ROOT/docs/benchmarks/results-scale.txt"
+fi
 MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks.png
 PNG_PCMK=$ROOT/docs/benchmarks-pacemaker.png PNG_NVME=$ROOT/docs/benchmarks-nvme.png
 PNG_FLOOR=$ROOT/docs/benchmarks-floor.png PNG_KEYS=$ROOT/docs/benchmarks-keys.png
