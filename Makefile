@@ -3,6 +3,9 @@ GO      ?= go
 PREFIX  ?= /usr
 DESTDIR ?=
 BIN     := bin/fence_scsi_go
+# The watchdog check on its own (cmd/fence_scsi_check): the watchdog daemon starts it every few
+# seconds, so it links only the check (docs/benchmarks.md, "Watchdog check: CPU per run").
+CHECK_BIN := bin/fence_scsi_check
 # urfave_cli_no_docs leaves out urfave/cli's man/markdown generator (and with it go-md2man and
 # blackfriday, whose package initialisation ran in every fence call and watchdog check).
 BUILD_TAGS ?= urfave_cli_no_docs
@@ -13,6 +16,7 @@ all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILD_TAGS) -o $(BIN) ./cmd/fence_scsi_go
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(CHECK_BIN) ./cmd/fence_scsi_check
 
 # Every test: unit tests with the race detector, the static Pacemaker/pcs suite, and the
 # real-storage suite in the QEMU guest (which also runs the real pacemaker-fenced). The
@@ -112,10 +116,12 @@ e2e: vm-prepare
 
 # ---- Installation (see docs/install.md) ----
 # make install [PREFIX=/usr] [DESTDIR=] [FORCE=1]
-#   $(PREFIX)/sbin/fence_scsi_go, the man page (if man/fence_scsi_go.8 exists) and the watchdog
-#   names $(PREFIX)/share/cluster/fence_scsi_check{,_hardreboot} (symlinks; the mode is chosen
-#   by argv[0]). A watchdog name that already exists and is not our symlink (e.g. fence-agents'
-#   Python script) is left alone unless FORCE=1.
+#   $(PREFIX)/sbin/fence_scsi_go, the man page (if man/fence_scsi_go.8 exists), the watchdog
+#   check $(LIBEXECDIR)/fence_scsi_check (its own small binary) with fence_scsi_check_hardreboot
+#   beside it (a symlink; the variant is chosen by argv[0]), and the watchdog names
+#   $(PREFIX)/share/cluster/fence_scsi_check{,_hardreboot} as symlinks to those. A watchdog name
+#   that already exists and is not our symlink (e.g. fence-agents' Python script) is left alone
+#   unless FORCE=1.
 # make install-as-fence_scsi [FORCE=1]: also $(PREFIX)/sbin/fence_scsi -> fence_scsi_go (the
 #   name pcs `stonith update-scsi-devices` hard-codes). Refuses to replace an existing file
 #   unless FORCE=1; then a dpkg-owned file is diverted (dpkg-divert --rename, to NAME.distrib),
@@ -123,17 +129,23 @@ e2e: vm-prepare
 SBINDIR    ?= $(PREFIX)/sbin
 MAN8DIR    ?= $(PREFIX)/share/man/man8
 CLUSTERDIR ?= $(PREFIX)/share/cluster
+LIBEXECDIR ?= $(PREFIX)/libexec/fence-scsi-go
 FORCE      ?= 0
 FSG_WATCHDOG_NAMES := fence_scsi_check fence_scsi_check_hardreboot
 
-# fsg_link TARGET LINK ONCONFLICT: LINK becomes a symlink to TARGET. If LINK exists and is not
+# fsg_link TARGET LINK ONCONFLICT: LINK becomes a symlink to TARGET. A symlink of an earlier
+# install (to .../sbin/fence_scsi_go, which ran the watchdog check before it had a binary of its
+# own, or to .../fence-scsi-go/fence_scsi_check*) is replaced. If LINK exists and is otherwise not
 # that symlink: without FORCE=1, ONCONFLICT=skip only warns, ONCONFLICT=fail fails; with FORCE=1
 # the old file is diverted (dpkg-owned, DESTDIR empty) or renamed LINK.fsg-orig (never
 # overwriting an older backup).
 FSG_LINK_SH = fsg_link() { \
 	t=$$1; l=$$2; \
 	if [ -L "$$l" ] && [ "$$(readlink "$$l")" = "$$t" ]; then echo "  $$l -> $$t (already)"; return 0; fi; \
-	if [ -e "$$l" ] || [ -L "$$l" ]; then \
+	old=""; [ ! -L "$$l" ] || old=$$(readlink "$$l"); \
+	if [ -n "$$old" ] && case "$$old" in */sbin/fence_scsi_go|*/fence-scsi-go/fence_scsi_check*) true;; *) false;; esac; then \
+	  echo "  $$l was our link to $$old: replaced"; \
+	elif [ -e "$$l" ] || [ -L "$$l" ]; then \
 	  if [ "$(FORCE)" != 1 ]; then \
 	    if [ "$$3" = skip ]; then echo "  NOTE: $$l exists and is not fence_scsi_go: left alone (FORCE=1 replaces it, see docs/install.md)"; return 0; fi; \
 	    echo "  REFUSED: $$l exists and is not fence_scsi_go; rerun with FORCE=1 to replace it (see docs/install.md)" >&2; return 1; \
@@ -158,13 +170,18 @@ install: build
 	  install -d $(DESTDIR)$(MAN8DIR) && install -m 0644 man/fence_scsi_go.8 $(DESTDIR)$(MAN8DIR)/fence_scsi_go.8 && \
 	  echo "  $(DESTDIR)$(MAN8DIR)/fence_scsi_go.8"; \
 	else echo "  NOTE: man/fence_scsi_go.8 not found: no man page installed"; fi
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(CHECK_BIN) $(DESTDIR)$(LIBEXECDIR)/.fence_scsi_check.new
+	mv -f $(DESTDIR)$(LIBEXECDIR)/.fence_scsi_check.new $(DESTDIR)$(LIBEXECDIR)/fence_scsi_check
+	ln -sfn fence_scsi_check $(DESTDIR)$(LIBEXECDIR)/fence_scsi_check_hardreboot
+	@echo "  $(DESTDIR)$(LIBEXECDIR)/fence_scsi_check, fence_scsi_check_hardreboot -> fence_scsi_check"
 	@$(FSG_LINK_SH); for n in $(FSG_WATCHDOG_NAMES); do \
-	  fsg_link $(SBINDIR)/fence_scsi_go $(DESTDIR)$(CLUSTERDIR)/$$n skip || exit 1; done
+	  fsg_link $(LIBEXECDIR)/$$n $(DESTDIR)$(CLUSTERDIR)/$$n skip || exit 1; done
 
 install-as-fence_scsi: install
 	@$(FSG_LINK_SH); fsg_link fence_scsi_go $(DESTDIR)$(SBINDIR)/fence_scsi fail
 	@$(FSG_LINK_SH); for n in $(FSG_WATCHDOG_NAMES); do \
-	  fsg_link $(SBINDIR)/fence_scsi_go $(DESTDIR)$(CLUSTERDIR)/$$n fail || exit 1; done
+	  fsg_link $(LIBEXECDIR)/$$n $(DESTDIR)$(CLUSTERDIR)/$$n fail || exit 1; done
 
 # Undo install-as-fence_scsi: remove our symlinks where an old file was set aside, and bring the
 # old files back (dpkg-divert --remove --rename, or NAME.fsg-orig). The symlink fence_scsi is
@@ -172,7 +189,7 @@ install-as-fence_scsi: install
 uninstall-as-fence_scsi:
 	@for l in $(DESTDIR)$(SBINDIR)/fence_scsi $(addprefix $(DESTDIR)$(CLUSTERDIR)/,$(FSG_WATCHDOG_NAMES)); do \
 	  div=""; if [ -z "$(DESTDIR)" ] && command -v dpkg-divert >/dev/null 2>&1 && [ -n "$$(dpkg-divert --list "$$l")" ]; then div=1; fi; \
-	  if [ -L "$$l" ] && case "$$(readlink "$$l")" in *fence_scsi_go) true;; *) false;; esac && \
+	  if [ -L "$$l" ] && case "$$(readlink "$$l")" in *fence_scsi_go|*/fence-scsi-go/fence_scsi_check*) true;; *) false;; esac && \
 	     { [ "$${l##*/}" = fence_scsi ] || [ -n "$$div" ] || [ -e "$$l.fsg-orig" ]; }; then rm -f "$$l"; echo "  removed $$l"; fi; \
 	  if [ -n "$$div" ]; then dpkg-divert --local --rename --remove "$$l" || exit 1; \
 	  elif [ -e "$$l.fsg-orig" ] && [ ! -e "$$l" ]; then mv "$$l.fsg-orig" "$$l" && echo "  restored $$l"; fi; \
@@ -203,7 +220,7 @@ e2e-matrix: vm-prepare build
 # (root; builds twice from a clean clone, lintian, installs and purges the .debs on this machine).
 NFPM_VERSION ?= v2.45.2
 PKG_OUTDIR   ?= bin/packages
-PKG_ENV       = GO=$(GO) BIN=$(BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PKG_OUTDIR)
+PKG_ENV       = GO=$(GO) BIN=$(BIN) CHECK_BIN=$(CHECK_BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PKG_OUTDIR)
 
 .PHONY: deb rpm packaging
 deb: build ; $(PKG_ENV) packaging/build.sh deb

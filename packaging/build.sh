@@ -3,7 +3,8 @@
 # (FORMAT: deb or rpm) from the agent binary that `make build` wrote, with nfpm run through the
 # Go toolchain. Called by `make deb` / `make rpm`; see docs/packaging.md.
 #
-# Environment (all optional): GO, BIN (the agent binary), PKG_OUTDIR, NFPM_VERSION,
+# Environment (all optional): GO, BIN (the agent binary), CHECK_BIN (the watchdog check's
+# binary), PKG_OUTDIR, NFPM_VERSION,
 # PKG_MAINTAINER, PKG_HOMEPAGE, SOURCE_DATE_EPOCH (default: the committer time
 # of HEAD). The same commit, toolchain and these variables give the same package bytes.
 set -eu
@@ -11,6 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 BIN=${BIN:-bin/fence_scsi_go}
+CHECK_BIN=${CHECK_BIN:-bin/fence_scsi_check}
 PKG_OUTDIR=${PKG_OUTDIR:-bin/packages}
 NFPM_VERSION=${NFPM_VERSION:-v2.45.2}
 
@@ -21,6 +23,7 @@ for f in "$@"; do
 	case $f in deb | rpm) ;; *) die "unknown package format '$f' (want deb or rpm)" ;; esac
 done
 [ -x "$BIN" ] || die "$BIN is missing: run make build first"
+[ -x "$CHECK_BIN" ] || die "$CHECK_BIN is missing: run make build first"
 git rev-parse --verify -q HEAD >/dev/null || die "not a git checkout with a commit: the version and date come from git"
 
 # Dates and version from the last commit (docs/packaging.md, "Version").
@@ -42,7 +45,8 @@ trap 'rm -rf "$stage"' EXIT
 stage_files() {
 	# Stripped as dh_strip does (Debian policy 10.1); the Go build info stays (go version -m).
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/fence_scsi_go" "$BIN"
-	chmod 0755 "$stage/fence_scsi_go"
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/fence_scsi_check" "$CHECK_BIN"
+	chmod 0755 "$stage/fence_scsi_go" "$stage/fence_scsi_check"
 	gzip -9n <man/fence_scsi_go.8 >"$stage/fence_scsi_go.8.gz"
 	first=$(git log --reverse --format=%ad --date=format:%Y | head -n 1)
 	last=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)

@@ -21,19 +21,13 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
 
 func main() {
 	switch filepath.Base(os.Args[0]) {
-	case "fence_scsi_check":
-		os.Exit(runCheck(false))
-	case "fence_scsi_check_hardreboot":
-		os.Exit(runCheck(true))
+	case check.Name, check.HardRebootName:
+		os.Exit(check.Main(os.Args, os.Stderr, check.IsHardReboot(os.Args[0])))
 	}
 	if len(os.Args) > 1 && os.Args[1] == "check-storage" {
 		os.Exit(runCheckStorage(os.Args[2:], os.Stdout, os.Stderr))
@@ -61,19 +55,4 @@ func signalContext() (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
-}
-
-func runCheck(hardReboot bool) int {
-	return check.Run(check.Env{
-		Args:       os.Args,
-		Stderr:     os.Stderr,
-		ConfigFile: check.ConfigFile,
-		Store:      state.Default,
-		Open: func(path string) (pr.Device, error) {
-			return prdev.Open(path, prdev.Options{ReadOnly: true, Timeout: check.CommandTimeout})
-		},
-		Sleep:      clock.Sleep,
-		Reboot:     check.RebootNow,
-		HardReboot: hardReboot,
-	})
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/prdev"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -27,21 +29,26 @@ type Backend struct {
 	stat  func(string) (fs.FileInfo, error) // nil: os.Stat
 	open  func(path string, readOnly bool, log *slog.Logger) (pr.Device, error)
 	pool  *devPool // nil: every Open opens the device node
+	// memo hands READ KEYS answers from one step of the run to the next
+	// (fence.KeyMemo); nil: every step reads.
+	memo *fence.KeyMemo
 }
 
 // New returns the Backend of one agent process: the default state files,
 // /sys, and devices opened with the transport they are (prdev.Open: SCSI,
 // or NVMe for NVMe namespaces and dm nodes on them) and kept open between
-// the steps of the run (devPool).
+// the steps of the run (devPool), and the keys a step has just read handed
+// to the next (fence.KeyMemo).
 func New() *Backend {
 	return &Backend{
 		store: state.Default,
 		sysfs: "/sys",
 		open: func(path string, readOnly bool, log *slog.Logger) (pr.Device, error) {
 			// SCSI, or NVMe for NVMe namespaces and dm nodes on them.
-			return prdev.Open(path, prdev.Options{ReadOnly: readOnly, Log: log})
+			return prdev.Open(path, prdev.Options{ReadOnly: readOnly, Log: logging.DebugFunc(log)})
 		},
 		pool: &devPool{idle: map[poolKey][]pr.Device{}},
+		memo: &fence.KeyMemo{},
 	}
 }
 
@@ -61,18 +68,19 @@ func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
 		Log:                 o.Log,
 		Stat:                b.stat,
 		RaceYield:           fence.DefaultRaceYield,
+		Memo:                b.memo,
 	}
 }
 
 // commandLimit applies power_timeout to every external command, as
 // fence-agents' run_command does (0, e.g. under Pacemaker: no limit).
 func commandLimit(ctx context.Context, o *fenceproto.Options) context.Context {
-	return keys.WithCommandTimeout(ctx, time.Duration(o.PowerTimeout)*time.Second)
+	return nodekey.WithCommandTimeout(ctx, time.Duration(o.PowerTimeout)*time.Second)
 }
 
 func (b *Backend) DeriveKey(ctx context.Context, o *fenceproto.Options, node string) (string, error) {
 	ctx = commandLimit(ctx, o)
-	k, err := keys.Deriver{CmapctlPath: o.CorosyncCmapPath, Log: o.Log}.Derive(ctx, node, o.KeyValue)
+	k, err := nodekey.Deriver{CmapctlPath: o.CorosyncCmapPath, Log: o.Log}.Derive(ctx, node, o.KeyValue)
 	if err != nil {
 		return "", compatError(err)
 	}

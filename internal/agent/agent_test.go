@@ -13,9 +13,10 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
@@ -28,6 +29,9 @@ type cluster struct {
 	dirs  map[string]string
 	opens map[string]int // device opens per "node path", over all runs
 	mu    sync.Mutex
+	// wire, when set, stands between each device and its simulated LU
+	// (cmdcount_test.go counts the commands sent).
+	wire func(node, path string, t scsi.Transport) scsi.Transport
 }
 
 func newCluster(t *testing.T, luns ...string) *cluster {
@@ -56,9 +60,14 @@ func (c *cluster) backend(node string) *Backend {
 			c.mu.Lock()
 			c.opens[node+" "+p]++
 			c.mu.Unlock()
-			return scsipr.New(c.luns[p].Device(node)), nil
+			var t scsi.Transport = c.luns[p].Connect(node)
+			if c.wire != nil {
+				t = c.wire(node, p, t)
+			}
+			return scsipr.New(scsi.NewDevice(node, t, scsi.DeviceOptions{})), nil
 		},
 		pool: &devPool{idle: map[poolKey][]pr.Device{}}, // one per process, as New
+		memo: &fence.KeyMemo{},
 	}
 }
 
@@ -173,7 +182,7 @@ func TestPoolCloseTwice(t *testing.T) {
 // TestDefaultPaths: the front end's option defaults and the lower layers'
 // own defaults (used when a caller passes no path) name the same programs.
 func TestDefaultPaths(t *testing.T) {
-	want := map[string]string{"vgs_path": fence.DefaultVgsPath, "corosync_cmap_path": keys.DefaultCmapctlPath}
+	want := map[string]string{"vgs_path": fence.DefaultVgsPath, "corosync_cmap_path": nodekey.DefaultCmapctlPath}
 	for _, o := range fenceproto.Table {
 		if w, ok := want[o.Name]; ok {
 			if !o.HasDef || o.Default != w {

@@ -6,6 +6,7 @@ import (
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
@@ -20,7 +21,7 @@ func compatError(err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
-	if errors.Is(err, keys.ErrCommandTimeout) {
+	if errors.Is(err, nodekey.ErrCommandTimeout) {
 		return &fenceproto.Error{Msg: fenceproto.TimedOutMsg, Err: err}
 	}
 	var ve *fence.VerifyError

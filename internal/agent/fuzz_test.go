@@ -8,7 +8,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 )
 
@@ -27,7 +27,7 @@ func FuzzCompatError(f *testing.F) {
 		case 0:
 			in = errors.New(msg)
 		case 1:
-			in, timeout = fmt.Errorf("%s: %w", msg, keys.ErrCommandTimeout), true
+			in, timeout = fmt.Errorf("%s: %w", msg, nodekey.ErrCommandTimeout), true
 		case 2:
 			in, timeout = fmt.Errorf("%s: %w (%w)", msg, fence.ErrTimeout, context.Canceled), true
 		case 3:

@@ -8,7 +8,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 )
 
 // Monitor is fence_scsi HEAD's monitor (fence_scsi.py's monitor action) without the sg_persist
@@ -18,7 +18,7 @@ import (
 // "live" or "running".
 func (b *Backend) Monitor(ctx context.Context, o *fenceproto.Options) error {
 	if len(fence.ParseDevices(o.Devices)) == 0 {
-		res, err := keys.RunCommand(commandLimit(ctx, o), o.Log, o.VgsPath, "--version")
+		res, err := nodekey.RunCommand(commandLimit(ctx, o), o.Log, o.VgsPath, "--version")
 		if err != nil {
 			return compatError(err)
 		}

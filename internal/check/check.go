@@ -8,22 +8,22 @@
 // opened read-only (a read-write open triggers udev change events), keys
 // are compared as numbers, and a start costs a few milliseconds of CPU
 // instead of a Python interpreter.
+//
+// The package is built into a binary of its own, cmd/fence_scsi_check, whose
+// every start the watchdog pays: it and what it imports stay free of
+// log/slog, regexp and the crypto packages (TestLeanImports).
 package check
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"regexp"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
@@ -56,20 +56,29 @@ type Env struct {
 	Reboot func() error
 	// HardReboot selects fence_scsi_check_hardreboot.
 	HardReboot bool
-	// Log receives the check's lines: errors, and debug lines when the
-	// config file says verbose=yes. Nil: Python logging's default format
-	// ("ERROR:root:...") on Stderr, as fence_scsi's check writes.
-	Log *slog.Logger
+	// Log receives the check's lines, each a complete message and whether it
+	// is a debug line; debug lines only when the config file says
+	// verbose=yes. Nil: Python logging's default format ("ERROR:root:...",
+	// "DEBUG:root:...") on Stderr, as fence_scsi's check writes.
+	Log func(debug bool, msg string)
+}
+
+// logger formats the check's lines for Env.Log.
+type logger struct {
+	out     func(debug bool, msg string)
+	verbose bool
+}
+
+func (l logger) errorf(format string, args ...any) { l.out(false, fmt.Sprintf(format, args...)) }
+
+func (l logger) debugf(format string, args ...any) {
+	if l.verbose {
+		l.out(true, fmt.Sprintf(format, args...))
+	}
 }
 
 // settings are the lower-cased name=value pairs of the config file.
 type settings map[string]string
-
-// settingRE is fence_scsi's parser: `^\s*(\S*)\s*=\s*(\S*)\s*`, per line. Compiled on first
-// use: most nodes have no config file, and the watchdog starts the check every few seconds.
-var settingRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?m)^\s*(\S*)\s*=\s*(\S*)`)
-})
 
 func readSettings(path string) settings {
 	s := settings{"retry": "0", "retry-sleep": "1"}
@@ -80,50 +89,40 @@ func readSettings(path string) settings {
 	return parseSettings(s, b)
 }
 
-// parseSettings adds the settings found in the config file's contents b to s.
-func parseSettings(s settings, b []byte) settings {
-	for _, m := range settingRE().FindAllStringSubmatch(string(b), -1) {
-		s[strings.ToLower(m[1])] = strings.ToLower(m[2])
-	}
-	return s
-}
-
-// pythonLog writes each record in Python logging's default format, as
-// fence_scsi's check does: "DEBUG:root:" for debug records, "ERROR:root:"
+// pythonLog writes each line in Python logging's default format, as
+// fence_scsi's check does: "DEBUG:root:" for debug lines, "ERROR:root:"
 // for the others (the check logs nothing in between), the message, a
 // newline.
-func pythonLog(w io.Writer) *slog.Logger {
-	return logging.Func(func(lv slog.Level, msg string) {
+func pythonLog(w io.Writer) func(debug bool, msg string) {
+	return func(debug bool, msg string) {
 		prefix := texts.CheckError
-		if lv < slog.LevelInfo {
+		if debug {
 			prefix = texts.CheckDebug
 		}
 		io.WriteString(w, prefix+msg+"\n")
-	})
+	}
 }
 
 // Run performs one check and returns the exit code.
 func Run(env Env) int {
-	log := env.Log
-	if log == nil {
-		log = pythonLog(env.Stderr)
+	log := logger{out: env.Log}
+	if log.out == nil {
+		log.out = pythonLog(env.Stderr)
 	}
 	if len(env.Args) >= 3 && env.Args[1] == "repair" {
 		return repair(env.Args[2], log)
 	}
 	set := readSettings(env.ConfigFile)
-	if set["verbose"] != "yes" {
-		log = logging.AtLeast(log, slog.LevelInfo)
-	}
+	log.verbose = set["verbose"] == "yes"
 	_, suppress := set["--suppress-errors"]
 
 	devs, err := env.Store.ReadDevices()
 	if err != nil && !suppress {
-		logging.Errorf(log, "%s\n", err)
+		log.errorf("%s\n", err)
 	}
 	if len(devs) == 0 {
 		if !suppress {
-			logging.Errorf(log, texts.CheckNoDevices)
+			log.errorf(texts.CheckNoDevices)
 		}
 		return ExitOK
 	}
@@ -131,12 +130,12 @@ func Run(env Env) int {
 	if err != nil {
 		var fe *state.FileError
 		if errors.As(err, &fe) {
-			logging.Errorf(log, "%s\n", err)
-			logging.Errorf(log, texts.CheckKeyNotFound)
+			log.errorf("%s\n", err)
+			log.errorf(texts.CheckKeyNotFound)
 			return ExitOK
 		}
 		// A key file that holds no valid key can never match a device.
-		logging.Errorf(log, "%s", err)
+		log.errorf("%s", err)
 		return notFound(env, log, "")
 	}
 	return findKey(env, log, set, devs, key)
@@ -145,10 +144,10 @@ func Run(env Env) int {
 // repair answers the watchdog's repair call ("repair N", N the failed
 // test's exit code): returning it non-zero makes the watchdog reboot. An
 // exit status is 8 bits: 256 would become 0, so codes beyond 0...255 give 1.
-func repair(code string, log *slog.Logger) int {
+func repair(code string, log logger) int {
 	n, err := strconv.Atoi(code)
 	if err != nil || n < 0 || n > 255 {
-		logging.Errorf(log, texts.CheckBadRepair, code)
+		log.errorf(texts.CheckBadRepair, code)
 		return ExitError
 	}
 	return n
@@ -156,24 +155,24 @@ func repair(code string, log *slog.Logger) int {
 
 // findKey looks for key on devs in order, each read up to 1+retry times,
 // and returns the exit code.
-func findKey(env Env, log *slog.Logger, set settings, devs []string, key pr.Key) int {
+func findKey(env Env, log logger, set settings, devs []string, key pr.Key) int {
 	retry, sleep := retryPolicy(set, log)
 	ks := keys.Format(key)
 	for _, dev := range devs {
 		for n := 0; n <= retry; n++ {
 			if n > 0 {
-				logging.Debugf(log, texts.CheckRetry, n, retry)
+				log.debugf(texts.CheckRetry, n, retry)
 			}
 			found, timedOut := registered(env, log, dev, key)
 			if found {
-				logging.Debugf(log, texts.CheckRegistered, ks, dev)
+				log.debugf(texts.CheckRegistered, ks, dev)
 				return ExitOK
 			}
 			if timedOut && retry == 0 {
-				logging.Errorf(log, texts.CommandTimedOut)
+				log.errorf(texts.CommandTimedOut)
 				return ExitError
 			}
-			logging.Debugf(log, texts.CheckNotRegistered, ks, dev)
+			log.debugf(texts.CheckNotRegistered, ks, dev)
 			if n < retry {
 				env.Sleep(context.Background(), sleep)
 			}
@@ -182,18 +181,18 @@ func findKey(env Env, log *slog.Logger, set settings, devs []string, key pr.Key)
 	return notFound(env, log, ks)
 }
 
-func notFound(env Env, log *slog.Logger, key string) int {
-	logging.Debugf(log, texts.CheckRegisteredNone, key)
+func notFound(env Env, log logger, key string) int {
+	log.debugf(texts.CheckRegisteredNone, key)
 	if env.HardReboot {
 		if err := env.Reboot(); err != nil {
-			logging.Errorf(log, texts.CheckRebootFailed, err)
+			log.errorf(texts.CheckRebootFailed, err)
 		}
 	}
 	return ExitNotFound
 }
 
 // registered reads the keys of dev once; a failure counts as "no keys".
-func registered(env Env, log *slog.Logger, dev string, key pr.Key) (found, timedOut bool) {
+func registered(env Env, log logger, dev string, key pr.Key) (found, timedOut bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), CommandTimeout)
 	defer cancel()
 	d, err := env.Open(dev)
@@ -204,6 +203,6 @@ func registered(env Env, log *slog.Logger, dev string, key pr.Key) (found, timed
 			return kl.Contains(key), false
 		}
 	}
-	logging.Errorf(log, texts.CheckReadKeysFailed, dev, err)
+	log.errorf(texts.CheckReadKeysFailed, dev, err)
 	return false, errors.Is(err, pr.ErrTimeout) || ctx.Err() != nil
 }

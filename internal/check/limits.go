@@ -2,12 +2,9 @@ package check
 
 import (
 	"errors"
-	"log/slog"
 	"math"
 	"strconv"
 	"time"
-
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // Limits of the retry settings in /etc/sysconfig/stonith. fence_scsi's check
@@ -24,32 +21,32 @@ const (
 // clamped to 0...MaxRetry and 0...MaxRetrySleep seconds. A value out of
 // range is clamped, one that is no number gives the default (retry 0,
 // retry-sleep 1); both with one error line, and the check goes on.
-func retryPolicy(set settings, log *slog.Logger) (int, time.Duration) {
+func retryPolicy(set settings, log logger) (int, time.Duration) {
 	return retryCount(set["retry"], log), retrySleep(set["retry-sleep"], log)
 }
 
-func retryCount(v string, log *slog.Logger) int {
+func retryCount(v string, log logger) int {
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil && !errors.Is(err, strconv.ErrRange):
-		logging.Errorf(log, "retry %q is not an integer, using 0", v)
+		log.errorf("retry %q is not an integer, using 0", v)
 		return 0
 	case n < 0 || n > MaxRetry: // ErrRange: n is the nearest int
 		n = min(max(n, 0), MaxRetry)
-		logging.Errorf(log, "retry %q is out of range (0 to %d), using %d", v, MaxRetry, n)
+		log.errorf("retry %q is out of range (0 to %d), using %d", v, MaxRetry, n)
 	}
 	return n
 }
 
-func retrySleep(v string, log *slog.Logger) time.Duration {
+func retrySleep(v string, log logger) time.Duration {
 	f, err := strconv.ParseFloat(v, 64)
 	switch {
 	case (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f):
-		logging.Errorf(log, "retry-sleep %q is not a number, using 1", v)
+		log.errorf("retry-sleep %q is not a number, using 1", v)
 		return time.Second
 	case f < 0 || f > MaxRetrySleep: // ErrRange: f is ±Inf
 		f = min(max(f, 0), MaxRetrySleep)
-		logging.Errorf(log, "retry-sleep %q is out of range (0 to %d), using %g", v, MaxRetrySleep, f)
+		log.errorf("retry-sleep %q is out of range (0 to %d), using %g", v, MaxRetrySleep, f)
 	}
 	return time.Duration(f * float64(time.Second))
 }

@@ -3,14 +3,12 @@ package check
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr/scsipr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
@@ -121,7 +119,13 @@ func TestLogOption(t *testing.T) {
 		}
 		var got []string
 		e := r.env()
-		e.Log = logging.Func(func(lv slog.Level, msg string) { got = append(got, lv.String()+" "+msg) })
+		e.Log = func(debug bool, msg string) {
+			lv := "ERROR"
+			if debug {
+				lv = "DEBUG"
+			}
+			got = append(got, lv+" "+msg)
+		}
 		e.Args = []string{"fence_scsi_check"}
 		if rc := Run(e); rc != ExitOK || r.stderr.Len() != 0 {
 			t.Fatalf("verbose=%v: rc %d, stderr %q", verbose, rc, r.stderr.String())

@@ -26,7 +26,7 @@ func On(ctx context.Context, o Options, devices []string, key pr.Key) error {
 	if err != nil {
 		return err
 	}
-	defer closeAll(targets)
+	defer r.finish(targets)
 	if err := r.o.Store.WriteKey(key); err != nil {
 		r.debug("writing %s: %v\n", r.o.Store.KeyFile, err)
 		return err
@@ -112,7 +112,7 @@ func Status(ctx context.Context, o Options, devices []string, key pr.Key) (bool,
 	if err != nil {
 		return false, err
 	}
-	defer closeAll(targets)
+	defer r.finish(targets)
 	on := false
 	for _, t := range targets {
 		if t.keys.Contains(key) {

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
@@ -30,7 +30,7 @@ func DiscoverDevices(ctx context.Context, vgsPath string, log *slog.Logger) ([]s
 	if vgsPath == "" {
 		vgsPath = DefaultVgsPath
 	}
-	res, err := keys.RunCommand(ctx, log, vgsPath, vgsArgs...)
+	res, err := nodekey.RunCommand(ctx, log, vgsPath, vgsArgs...)
 	if err != nil {
 		return nil, err
 	}

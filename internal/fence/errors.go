@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
@@ -22,7 +23,7 @@ var ErrSharedDevices = errors.New(texts.SharedDevices)
 var ErrSelfFence = errors.New(texts.SelfFence)
 
 // ErrTimeout is returned when the context ends during an action.
-var ErrTimeout = keys.ErrCommandTimeout
+var ErrTimeout = nodekey.ErrCommandTimeout
 
 // errRaceStopped marks a unit not worked on because the race was lost on another.
 var errRaceStopped = errors.New(texts.RaceStopped)

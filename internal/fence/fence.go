@@ -64,6 +64,9 @@ type Options struct {
 	// the lower): see yields in off.go. Zero (fence_scsi's behaviour) never
 	// waits; the command sets DefaultRaceYield.
 	RaceYield time.Duration
+	// Memo, if not nil, hands READ KEYS answers from one action to the
+	// next of the same process (see KeyMemo). nil: every action reads.
+	Memo *KeyMemo
 }
 
 // DefaultRaceYield is the command's Options.RaceYield. It is far longer

@@ -67,7 +67,7 @@ func Off(ctx context.Context, o Options, devices []string, victim pr.Key) (OffRe
 	if err != nil {
 		return PoweredOff, err
 	}
-	defer closeAll(targets)
+	defer r.finish(targets)
 	us := r.units(targets)
 	present := false
 	for _, t := range targets {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
-// nexus is one opened device path.
+// nexus is one opened device path. dev is w: every command goes through
+// the watch.
 type nexus struct {
 	path string
 	dev  pr.Device
+	w    *watched
 }
 
 // target is one configured device, opened and validated.
@@ -128,7 +131,7 @@ func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout
 	targets := make([]*target, len(devices))
 	errs := make([]error, len(devices))
 	forEach(len(devices), r.o.Parallelism, func(i int) {
-		targets[i], errs[i] = r.prepareOne(ctx, devices[i], readOnly, fanout)
+		targets[i], errs[i] = r.prepareOne(ctx, devices[i], readOnly, fanout, len(devices) > 1)
 	})
 	if err := firstError(errs); err != nil {
 		for _, t := range targets {
@@ -141,7 +144,9 @@ func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout
 	return targets, nil
 }
 
-func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout bool) (*target, error) {
+// prepareOne prepares one device; ordered reads its identity (with
+// fanout), which orders and groups the devices when there are several.
+func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout, ordered bool) (*target, error) {
 	if err := checkBlockDevice(r.o.Stat, path); err != nil {
 		return nil, err
 	}
@@ -150,7 +155,7 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout b
 	if t.nexus, err = r.open(path, readOnly); err != nil {
 		return nil, err
 	}
-	if t.keys, err = r.readKeys(ctx, t.dev); err != nil {
+	if t.keys, err = r.startKeys(ctx, t); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -158,7 +163,9 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout b
 	if !fanout {
 		return t, nil
 	}
-	t.lu = r.identity(ctx, t.dev)
+	if ordered {
+		t.lu = r.identity(ctx, t.dev)
+	}
 	paths, err := r.o.multipathPaths(path)
 	if err != nil {
 		t.close()
@@ -189,7 +196,18 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 		}
 		return nexus{}, &DeviceError{Device: path, Problem: DeviceKeysUnreadable, Err: err}
 	}
-	return nexus{path: path, dev: dev}, nil
+	w := &watched{d: dev, seq: &r.seq, now: r.o.Memo.now}
+	return nexus{path: path, dev: w, w: w}, nil
+}
+
+// startKeys is the validation pass's READ KEYS of t, or the answer the
+// previous action of the process left in the memo for it.
+func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, error) {
+	if kl, age, ok := r.o.Memo.take(t.path); ok {
+		r.debug("registration keys of %s as read %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), kl.Keys)
+		return kl, nil
+	}
+	return r.readKeys(ctx, t.dev)
 }
 
 // readKeys is fence_scsi's get_registration_keys: a failure is fatal.

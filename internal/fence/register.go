@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
@@ -16,7 +17,8 @@ const typeWERO = pr.WERO
 
 type runner struct {
 	o     Options
-	devMu sync.Mutex // serialises the dev file writes of concurrent devices
+	devMu sync.Mutex    // serialises the dev file writes of concurrent devices
+	seq   atomic.Uint64 // numbers the commands of the action (watched)
 }
 
 func (r *runner) debug(format string, args ...any) { logging.Debugf(r.o.Log, format, args...) }

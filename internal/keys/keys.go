@@ -1,7 +1,7 @@
-// Package keys derives, parses and prints node keys the way fence_scsi does:
-// a persistent reservation key is shown as lower-case hex without "0x" and
-// without leading zeros, and derived from the corosync cluster name plus the
-// node's nodelist position (key_value=id) or name hash (key_value=hash).
+// Package keys parses and prints node keys the way fence_scsi does: a
+// persistent reservation key is shown as lower-case hex without "0x" and
+// without leading zeros. Deriving a node's key from corosync (key_value=id
+// or hash) is internal/keys/nodekey's.
 package keys
 
 import (

@@ -31,6 +31,16 @@ func Debugf(l *slog.Logger, format string, args ...any) {
 	}
 }
 
+// DebugFunc returns a function that logs a formatted message at DEBUG on l,
+// or nil when l is nil: the shape of the device layers' debug hook
+// (scsi.DeviceOptions.Log, nvme.DeviceOptions.Log), which do not import slog.
+func DebugFunc(l *slog.Logger) func(format string, args ...any) {
+	if l == nil {
+		return nil
+	}
+	return func(format string, args ...any) { Debugf(l, format, args...) }
+}
+
 // Infof logs a formatted message at INFO on l (which may be nil).
 func Infof(l *slog.Logger, format string, args ...any) {
 	if l != nil {

@@ -3,12 +3,10 @@ package nvme
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"syscall"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
@@ -76,8 +74,10 @@ const (
 type DeviceOptions struct {
 	// Timeout bounds each command in the kernel (timeout_ms); 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Log, if set, receives debug lines (commands sent, statuses, retries) at DEBUG.
-	Log *slog.Logger
+	// Log, if set, receives debug lines (commands sent, statuses, retries), as a format and its
+	// arguments (not *slog.Logger: the watchdog check links this package and no
+	// logging library).
+	Log func(format string, args ...any)
 	// Sleep waits between retries; nil means a timer bounded by ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxBusyRetries bounds retries of "try again later" statuses (namespace
@@ -136,7 +136,9 @@ func (d *device) NSID() uint32 { return d.t.NSID() }
 func (d *device) Close() error { return d.t.Close() }
 
 func (d *device) logf(format string, args ...any) {
-	logging.Debugf(d.opt.Log, format, args...)
+	if d.opt.Log != nil {
+		d.opt.Log(format, args...)
+	}
 }
 
 // timeoutMS is Timeout shortened to the ctx deadline (at least 1s), in ms.

@@ -3,11 +3,9 @@ package scsi
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/clock"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // DefaultTimeout is the per-command timeout, as sg_persist uses (sg3_utils src/sg_persist.c: 60 s).
@@ -28,8 +26,10 @@ const prInMaxReads = 3
 type DeviceOptions struct {
 	// Timeout bounds each command in the kernel (SG_IO timeout); 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Log, if set, receives debug lines (CDBs sent, results, retries) at DEBUG.
-	Log *slog.Logger
+	// Log, if set, receives debug lines (CDBs sent, results, retries), as a format and its
+	// arguments (not *slog.Logger: the watchdog check links this package and no
+	// logging library).
+	Log func(format string, args ...any)
 	// Sleep waits between retries; nil means a timer bounded by ctx. Tests inject it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxUARetries, MaxBusyRetries and MaxTransientRetries bound the retry
@@ -89,7 +89,9 @@ func (d *device) Name() string { return d.name }
 func (d *device) Close() error { return d.t.Close() }
 
 func (d *device) logf(format string, args ...any) {
-	logging.Debugf(d.opt.Log, format, args...)
+	if d.opt.Log != nil {
+		d.opt.Log(format, args...)
+	}
 }
 
 // fail fills the Op and Device of an error from a parser.

@@ -3,12 +3,10 @@ package scsi
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
 // seq answers the i-th call with results[i], and with the last one after that.
@@ -189,9 +187,9 @@ func TestContextErrors(t *testing.T) {
 func TestDebugLog(t *testing.T) {
 	var lines []string
 	f := &fakeTransport{respond: seq(ua, good)}
-	d := NewDevice("/dev/sdz", f, DeviceOptions{Log: logging.Func(func(_ slog.Level, msg string) {
-		lines = append(lines, msg)
-	})})
+	d := NewDevice("/dev/sdz", f, DeviceOptions{Log: func(format string, args ...any) {
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}})
 	if err := d.TestUnitReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
 package state
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // errSymlink refuses to replace a state file that is a symbolic link.
@@ -23,11 +23,10 @@ func writeAtomic(path string, data []byte) error {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		return &FileError{Path: path, Err: errSymlink}
 	}
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return &FileError{Path: path, Err: err}
-	}
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+hex.EncodeToString(rnd[:]))
+	// The name only has to be unlikely to exist (O_EXCL refuses one that does), not
+	// unpredictable: math/rand/v2, not crypto/rand, whose initialisation every start of
+	// the watchdog check (which links this package) would pay.
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+strconv.FormatUint(rand.Uint64(), 16))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
 	if err != nil {
 		return &FileError{Path: path, Err: err}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
@@ -54,7 +55,7 @@ func flagSet(o *cliOptions) *flag.FlagSet {
 	fs.StringVar(&o.key, "key", "", "this node's key (hex); default: derived from the cluster for --nodename")
 	fs.StringVar(&o.node, "nodename", "", "this node's name in the cluster (default: the host name)")
 	fs.StringVar(&o.method, "key-value", "id", "how the agent derives keys: id or hash (fence_scsi's key_value)")
-	fs.StringVar(&o.cmapctl, "corosync-cmap-path", keys.DefaultCmapctlPath, "corosync-cmapctl binary")
+	fs.StringVar(&o.cmapctl, "corosync-cmap-path", nodekey.DefaultCmapctlPath, "corosync-cmapctl binary")
 	fs.StringVar(&o.vgs, "vgs-path", fence.DefaultVgsPath, "vgs binary (device discovery when --devices is empty)")
 	fs.BoolVar(&o.aptpl, "aptpl", false, "the agent will run with --aptpl: require PTPL_C")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
@@ -81,7 +82,7 @@ func parseArgs(args []string, stderr io.Writer) (cliOptions, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case keys.CheckMethod(o.method) != nil:
+	case nodekey.CheckMethod(o.method) != nil:
 		return o, errors.New("--key-value must be id or hash")
 	case o.timeout <= 0:
 		return o, errors.New("--timeout must be positive")

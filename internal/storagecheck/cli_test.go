@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
@@ -33,7 +33,7 @@ func TestLoadCluster(t *testing.T) {
 	}
 	// Every node, the unnamed one by its ring0 address, with the key the agent derives.
 	for _, n := range []string{"node1", "node2", "node3", "10.0.0.9", "big"} {
-		k, err := keys.Derive(ctx, cmap, n, "id")
+		k, err := nodekey.Derive(ctx, cmap, n, "id")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,8 +136,8 @@ func cliEnv(t *testing.T, lu, plain *sim.LU, readOnly *[]bool) (Env, *bytes.Buff
 
 func TestRunMultipath(t *testing.T) {
 	cmap := testutil.Cmapctl(t, "clu")
-	k1, _ := keys.Derive(ctx, cmap, "node1", "id")
-	k2, _ := keys.Derive(ctx, cmap, "node2", "id")
+	k1, _ := nodekey.Derive(ctx, cmap, "node1", "id")
+	k2, _ := nodekey.Derive(ctx, cmap, "node2", "id")
 	lu, plain := sim.NewLU(), sim.NewLU(sim.WithSerial("plain"))
 	node1 := []string{"iqn.2003-01.test:node1,i,0x00023d000001", "iqn.2003-01.test:node1,i,0x00023d000002"}
 	for i, n := range node1 {

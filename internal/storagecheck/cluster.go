@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys/nodekey"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 )
 
@@ -28,12 +28,12 @@ type ClusterConfig struct {
 func LoadCluster(ctx context.Context, cc ClusterConfig) (Cluster, []string) {
 	cl := Cluster{ThisKey: cc.Key, ThisNode: cc.Node, Nodes: map[scsi.Key]string{}}
 	var notes []string
-	d := keys.Deriver{CmapctlPath: cc.CmapctlPath}
+	d := nodekey.Deriver{CmapctlPath: cc.CmapctlPath}
 	path := cc.CmapctlPath
 	if path == "" {
-		path = keys.DefaultCmapctlPath
+		path = nodekey.DefaultCmapctlPath
 	}
-	res, err := keys.RunCommand(ctx, nil, path, "nodelist")
+	res, err := nodekey.RunCommand(ctx, nil, path, "nodelist")
 	if err != nil || res.ExitCode != 0 {
 		notes = append(notes, fmt.Sprintf("no cluster: %s nodelist failed (exit %d) %s", path, res.ExitCode, strings.TrimSpace(res.Stderr)))
 		return cl, notes

@@ -2,7 +2,7 @@
 # CPU time per run of the watchdog check (fence_scsi_check): ours, Debian's Python check and an
 # empty static Go program, on every path a host without PR storage can reach.
 #
-#   tests/bench/check_cpu.sh [-n RUNS] [-a AGENT] [-p PYTHON_CHECK] [-o RAWFILE]
+#   tests/bench/check_cpu.sh [-n RUNS] [-a AGENT] [-c CHECK] [-p PYTHON_CHECK] [-o RAWFILE]
 #
 # The watchdog daemon runs the check every few seconds on every node, so its start-up cost is
 # what matters. Paths, each in a private mount namespace whose /run (= /var/run) holds the
@@ -13,6 +13,9 @@
 #                   loop device can be set up
 #   missing-device  the same with a /dev path that does not exist (open fails, exit 2)
 #   version         `fence_scsi_go -V` (no check: the agent's own start-up)
+# Ours is the check's own binary (CHECK, default bin/fence_scsi_check: what the packages install
+# as fence_scsi_check); fence_scsi_go run under the name fence_scsi_check (the same check in the
+# multi-mode binary) runs beside it as prog=agent.
 # Key found / key gone need PR storage (tests/vm); BenchmarkRun in internal/check gives their
 # in-process cost next to the device-error path's.
 # In each path the programs run round-robin RUNS times (tests/bench/checkcpu: fork, exec,
@@ -27,12 +30,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=200
 AGENT=$HERE/bin/fence_scsi_go
+CHECK=$HERE/bin/fence_scsi_check
 PYCHK=/usr/share/cluster/fence_scsi_check
 RAW=$HERE/docs/benchmarks/check_cpu.txt
-while getopts n:a:p:o: o; do
+while getopts n:a:c:p:o: o; do
 	case $o in
 	n) RUNS=$OPTARG ;;
 	a) AGENT=$OPTARG ;;
+	c) CHECK=$OPTARG ;;
 	p) PYCHK=$OPTARG ;;
 	o) RAW=$OPTARG ;;
 	*) sed -n '4p' "$0" >&2; exit 2 ;;
@@ -43,6 +48,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 [ -x "$AGENT" ] || { echo "bench-check: $AGENT not built (make build)" >&2; exit 1; }
+[ -x "$CHECK" ] || { echo "bench-check: $CHECK not built (make build)" >&2; exit 1; }
 GO=${GO:-go}
 
 TMP=$(mktemp -d)
@@ -55,7 +61,9 @@ trap cleanup EXIT
 mkdir -p "$TMP/bin"
 # Private copies: a concurrent `make build` must not change a binary while it is measured.
 cp "$AGENT" "$TMP/bin/fence_scsi_go"
-ln -s fence_scsi_go "$TMP/bin/fence_scsi_check"
+mkdir -p "$TMP/bin/agent"
+ln -s ../fence_scsi_go "$TMP/bin/agent/fence_scsi_check"
+cp "$CHECK" "$TMP/bin/fence_scsi_check"
 (cd "$HERE" && CGO_ENABLED=0 "$GO" build -trimpath -o "$TMP/bin/empty" ./tests/bench/empty &&
 	CGO_ENABLED=0 "$GO" build -trimpath -o "$TMP/bin/checkcpu" ./tests/bench/checkcpu)
 
@@ -80,17 +88,18 @@ paths="$paths missing-device version"
 
 size=$(stat -c %s "$AGENT")
 strip --strip-unneeded -o "$TMP/stripped" "$AGENT" 2>/dev/null && ssize=$(stat -c %s "$TMP/stripped") || ssize=0
+strip --strip-unneeded -o "$TMP/cstripped" "$CHECK" 2>/dev/null && csize=$(stat -c %s "$TMP/cstripped") || csize=0
 {
 	echo "# tests/bench/check_cpu.sh -n $RUNS, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# agent: $(cd "$HERE" && git log -1 --format='%h %s' 2>/dev/null | cut -c1-100)"
-	echo "SIZE agent=$size stripped=$ssize empty=$(stat -c %s "$TMP/bin/empty")"
+	echo "SIZE agent=$size stripped=$ssize empty=$(stat -c %s "$TMP/bin/empty") check=$(stat -c %s "$CHECK") check_stripped=$csize"
 } >"$TMP/raw"
 [ -x "$PYCHK" ] || echo "bench-check: no Python check at $PYCHK (Debian: apt-get install fence-agents): ours only"
 for p in $paths; do
 	if [ "$p" = version ]; then
 		progs=("ours|$TMP/bin/fence_scsi_go|-V")
 	else
-		progs=("ours|$TMP/bin/fence_scsi_check")
+		progs=("ours|$TMP/bin/fence_scsi_check" "agent|$TMP/bin/agent/fence_scsi_check")
 		[ ! -x "$PYCHK" ] || progs+=("python|$PYCHK")
 	fi
 	progs+=("empty-go|$TMP/bin/empty" "true|/bin/true")

@@ -36,18 +36,18 @@ desc() {
 	esac
 }
 
-read -r _ agent stripped empty < <(grep -a '^SIZE ' "$RAW" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
+read -r _ agent stripped empty check cstripped < <(grep -a '^SIZE ' "$RAW" | tr '=' ' ' | awk '{print $1, $3, $5, $7, $9, $11}')
 {
-	echo "| path | ours ms | Python ms | empty Go ms | /bin/true ms | ours / empty Go | Python / ours | Python / empty Go | ≤ 1.5x / ≥ 50x met? |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+	echo "| path | ours ms | Python ms | empty Go ms | /bin/true ms | ours / empty Go | Python / ours | Python / empty Go | ≤ 1.5x / ≥ 50x met? | fence_scsi_go as the check: ms, / empty Go |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
 	for p in $(awk '{print $1}' "$W/cpu" | awk '!seen[$0]++'); do
-		o=$(cpu "$p" ours) py=$(cpu "$p" python) e=$(cpu "$p" empty-go) t=$(cpu "$p" true)
+		o=$(cpu "$p" ours) py=$(cpu "$p" python) e=$(cpu "$p" empty-go) t=$(cpu "$p" true) a=$(cpu "$p" agent)
 		oe=$(ratio "$o" "$e") po=$(ratio "$py" "$o") pe=$(ratio "$py" "$e")
-		echo "| $(desc "$p"), exit $(ex "$p" ours | sed 's/x[0-9]*//g') | $(ms "$o") | $(ms "$py") | $(ms "$e") | $(ms "$t") | $(x "$oe") | $(x "$po") | $(x "$pe") | $(met "$oe" "$po") |"
+		echo "| $(desc "$p"), exit $(ex "$p" ours | sed 's/x[0-9]*//g') | $(ms "$o") | $(ms "$py") | $(ms "$e") | $(ms "$t") | $(x "$oe") | $(x "$po") | $(x "$pe") | $(met "$oe" "$po") | $(ms "$a"), $(x "$(ratio "$a" "$e")") |"
 		printf '"%s" %s %s %s %s\n' "$p" "${o:-?}" "${py:-?}" "${e:-?}" "${t:-?}" >>"$W/plot"
 	done
 	echo
-	echo "Binary: bin/fence_scsi_go $agent bytes ($stripped stripped, as packaged); the empty Go program $empty bytes."
+	echo "Ours: bin/fence_scsi_check (the watchdog check's own binary) ${check:-?} bytes (${cstripped:-?} stripped, as packaged); in the row of -V, bin/fence_scsi_go $agent bytes ($stripped stripped). The empty Go program $empty bytes."
 	echo "Source: \`$(head -1 "$RAW" | sed 's/^# //')\`; $(sed -n '2s/^# //p' "$RAW")."
 } >"$W/table.md"
 cat "$W/table.md"

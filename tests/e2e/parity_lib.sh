@@ -11,7 +11,8 @@
 #   assert_key_count L K N       ... is exactly N
 #   assert_dev_write_ok DEV      one direct 4 KiB write to DEV succeeds
 #   assert_dev_write_fails DEV   it fails with a reservation conflict (EBADE)
-#   check_setup DIR              symlinks DIR/fence_scsi_check{,_hardreboot} -> $AGENT
+#   check_setup DIR              symlinks DIR/fence_scsi_check{,_hardreboot} -> the check's own
+#                                binary beside $AGENT (make build's bin/fence_scsi_check), else $AGENT
 #   run_check K PROG [ARGS]      run PROG as node K (its /run); sets CHECK_RC, CHECK_ERR
 #   expect_check RC K PROG WHAT [ARGS]  run_check K PROG ARGS and fail unless it exits RC;
 #                                WHAT names the check in the messages
@@ -86,9 +87,13 @@ CHECK_DIR=""
 check_setup() {
 	CHECK_DIR=$1
 	mkdir -p "$CHECK_DIR"
-	ln -sfn "$AGENT" "$CHECK_DIR/fence_scsi_check"
-	ln -sfn "$AGENT" "$CHECK_DIR/fence_scsi_check_hardreboot"
-	say "$CHECK_DIR/fence_scsi_check{,_hardreboot} -> $AGENT"
+	local bin=$AGENT
+	if [ -f "$(dirname "$AGENT")/fence_scsi_check" ] && [ ! -L "$(dirname "$AGENT")/fence_scsi_check" ]; then
+		bin=$(dirname "$AGENT")/fence_scsi_check
+	fi
+	ln -sfn "$bin" "$CHECK_DIR/fence_scsi_check"
+	ln -sfn "$bin" "$CHECK_DIR/fence_scsi_check_hardreboot"
+	say "$CHECK_DIR/fence_scsi_check{,_hardreboot} -> $bin"
 }
 
 CHECK_RC=0

@@ -73,6 +73,19 @@ func agentCopy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Logf("agent under test: %s (copy of %s)", dst, src)
+	// The watchdog check's own binary (make build writes it beside the agent) goes along:
+	// check_setup (parity_lib.sh) runs it as fence_scsi_check.
+	chk := filepath.Join(filepath.Dir(src), "fence_scsi_check")
+	if fi, err := os.Lstat(chk); err == nil && fi.Mode().IsRegular() {
+		b, err := os.ReadFile(chk)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "fence_scsi_check"), b, 0o755)
+		}
+		if err != nil {
+			t.Fatalf("check binary: %v", err)
+		}
+		t.Logf("watchdog check under test: %s/fence_scsi_check (copy of %s)", dir, chk)
+	}
 	return dst
 }
 

@@ -44,6 +44,8 @@ func TestMakeInstall(t *testing.T) {
 	wd := filepath.Join(d, "usr/share/cluster")
 	os.MkdirAll(wd, 0o755)
 	os.WriteFile(filepath.Join(wd, "fence_scsi_check"), []byte("#!/bin/sh\n# fence-agents'\n"), 0o755)
+	// An earlier install linked the watchdog names to the agent: replaced without FORCE.
+	os.Symlink("/usr/sbin/fence_scsi_go", filepath.Join(wd, "fence_scsi_check_hardreboot"))
 	out, err := makeInstall(t, d, "install")
 	if err != nil {
 		t.Fatalf("make install DESTDIR=%s: %v\n%s", d, err, out)
@@ -59,8 +61,22 @@ func TestMakeInstall(t *testing.T) {
 			t.Errorf("man page not installed: %v", err)
 		}
 	}
-	if l, _ := os.Readlink(filepath.Join(wd, "fence_scsi_check_hardreboot")); l != "/usr/sbin/fence_scsi_go" {
-		t.Errorf("share/cluster/fence_scsi_check_hardreboot -> %q, want /usr/sbin/fence_scsi_go", l)
+	// The watchdog check: its own binary in libexec, the hardreboot name a link to it, and the
+	// fence-agents names in share/cluster links to those.
+	lx := filepath.Join(d, "usr/libexec/fence-scsi-go")
+	if st, err := os.Lstat(filepath.Join(lx, "fence_scsi_check")); err != nil || st.Mode().Perm() != 0o755 || !st.Mode().IsRegular() {
+		t.Errorf("usr/libexec/fence-scsi-go/fence_scsi_check: %v %v", st, err)
+	}
+	if l, _ := os.Readlink(filepath.Join(lx, "fence_scsi_check_hardreboot")); l != "fence_scsi_check" {
+		t.Errorf("libexec/fence-scsi-go/fence_scsi_check_hardreboot -> %q, want fence_scsi_check", l)
+	}
+	if l, _ := os.Readlink(filepath.Join(wd, "fence_scsi_check_hardreboot")); l != "/usr/libexec/fence-scsi-go/fence_scsi_check_hardreboot" {
+		t.Errorf("share/cluster/fence_scsi_check_hardreboot -> %q, want /usr/libexec/fence-scsi-go/fence_scsi_check_hardreboot", l)
+	}
+	// Not configured (no state files under this DESTDIR's view): the installed check answers
+	// as fence_scsi's does, exit 0.
+	if r := run(t, d, "", filepath.Join(lx, "fence_scsi_check")); r.rc != 0 || !strings.Contains(r.out, "ERROR:root:") {
+		t.Errorf("installed fence_scsi_check, not configured: want exit 0 and an ERROR:root: line, got %s", r)
 	}
 	if b, _ := os.ReadFile(filepath.Join(wd, "fence_scsi_check")); !strings.Contains(string(b), "fence-agents") {
 		t.Errorf("make install (no FORCE) replaced an existing share/cluster/fence_scsi_check")
@@ -84,7 +100,7 @@ func TestMakeInstall(t *testing.T) {
 	if l, _ := os.Readlink(ref); l != "fence_scsi_go" {
 		t.Errorf("usr/sbin/fence_scsi -> %q, want fence_scsi_go", l)
 	}
-	if l, _ := os.Readlink(filepath.Join(wd, "fence_scsi_check")); l != "/usr/sbin/fence_scsi_go" {
+	if l, _ := os.Readlink(filepath.Join(wd, "fence_scsi_check")); l != "/usr/libexec/fence-scsi-go/fence_scsi_check" {
 		t.Errorf("FORCE=1: share/cluster/fence_scsi_check -> %q", l)
 	}
 	// Under the name fence_scsi the metadata says fence_scsi (what existing CIBs reference).

@@ -128,6 +128,11 @@ case "$AGENT" in
 		mkdir -p "$RUN/agent/bin"
 		cp "$AGENT" "$RUN/agent/bin/${AGENT##*/}"
 		GUEST_AGENT=/tmp/fsg-run/agent/bin/${AGENT##*/}
+		# The watchdog check's own binary (make build writes it beside the agent) goes along:
+		# scenarios run it as fence_scsi_check (tests/e2e/parity_lib.sh, check_setup).
+		if [ -f "$(dirname "$AGENT")/fence_scsi_check" ] && [ ! -L "$(dirname "$AGENT")/fence_scsi_check" ]; then
+			cp "$(dirname "$AGENT")/fence_scsi_check" "$RUN/agent/bin/fence_scsi_check"
+		fi
 		# Scripts that find repository files next to the agent ($(dirname "$AGENT")/../tests)
 		# still find them: the host root is visible in the guest at the same path.
 		agent_dir=$(cd "$(dirname "$AGENT")" && pwd)

@@ -6,7 +6,6 @@
 package prdev
 
 import (
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -116,7 +115,7 @@ type Options struct {
 	// default, negative none.
 	MaxTransientRetries int
 	// Log receives the transport's debug lines.
-	Log *slog.Logger
+	Log func(format string, args ...any)
 	// SysfsRoot is where /sys is mounted ("" means /sys).
 	SysfsRoot string
 	// Realpath resolves symbolic links (nil: filepath.EvalSymlinks, else the path).

@@ -1,8 +1,9 @@
-package keys
+package nodekey
 
 import (
 	"errors"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
@@ -15,5 +16,5 @@ func FromNames(cluster, node string) (scsi.Key, error) {
 	if cluster == "" || node == "" {
 		return 0, errors.New(texts.KeyNeedsNames)
 	}
-	return Parse(md5Prefix(cluster) + md5Prefix(node))
+	return keys.Parse(md5Prefix(cluster) + md5Prefix(node))
 }

@@ -1,8 +1,10 @@
-package keys
+package nodekey
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 )
 
 // FuzzParseCmapctl feeds arbitrary corosync-cmapctl output to the cluster
@@ -35,7 +37,7 @@ func FuzzParseCmapctl(f *testing.F) {
 		if !strings.Contains(out, "."+pos+".") || !strings.Contains(out, " (str) = "+node+"\n") {
 			t.Fatalf("position %q of %q not in %q", pos, node, out)
 		}
-		if k, err := Parse(md5Prefix("c") + padDecimal(pos)); err == nil && len(Format(k)) > MaxDigits {
+		if k, err := keys.Parse(md5Prefix("c") + padDecimal(pos)); err == nil && len(keys.Format(k)) > keys.MaxDigits {
 			t.Fatalf("key %x too long", k)
 		}
 	})

@@ -1,4 +1,4 @@
-package keys
+package nodekey
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
 )
 
@@ -58,8 +59,8 @@ func TestDeriveAgainstFenceSCSI(t *testing.T) {
 			out, _ := cmd.CombinedOutput()
 			k, err := Derive(context.Background(), cmap, tt.node, tt.method)
 			if m := keyRE.FindSubmatch(out); m != nil {
-				if err != nil || Format(k) != string(m[1]) {
-					t.Fatalf("Derive = %s, %v; fence_scsi derived %s", Format(k), err, m[1])
+				if err != nil || keys.Format(k) != string(m[1]) {
+					t.Fatalf("Derive = %s, %v; fence_scsi derived %s", keys.Format(k), err, m[1])
 				}
 				return
 			}
@@ -68,7 +69,7 @@ func TestDeriveAgainstFenceSCSI(t *testing.T) {
 				t.Fatalf("no key or error in fence_scsi's output:\n%s", out)
 			}
 			if err == nil || err.Error() != string(m[1]) {
-				t.Fatalf("Derive = %s, %v; fence_scsi: %s", Format(k), err, m[1])
+				t.Fatalf("Derive = %s, %v; fence_scsi: %s", keys.Format(k), err, m[1])
 			}
 			if !errors.Is(err, ErrNodeLookup) && !errors.Is(err, ErrClusterName) {
 				t.Fatalf("untyped error %v", err)

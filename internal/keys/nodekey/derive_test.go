@@ -1,4 +1,4 @@
-package keys
+package nodekey
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/testutil"
@@ -51,8 +52,8 @@ func TestDerive(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || Format(got) != tt.want {
-				t.Fatalf("Derive = %q, %v; want %q", Format(got), err, tt.want)
+			if err != nil || keys.Format(got) != tt.want {
+				t.Fatalf("Derive = %q, %v; want %q", keys.Format(got), err, tt.want)
 			}
 		})
 	}
@@ -104,8 +105,8 @@ func TestCheckMethod(t *testing.T) {
 func TestFromNames(t *testing.T) {
 	// Same example as fence_scsi's hash mode: mycluster + node2 = 6c9d7888.
 	k, err := FromNames("mycluster", "node2")
-	if err != nil || Format(k) != "6c9d7888" {
-		t.Fatalf("FromNames = %v, %v; want 6c9d7888", Format(k), err)
+	if err != nil || keys.Format(k) != "6c9d7888" {
+		t.Fatalf("FromNames = %v, %v; want 6c9d7888", keys.Format(k), err)
 	}
 	if _, err := FromNames("", "node2"); err == nil {
 		t.Fatal("empty cluster name accepted")

@@ -1,4 +1,4 @@
-package keys
+package nodekey
 
 import (
 	"bytes"

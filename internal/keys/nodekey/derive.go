@@ -1,4 +1,9 @@
-package keys
+// Package nodekey derives a node's key the way fence_scsi does (key_value=id or hash,
+// from corosync's cmap through corosync-cmapctl, or from the names themselves) and runs
+// the external commands the agent needs (corosync-cmapctl, vgs) with a bounded time and
+// output. It is apart from internal/keys (the key format) so that the watchdog check, which
+// only reads a key file, links neither crypto/md5 nor os/exec.
+package nodekey
 
 import (
 	"context"
@@ -8,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/texts"
 )
@@ -67,7 +73,7 @@ func (d Deriver) Derive(ctx context.Context, node, method string) (scsi.Key, err
 	if err := CheckMethod(method); err != nil {
 		return 0, err
 	}
-	return Parse(s)
+	return keys.Parse(s)
 }
 
 // padDecimal renders decimal digits as Python's "%.4d" % int(n) does.
