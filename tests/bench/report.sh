@@ -1,27 +1,44 @@
 #!/bin/bash
-# Turns the raw BENCH lines of tests/bench/fence_bench.sh into the table of docs/benchmarks.md
-# (between the bench-table markers) and the plot docs/benchmarks.png (gnuplot; installed with
-# apt-get if missing and we are root).
+# Turns the raw BENCH lines of tests/bench/fence_bench.sh into the tables of docs/benchmarks.md
+# (between the bench-table markers) and the plots docs/benchmarks.png, -floor.png, -keys.png,
+# -pacemaker.png and -nvme.png (gnuplot; installed with apt-get if missing and we are root).
 #
-#   tests/bench/report.sh [RAWFILE...]     (default docs/benchmarks/results.txt)
+#   tests/bench/report.sh [RAWFILE...]     (default docs/benchmarks/results.txt and, if there,
+#                                           docs/benchmarks/results-scale.txt)
+#
+# When several runs timed the same agent, op, LUN count and key count, the newest run counts.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/bench/report_lib.sh"
-[ $# -gt 0 ] || set -- "$ROOT/docs/benchmarks/results.txt"
+if [ $# = 0 ]; then
+	set -- "$ROOT/docs/benchmarks/results.txt"
+	[ ! -f "$ROOT/docs/benchmarks/results-scale.txt" ] || set -- "$@" "$ROOT/docs/benchmarks/results-scale.txt"
+fi
 MD=$ROOT/docs/benchmarks.md PNG=$ROOT/docs/benchmarks.png
 PNG_PCMK=$ROOT/docs/benchmarks-pacemaker.png PNG_NVME=$ROOT/docs/benchmarks-nvme.png
+PNG_FLOOR=$ROOT/docs/benchmarks-floor.png PNG_KEYS=$ROOT/docs/benchmarks-keys.png
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-# agent op luns ms, for successful timed calls (not the untimed-by-design setup).
-grep -ah '^BENCH agent=' "$@" | sed 's/^BENCH //' | awk '{
+# agent op luns ms keys, for successful timed calls (not the untimed-by-design setup); keys is
+# the registration list's length (2 unless the line says keys=K). floor-inproc lines (us=) give
+# ms too. Several raw files (or runs appended to one) may time the same thing: for each agent,
+# op, LUN count and keys, only the samples of the newest run (its "# run DATE" line) count, so
+# that no median mixes two guest runs.
+grep -ah -e '^BENCH agent=' -e '^# run ' "$@" | awk '
+	/^# run / { run = $3; next }
+	{ sub(/^BENCH /, "")
 	delete f; for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	if (f["agent"] == "floor-inproc" && ("us" in f)) { f["rc"] = "0"; f["ms"] = f["us"] / 1000 }
 	if (f["rc"] != "0" || f["op"] == "setup-on" || !("ms" in f)) next
-	print f["agent"], f["op"], f["luns"], f["ms"] }' >"$W/samples"
+	k = f["agent"] " " f["op"] " " f["luns"] " " (("keys" in f) ? f["keys"] : 2)
+	n++; key[n] = k; ms[n] = f["ms"]; at[n] = run
+	if (!(k in newest) || run > newest[k]) newest[k] = run }
+	END { for (i = 1; i <= n; i++) if (at[i] == newest[key[i]]) { split(key[i], p, " "); print p[1], p[2], p[3], ms[i], p[4] } }' >"$W/samples"
 
-# stats AGENT OP LUNS -> "median n min max" (empty if no sample)
+# stats AGENT OP LUNS [KEYS] -> "median n min max" (empty if no sample); KEYS default 2.
 stats() {
-	awk -v a="$1" -v o="$2" -v l="$3" '$1 == a && $2 == o && $3 == l {print $4}' "$W/samples" | sort -n |
+	awk -v a="$1" -v o="$2" -v l="$3" -v k="${4:-2}" '$1 == a && $2 == o && $3 == l && $5 == k {print $4}' "$W/samples" | sort -n |
 		awk '{v[NR] = $1} END { if (NR == 0) exit; m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 			f = (m < 100) ? "%.1f" : "%.0f"; printf f " %d " f " " f "\n", m, NR, v[1], v[NR] }'
 }
@@ -37,7 +54,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 pair_table() {
 	local title=$1 header=$2 a=$3 b=$4 ops=$5 pp=$6 n op x y
 	local counts
-	counts=$(awk -v a="$a" -v ops=" $ops " '$1 == a && index(ops, " " $2 " ") {print $3}' "$W/samples" | sort -nu)
+	counts=$(awk -v a="$a" -v ops=" $ops " '$1 == a && $5 == 2 && index(ops, " " $2 " ") {print $3}' "$W/samples" | sort -nu)
 	[ -n "$counts" ] || return 0
 	printf '\n%s\n\n%s\n|---:|---|---:|---:|---:|\n' "$title" "$header"
 	for n in $counts; do
@@ -50,39 +67,56 @@ pair_table() {
 	done
 }
 
-luns=$(awk '{print $3}' "$W/samples" | sort -nu)
-{
+# floor_table [KEYS]: the floor against fence_scsi_go's interleaved off for each LUN count with
+# floor samples; plot data $W/plot.floorKEYS ("n floor paired true inproc").
+floor_table() {
+	local k=${1:-2} n f p t i y
+	local counts
+	counts=$(awk -v k="$k" '$1 == "floor" && $2 == "off" && $5 == k {print $3}' "$W/samples" | sort -nu)
+	[ -n "$counts" ] || return 0
+	echo
+	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	for n in $counts; do
+		f=$(stats floor off "$n" "$k") p=$(stats fence_scsi_go-paired off "$n" "$k")
+		t=$(stats true none "$n" "$k") i=$(stats floor-inproc off "$n" "$k") y=$(stats fence_scsi off "$n" "$k")
+		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(ratio "${p%% *}" "${f%% *}")** | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") |"
+		printf '%s %s %s %s %s\n' "$n" "${f%% *}" "$(echo "${p:-?}" | cut -d' ' -f1)" "$(echo "${t:-?}" | cut -d' ' -f1)" "$(echo "${i:-?}" | cut -d' ' -f1)" >>"$W/plot.floor$k"
+	done
+}
+
+# agent_table KEYS PREFIX: fence_scsi against fence_scsi_go per LUN count and op, for the
+# samples with KEYS registered keys; plot data $W/plot.PREFIXop ("n op fence_scsi fence_scsi_go").
+agent_table() {
+	local k=$1 pp=$2 n op p g
 	echo "| LUNs | op | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |"
 	echo "|---:|---|---:|---:|---:|"
-	for n in $luns; do
+	for n in $(awk -v k="$k" '$5 == k && ($1 == "fence_scsi" || $1 == "fence_scsi_go") {print $3}' "$W/samples" | sort -nu); do
 		for op in on status off; do
-			p=$(stats fence_scsi $op "$n") g=$(stats fence_scsi_go $op "$n")
+			p=$(stats fence_scsi $op "$n" "$k") g=$(stats fence_scsi_go $op "$n" "$k")
 			[ -n "$p$g" ] || continue
 			echo "| $n | $op | $(fmt "$p") | $(fmt "$g") | **$(ratio "${p%% *}" "${g%% *}")** |"
 			p1=${p%% *} g1=${g%% *}
-			printf '%s %s %s %s\n' "$n" "$op" "${p1:-?}" "${g1:-?}" >>"$W/plot.$op"
+			printf '%s %s %s %s\n' "$n" "$op" "${p1:-?}" "${g1:-?}" >>"$W/plot.$pp$op"
 		done
 	done
-	f=$(stats floor off 1)
-	if [ -n "$f" ]; then
+}
+
+KEYSETS=$(awk '$5 != 2 {print $5}' "$W/samples" | sort -nu)
+{
+	agent_table 2 ""
+	if [ -n "$(awk '$1 == "floor" && $5 == 2' "$W/samples")" ]; then
 		echo
-		echo "| 1 LUN, off | ms: median (n, min-max) | / floor |"
-		echo "|---|---:|---:|"
-		for a in floor fence_scsi_go-paired fence_scsi_go fence_scsi; do
-			case $a in
-			floor) d="floor (tests/bench/floor: off's five PR commands, whole process)" ;;
-			fence_scsi_go-paired) d="fence_scsi_go off, interleaved with the floor runs" ;;
-			*) d="$a off (table above)" ;;
-			esac
-			x=$(stats "$a" off 1)
-			[ -n "$x" ] || continue
-			echo "| $d | $(fmt "$x") | **$(ratio "${x%% *}" "${f%% *}")** |"
-		done
-		us=$({ grep -ah '^BENCH agent=floor-inproc' "$@" || true; } | sed 's/.*us=//' | sort -n | awk '{v[NR]=$1} END {if (NR) printf "%.1f (n=%d, %.1f-%.1f)", ((NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2) / 1000, NR, v[1]/1000, v[NR]/1000}')
-		[ -z "$us" ] || echo "| floor's five PR commands alone (in-process, from open to last reply) | $us | |"
-		t=$(stats true none 1)
-		[ -z "$t" ] || echo "| /bin/true (starting any process in this guest, in every number) | $(fmt "$t") | |"
+		echo "The floor (tests/bench/floor: off's five PR commands per LUN, one goroutine per LUN, whole process) against fence_scsi_go off run right after it on the same LUNs:"
+		floor_table 2
 	fi
+	for k in $KEYSETS; do
+		echo
+		echo "$k registered keys on every LUN (node1, node2 and $((k - 2)) extra registrants, each its own iSCSI session):"
+		echo
+		agent_table "$k" "k$k-"
+		floor_table "$k" "(same keys)"
+	done
 	pair_table "Fence latency as Pacemaker sees it (tests/bench/pcmk_latency.sh): stonith_admin's wall time, from its start to the fencer's answer, with a stand-alone pacemaker-fenced in the guest running the agent:" \
 		"| LUNs | stonith_admin | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |" \
 		fence_scsi fence_scsi_go "pcmk-unfence pcmk-fence" ""
@@ -95,7 +129,13 @@ cat "$W/table.md"
 if md_table bench-table "$W/table.md" "$MD"; then echo "report: table written to $MD"; fi
 have_gnuplot || { echo "report: gnuplot missing: no plot" >&2; exit 0; }
 for op in on status off; do [ -f "$W/plot.$op" ] || : >"$W/plot.$op"; done
-fl=$(stats floor off 1) tt=$(stats true none 1)
+# xtics_of FILE...: gnuplot xtics for the LUN counts in the first column of FILEs.
+xtics_of() { awk '{print $1}' "$@" | sort -nu | awk '{printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), $1, $1}'; }
+# xmax_of FILE...: the right end of the x range (log scale): 1.25 times the largest count.
+xmax_of() { awk '{print $1}' "$@" | sort -n | tail -1 | awk '{printf "%g", ($1 > 16 ? $1 : 16) * 1.25}'; }
+tt=$(stats true none 1)
+floorplot=""
+[ ! -s "$W/plot.floor2" ] || floorplot=$(printf ', \\\n     "%s" u 1:2 w lp lw 2 pt 3 ps 1.5 lc rgb "black" t "floor (off)"' "$W/plot.floor2")
 gnuplot <<GP
 set terminal pngcairo size 820,620 font ",10"
 set output "$PNG"
@@ -106,21 +146,19 @@ set logscale y
 set logscale x 2
 set xlabel "LUNs"
 set ylabel "ms"
-set xtics ("1" 1, "4" 4, "16" 16)
-set xrange [0.8:20]
+set xtics ($(xtics_of "$W/plot.off" "$W/plot.on"))
+set xrange [0.8:$(xmax_of "$W/plot.off" "$W/plot.on")]
 set key below maxcols 3
 set grid
-plot "$W/plot.on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \
-     "$W/plot.status" u 1:3 w lp lw 2 dt 2 pt 4 lc 2 t "fence_scsi status", \
-     "$W/plot.off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi off", \
-     "$W/plot.on" u 1:4 w lp lw 2 pt 7 lc 1 t "fence_scsi_go on", \
-     "$W/plot.status" u 1:4 w lp lw 2 pt 5 lc 2 t "fence_scsi_go status", \
-     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$( [ -n "$fl" ] && printf ', \\\n     "<echo 1 %s" u 1:2 w p pt 3 ps 2 lc rgb "black" t "floor (off, 1 LUN)"' "${fl%% *}")$( [ -n "$tt" ] && printf ', \\\n     %s w l dt 3 lw 2 lc rgb "gray40" t "process start (/bin/true)"' "${tt%% *}")
+plot "$W/plot.on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \\
+     "$W/plot.status" u 1:3 w lp lw 2 dt 2 pt 4 lc 2 t "fence_scsi status", \\
+     "$W/plot.off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi off", \\
+     "$W/plot.on" u 1:4 w lp lw 2 pt 7 lc 1 t "fence_scsi_go on", \\
+     "$W/plot.status" u 1:4 w lp lw 2 pt 5 lc 2 t "fence_scsi_go status", \\
+     "$W/plot.off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$floorplot$( [ -n "$tt" ] && printf ', \\\n     %s w l dt 3 lw 2 lc rgb "gray40" t "process start (/bin/true)"' "${tt%% *}")
 GP
 echo "report: plot written to $PNG"
 
-# xtics_of FILE...: gnuplot xtics for the LUN counts in the first column of FILEs.
-xtics_of() { awk '{print $1}' "$@" | sort -nu | awk '{printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), $1, $1}'; }
 if [ -s "$W/plot.pcmk-fence" ]; then
 	gnuplot <<GP
 set terminal pngcairo size 820,520 font ",10"
@@ -168,3 +206,53 @@ plot "$W/plot.nvme-on" u 1:2 w lp lw 2 pt 7 lc 1 t "NVMe on", \
 GP
 	echo "report: plot written to $PNG_NVME"
 fi
+if [ -s "$W/plot.floor2" ]; then
+	gnuplot <<GP
+set terminal pngcairo size 820,520 font ",10"
+set output "$PNG_FLOOR"
+set termoption noenhanced
+set datafile missing "?"
+set title "off against its floor, median (QEMU TCG guest, LIO over iSCSI; log scale)"
+set logscale y
+set logscale x 2
+set xlabel "LUNs"
+set ylabel "ms"
+set xtics ($(xtics_of "$W/plot.floor2"))
+set xrange [0.8:$(xmax_of "$W/plot.floor2")]
+set key below maxcols 2
+set grid
+plot "$W/plot.floor2" u 1:3 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off (interleaved with the floor)", \
+     "$W/plot.floor2" u 1:2 w lp lw 2 pt 3 lc rgb "black" t "floor (whole process)", \
+     "$W/plot.floor2" u 1:5 w lp lw 2 dt 2 pt 2 lc rgb "black" t "floor's PR commands in-process", \
+     "$W/plot.floor2" u 1:4 w lp lw 2 dt 3 pt 1 lc rgb "gray40" t "process start (/bin/true)"
+GP
+	echo "report: plot written to $PNG_FLOOR"
+fi
+for k in $KEYSETS; do
+	[ -s "$W/plot.k$k-off" ] || continue
+	for op in on status; do [ -f "$W/plot.k$k-$op" ] || : >"$W/plot.k$k-$op"; done
+	fk=""
+	[ ! -s "$W/plot.floor$k" ] || fk=$(printf ', \\\n     "%s" u 1:2 w lp lw 2 pt 3 ps 1.5 lc rgb "black" t "floor (off)"' "$W/plot.floor$k")
+	gnuplot <<GP
+set terminal pngcairo size 820,520 font ",10"
+set output "$PNG_KEYS"
+set termoption noenhanced
+set datafile missing "?"
+set title "Wall time per call with $k registered keys per LUN, median (QEMU TCG guest, LIO; log scale)"
+set logscale y
+set logscale x 2
+set xlabel "LUNs"
+set ylabel "ms"
+set xtics ($(xtics_of "$W/plot.k$k-off"))
+set xrange [0.8:$(xmax_of "$W/plot.k$k-off")]
+set key below maxcols 3
+set grid
+plot "$W/plot.k$k-on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \
+     "$W/plot.k$k-status" u 1:3 w lp lw 2 dt 2 pt 4 lc 2 t "fence_scsi status", \
+     "$W/plot.k$k-off" u 1:3 w lp lw 2 dt 2 pt 8 lc 3 t "fence_scsi off", \
+     "$W/plot.k$k-on" u 1:4 w lp lw 2 pt 7 lc 1 t "fence_scsi_go on", \
+     "$W/plot.k$k-status" u 1:4 w lp lw 2 pt 5 lc 2 t "fence_scsi_go status", \
+     "$W/plot.k$k-off" u 1:4 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off"$fk
+GP
+	echo "report: plot written to $PNG_KEYS"
+done
