@@ -23,14 +23,6 @@ grep -a '^CPU ' "$W/run" | awk '{
 [ -s "$W/cpu" ] || { echo "check-guest-report: no CPU lines in the last run of $RAW" >&2; exit 1; }
 # get P N PROG COLUMN: column 4 (cpu_ms), 5 (exit) or 6 (runs) of that row, empty if none.
 get() { awk -v p="$1" -v n="$2" -v g="$3" -v c="$4" '$1 == p && $2 == n && $3 == g {print $c}' "$W/cpu"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-x() { [ "$1" = - ] && echo - || echo "**$1x**"; }
-ms() { [ -n "$1" ] && printf '%.2f' "$1" || echo "-"; }
-met() { # met CHECK/EMPTY PYTHON/CHECK
-	awk -v e="$1" -v p="$2" 'BEGIN {
-		a = (e != "-" && e <= 1.5); b = (p == "-") ? -1 : (p >= 50)
-		printf "%s / %s", a ? "yes" : "**no**", b < 0 ? "-" : (b ? "yes" : "**no**") }'
-}
 desc() {
 	case $1 in
 	key-found) echo "key found" ;;
@@ -79,10 +71,7 @@ if grep -q ' ours ' "$W/cpu"; then
 	ours_plot='     "" u 2 t "bin/fence_scsi_check (own binary)" lc rgb "#1f77b4", \'$'\n'
 fi
 gnuplot <<GP
-set terminal pngcairo size 1000,520 font ",10"
-set output "$PNG"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG" 1000,520)
 set title "Watchdog check on LIO in the QEMU guest: CPU (user+sys) per run, mean (log scale)"
 set style data histogram
 set style histogram clustered gap 1

@@ -18,14 +18,6 @@ grep -a '^CPU ' "$RAW" | awk '{
 	print f["path"], f["prog"], f["cpu_ms"], f["exit"] }' >"$W/cpu"
 cpu() { awk -v p="$1" -v g="$2" '$1 == p && $2 == g {print $3}' "$W/cpu"; }
 ex() { awk -v p="$1" -v g="$2" '$1 == p && $2 == g {print $4}' "$W/cpu"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-x() { [ "$1" = - ] && echo - || echo "**$1x**"; }
-ms() { [ -n "$1" ] && printf '%.2f' "$1" || echo "-"; }
-met() { # met OURS/EMPTY PYTHON/OURS
-	awk -v e="$1" -v p="$2" 'BEGIN {
-		a = (e != "-" && e <= 1.5); b = (p == "-") ? -1 : (p >= 50)
-		printf "%s / %s", a ? "yes" : "**no**", b < 0 ? "-" : (b ? "yes" : "**no**") }'
-}
 desc() {
 	case $1 in
 	not-configured) echo "not configured (no cluster.dev)" ;;
@@ -55,10 +47,7 @@ cat "$W/table.md"
 if md_table check-table "$W/table.md" "$MD"; then echo "check-report: table written to $MD"; fi
 have_gnuplot || { echo "check-report: gnuplot missing: no plot" >&2; exit 0; }
 gnuplot <<GP
-set terminal pngcairo size 820,520 font ",10"
-set output "$PNG"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG" 820,520)
 set title "Watchdog check: CPU (user+sys) per run, mean (log scale; same loop, same load)"
 set style data histogram
 set style histogram clustered gap 1

@@ -137,15 +137,9 @@ tt=$(stats true none 1)
 floorplot=""
 [ ! -s "$W/plot.floor2" ] || floorplot=$(printf ', \\\n     "%s" u 1:2 w lp lw 2 pt 3 ps 1.5 lc rgb "black" t "floor (off)"' "$W/plot.floor2")
 gnuplot <<GP
-set terminal pngcairo size 820,620 font ",10"
-set output "$PNG"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG" 820,620)
 set title "Wall time per call, median (QEMU TCG guest, LIO over iSCSI; log scale)"
-set logscale y
-set logscale x 2
-set xlabel "LUNs"
-set ylabel "ms"
+$(gp_loglog "LUNs")
 set xtics ($(xtics_of "$W/plot.off" "$W/plot.on"))
 set xrange [0.8:$(xmax_of "$W/plot.off" "$W/plot.on")]
 set key below maxcols 3
@@ -161,15 +155,9 @@ echo "report: plot written to $PNG"
 
 if [ -s "$W/plot.pcmk-fence" ]; then
 	gnuplot <<GP
-set terminal pngcairo size 820,520 font ",10"
-set output "$PNG_PCMK"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG_PCMK" 820,520)
 set title "stonith_admin wall time through pacemaker-fenced, median (QEMU TCG guest, LIO; log scale)"
-set logscale y
-set logscale x 2
-set xlabel "LUNs"
-set ylabel "ms"
+$(gp_loglog "LUNs")
 set xtics ($(xtics_of "$W/plot.pcmk-fence"))
 set xrange [0.8:20]
 set key below maxcols 2
@@ -184,15 +172,9 @@ fi
 if [ -s "$W/plot.nvme-off" ]; then
 	for op in on status; do [ -f "$W/plot.nvme-$op" ] || : >"$W/plot.nvme-$op"; done
 	gnuplot <<GP
-set terminal pngcairo size 820,520 font ",10"
-set output "$PNG_NVME"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG_NVME" 820,520)
 set title "fence_scsi_go wall time per call, median: NVMe namespaces (nvmet) and LIO LUNs; log scale"
-set logscale y
-set logscale x 2
-set xlabel "LUNs or namespaces"
-set ylabel "ms"
+$(gp_loglog "LUNs or namespaces")
 set xtics ($(xtics_of "$W/plot.nvme-off"))
 set xrange [0.8:20]
 set key below maxcols 3
@@ -208,15 +190,9 @@ GP
 fi
 if [ -s "$W/plot.floor2" ]; then
 	gnuplot <<GP
-set terminal pngcairo size 820,520 font ",10"
-set output "$PNG_FLOOR"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG_FLOOR" 820,520)
 set title "off against its floor, median (QEMU TCG guest, LIO over iSCSI; log scale)"
-set logscale y
-set logscale x 2
-set xlabel "LUNs"
-set ylabel "ms"
+$(gp_loglog "LUNs")
 set xtics ($(xtics_of "$W/plot.floor2"))
 set xrange [0.8:$(xmax_of "$W/plot.floor2")]
 set key below maxcols 2
@@ -234,15 +210,9 @@ for k in $KEYSETS; do
 	fk=""
 	[ ! -s "$W/plot.floor$k" ] || fk=$(printf ', \\\n     "%s" u 1:2 w lp lw 2 pt 3 ps 1.5 lc rgb "black" t "floor (off)"' "$W/plot.floor$k")
 	gnuplot <<GP
-set terminal pngcairo size 820,520 font ",10"
-set output "$PNG_KEYS"
-set termoption noenhanced
-set datafile missing "?"
+$(gp_png "$PNG_KEYS" 820,520)
 set title "Wall time per call with $k registered keys per LUN, median (QEMU TCG guest, LIO; log scale)"
-set logscale y
-set logscale x 2
-set xlabel "LUNs"
-set ylabel "ms"
+$(gp_loglog "LUNs")
 set xtics ($(xtics_of "$W/plot.k$k-off"))
 set xrange [0.8:$(xmax_of "$W/plot.k$k-off")]
 set key below maxcols 3
