@@ -73,11 +73,7 @@ fi
 gnuplot <<GP
 $(gp_png "$PNG" 1000,520)
 set title "Watchdog check on LIO in the QEMU guest: CPU (user+sys) per run, mean (log scale)"
-set style data histogram
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set logscale y
-set ylabel "ms"
+$(gp_hist)
 set key outside right top vertical
 set grid ytics
 set xtics nomirror

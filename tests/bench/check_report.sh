@@ -49,11 +49,7 @@ have_gnuplot || { echo "check-report: gnuplot missing: no plot" >&2; exit 0; }
 gnuplot <<GP
 $(gp_png "$PNG" 820,520)
 set title "Watchdog check: CPU (user+sys) per run, mean (log scale; same loop, same load)"
-set style data histogram
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set logscale y
-set ylabel "ms"
+$(gp_hist)
 set key top right
 set grid ytics
 set xtics nomirror

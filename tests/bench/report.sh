@@ -133,6 +133,8 @@ for op in on status off; do [ -f "$W/plot.$op" ] || : >"$W/plot.$op"; done
 xtics_of() { awk '{print $1}' "$@" | sort -nu | awk '{printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), $1, $1}'; }
 # xmax_of FILE...: the right end of the x range (log scale): 1.25 times the largest count.
 xmax_of() { awk '{print $1}' "$@" | sort -n | tail -1 | awk '{printf "%g", ($1 > 16 ? $1 : 16) * 1.25}'; }
+# gp_xaxis FILE: the x axis of a plot of FILE's LUN counts (tics at each count, log range).
+gp_xaxis() { printf 'set xtics (%s)\nset xrange [0.8:%s]\n' "$(xtics_of "$1")" "$(xmax_of "$1")"; }
 tt=$(stats true none 1)
 floorplot=""
 [ ! -s "$W/plot.floor2" ] || floorplot=$(printf ', \\\n     "%s" u 1:2 w lp lw 2 pt 3 ps 1.5 lc rgb "black" t "floor (off)"' "$W/plot.floor2")
@@ -193,8 +195,7 @@ if [ -s "$W/plot.floor2" ]; then
 $(gp_png "$PNG_FLOOR" 820,520)
 set title "off against its floor, median (QEMU TCG guest, LIO over iSCSI; log scale)"
 $(gp_loglog "LUNs")
-set xtics ($(xtics_of "$W/plot.floor2"))
-set xrange [0.8:$(xmax_of "$W/plot.floor2")]
+$(gp_xaxis "$W/plot.floor2")
 set key below maxcols 2
 set grid
 plot "$W/plot.floor2" u 1:3 w lp lw 2 pt 9 lc 3 t "fence_scsi_go off (interleaved with the floor)", \
@@ -213,8 +214,7 @@ for k in $KEYSETS; do
 $(gp_png "$PNG_KEYS" 820,520)
 set title "Wall time per call with $k registered keys per LUN, median (QEMU TCG guest, LIO; log scale)"
 $(gp_loglog "LUNs")
-set xtics ($(xtics_of "$W/plot.k$k-off"))
-set xrange [0.8:$(xmax_of "$W/plot.k$k-off")]
+$(gp_xaxis "$W/plot.k$k-off")
 set key below maxcols 3
 set grid
 plot "$W/plot.k$k-on" u 1:3 w lp lw 2 dt 2 pt 6 lc 1 t "fence_scsi on", \

@@ -41,3 +41,7 @@ gp_png() {
 }
 # gp_loglog XLABEL: log-log axes, x in powers of 2 (LUN counts), y in ms.
 gp_loglog() { printf 'set logscale y\nset logscale x 2\nset xlabel "%s"\nset ylabel "ms"\n' "$1"; }
+# gp_hist: clustered histogram bars on a log scale of ms (the watchdog check's plots).
+gp_hist() {
+	printf 'set style data histogram\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\nset logscale y\nset ylabel "ms"\n'
+}
