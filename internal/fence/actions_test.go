@@ -313,11 +313,11 @@ func TestKeyFileWrittenBeforeDeviceWork(t *testing.T) {
 	}
 }
 
-// TestReadKeysPerDevice counts READ KEYS per device: the validation pass's
-// answer serves the first registration (nothing was sent in between), so
-// off reads keys three times per device (validation, before PREEMPT AND
-// ABORT, verification) and on twice (validation, verification), where
-// fence_scsi's register_dev reads once more.
+// TestReadKeysPerDevice counts READ KEYS per device: off reads keys twice
+// (the validation pass and the read-back after PREEMPT AND ABORT; it never
+// registers the fencer's own key), and on twice (validation, verification:
+// the validation pass's answer serves the first registration, nothing was
+// sent in between), where fence_scsi's register_dev reads once more.
 func TestReadKeysPerDevice(t *testing.T) {
 	devs := []string{"/dev/sdb", "/dev/sdc"}
 	s := newSAN(devs...)
