@@ -2,9 +2,10 @@
 // *slog.Logger. Messages are complete, already formatted texts (the
 // fence-agents formats show no attributes); the handler decides the format:
 // fenceproto's Logger writes fence-agents' stderr, syslog and logfile lines,
-// the arbitration command timestamped lines, the watchdog check Python
-// logging's default format, check-storage its progress lines; tests collect
-// messages.
+// the arbitration command timestamped lines, check-storage its progress
+// lines; tests collect messages. The device layers (internal/scsi,
+// internal/nvme) and the watchdog check take plain functions instead
+// (DebugFunc adapts a logger), so the check's own binary links no slog.
 package logging
 
 import (
@@ -46,43 +47,6 @@ func Infof(l *slog.Logger, format string, args ...any) {
 	if l != nil {
 		l.Info(fmt.Sprintf(format, args...))
 	}
-}
-
-// Errorf logs a formatted message at ERROR on l (which may be nil).
-func Errorf(l *slog.Logger, format string, args ...any) {
-	if l != nil {
-		l.Error(fmt.Sprintf(format, args...))
-	}
-}
-
-// AtLeast returns a logger that passes to l's handler only the records at
-// level min or above (e.g. no DEBUG records unless a verbose setting asks).
-func AtLeast(l *slog.Logger, min slog.Level) *slog.Logger {
-	return slog.New(minHandler{h: OrDiscard(l).Handler(), min: min})
-}
-
-type minHandler struct {
-	h   slog.Handler
-	min slog.Level
-}
-
-func (m minHandler) Enabled(ctx context.Context, lv slog.Level) bool {
-	return lv >= m.min && m.h.Enabled(ctx, lv)
-}
-
-func (m minHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level < m.min {
-		return nil
-	}
-	return m.h.Handle(ctx, r)
-}
-
-func (m minHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return minHandler{h: m.h.WithAttrs(as), min: m.min}
-}
-
-func (m minHandler) WithGroup(name string) slog.Handler {
-	return minHandler{h: m.h.WithGroup(name), min: m.min}
 }
 
 // Func returns a logger whose handler passes every record, at every level,
