@@ -73,6 +73,21 @@ func ioctlSGIO(fd uintptr, hdr *sgIOHdr) error {
 	return nil
 }
 
+// ioctlSGIOBlock issues SG_IO on a block device node (sd, dm, ...), where the
+// kernel waits for the command uninterruptibly (drivers/scsi/scsi_ioctl.c sg_io
+// -> block/blk-mq.c blk_execute_rq, wait_for_completion_io): no signal can
+// make it re-send the CDB, so the thread is neither locked nor masked. That
+// spares every start the runtime's template thread that the first
+// LockOSThread of a goroutine other than main creates.
+func ioctlSGIOBlock(fd uintptr, hdr *sgIOHdr) error {
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, sgIO, uintptr(unsafe.Pointer(hdr)))
+	runtime.KeepAlive(hdr)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
 // blockSignals blocks every signal on the current (locked) thread and
 // returns the previous mask; best effort.
 func blockSignals() (old unix.Sigset_t, ok bool) {
@@ -117,7 +132,17 @@ func openTransport(path string, readOnly bool) (Transport, error) {
 		return nil, &Error{Op: "open", Device: path, Class: ErrNotSupported,
 			Detail: "not a block or character device"}
 	}
-	return newSGTransport(f, ioctlSGIO)
+	return newSGTransport(f, ioctlFor(fi, err))
+}
+
+// ioctlFor chooses how SG_IO is issued on a node: ioctlSGIOBlock for a block
+// device, ioctlSGIO (thread locked, signals blocked) for a character device
+// (/dev/sgN, whose wait is interruptible) and whenever the type is unknown.
+func ioctlFor(fi os.FileInfo, statErr error) func(uintptr, *sgIOHdr) error {
+	if statErr == nil && fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0 {
+		return ioctlSGIOBlock
+	}
+	return ioctlSGIO
 }
 
 func newSGTransport(f *os.File, ioctl func(uintptr, *sgIOHdr) error) (*sgTransport, error) {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -290,3 +291,36 @@ func openFlags(t *testing.T, d Device) uint64 {
 	}
 	return flags
 }
+
+// TestIoctlForNodeType: only a block device skips the locked, signal-masked
+// ioctl; a character device (/dev/sgN's kind) and an unknown type keep it.
+func TestIoctlForNodeType(t *testing.T) {
+	fn := func(f func(uintptr, *sgIOHdr) error) uintptr { return reflect.ValueOf(f).Pointer() }
+	locked, block := fn(ioctlSGIO), fn(ioctlSGIOBlock)
+	fi, err := os.Stat(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fn(ioctlFor(fi, nil)); got != locked {
+		t.Errorf("%s (character device): not the locked ioctl", os.DevNull)
+	}
+	if got := fn(ioctlFor(nil, errors.New("stat failed"))); got != locked {
+		t.Error("unknown node type: not the locked ioctl")
+	}
+	if got := fn(ioctlFor(modeInfo(fs.ModeDevice|0o660), nil)); got != block {
+		t.Error("block device: not the block ioctl")
+	}
+	if got := fn(ioctlFor(modeInfo(0o644), nil)); got != locked {
+		t.Error("regular file: not the locked ioctl")
+	}
+}
+
+// modeInfo is a FileInfo with only a mode.
+type modeInfo fs.FileMode
+
+func (m modeInfo) Name() string       { return "x" }
+func (m modeInfo) Size() int64        { return 0 }
+func (m modeInfo) Mode() fs.FileMode  { return fs.FileMode(m) }
+func (m modeInfo) ModTime() time.Time { return time.Time{} }
+func (m modeInfo) IsDir() bool        { return false }
+func (m modeInfo) Sys() any           { return nil }
