@@ -18,8 +18,9 @@
 #   -o  raw file (default docs/benchmarks/check_cpu_guest.txt, replaced; -A: appended)
 # Programs, round-robin in node1's private /run (tests/bench/checkcpu: fork, exec, wait4; CPU =
 # user+sys of the child and what it waited for, the Python check's sg_persist included): ours,
-# agent, Debian's Python check (/usr/share/cluster/fence_scsi_check in the guest), an empty
-# static Go program (tests/bench/empty) and /bin/true. The guest part is
+# agent, Debian's Python check (/usr/share/cluster/fence_scsi_check in the guest), the check's
+# floor (tests/bench/checkfloor: only the state files, the opens and one READ KEYS per device, with
+# and without the bounded wait), an empty static Go program (tests/bench/empty) and /bin/true. The guest part is
 # tests/bench/check_guest_scenario.sh. Raw lines are check_cpu.sh's with the LUN count:
 #   CPU path=key-found luns=1 prog=ours user_ms=.. sys_ms=.. cpu_ms=.. wall_ms=.. minflt=.. runs=50 exit=0x50
 # Then tests/bench/check_guest_report.sh writes the table of docs/benchmarks.md ("Watchdog
@@ -74,10 +75,13 @@ chmod 755 "$W"
 cp "$AGENT" "$W/fence_scsi_go"
 [ -z "$LEAN" ] || cp "$LEAN" "$W/fence_scsi_check"
 (cd "$ROOT" && CGO_ENABLED=0 "$GO" build -trimpath -o "$W/empty" ./tests/bench/empty &&
-	CGO_ENABLED=0 "$GO" build -trimpath -o "$W/checkcpu" ./tests/bench/checkcpu)
+	CGO_ENABLED=0 "$GO" build -trimpath -o "$W/checkcpu" ./tests/bench/checkcpu &&
+	CGO_ENABLED=0 "$GO" build -trimpath -o "$W/checkfloor" ./tests/bench/checkfloor &&
+	CGO_ENABLED=0 "$GO" build -tags bounded -trimpath -o "$W/checkfloor-bounded" ./tests/bench/checkfloor)
 {
 	echo "CHK_SETS=\"$SETS\" CHK_RUNS=$RUNS CHK_RUNS_MANY=$RUNS_MANY CHK_PY_EVERY=$PYEVERY"
 	echo "CHK_GO=$W/fence_scsi_go CHK_EMPTY=$W/empty CHK_CPU=$W/checkcpu CHK_LEAN=${LEAN:+$W/fence_scsi_check}"
+	echo "CHK_FLOOR=$W/checkfloor CHK_FLOOR_BOUNDED=$W/checkfloor-bounded"
 	cat "$ROOT/tests/bench/check_guest_scenario.sh"
 } >"$W/scenario.sh"
 

@@ -34,6 +34,8 @@ name() {
 	case $1 in
 	ours) echo "bin/fence_scsi_check (the check's own binary)" ;;
 	agent) echo "fence_scsi_go as fence_scsi_check (symlink)" ;;
+	floor) echo "floor: state files, open, READ KEYS only (tests/bench/checkfloor)" ;;
+	floor-bounded) echo "floor with the 5 s bounded wait (checkfloor -tags bounded)" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -42,20 +44,20 @@ codes() { sed 's/x[0-9]*//g'; }
 sizes=$(grep -a '^SIZE ' "$W/run" | tail -1)
 field() { printf '%s\n' "$sizes" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 {
-	echo "| path, LUNs, exit | check | runs: check / Python | check ms | Python ms | empty Go ms | /bin/true ms | check / empty Go | Python / check | Python / empty Go | ≤ 1.5x / ≥ 50x met? |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+	echo "| path, LUNs, exit | check | runs: check / Python | check ms | Python ms | empty Go ms | /bin/true ms | check / empty Go | check / floor | Python / check | Python / empty Go | ≤ 1.5x / ≥ 50x met? |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 	while read -r p n; do
 		py=$(get "$p" "$n" python 4) e=$(get "$p" "$n" empty-go 4) t=$(get "$p" "$n" true 4)
-		pe=$(ratio "$py" "$e")
-		for g in ours agent; do
+		pe=$(ratio "$py" "$e") f=$(get "$p" "$n" floor 4)
+		for g in ours agent floor-bounded floor; do
 			o=$(get "$p" "$n" "$g" 4)
 			[ -n "$o" ] || continue
-			oe=$(ratio "$o" "$e") po=$(ratio "$py" "$o")
-			echo "| $(desc "$p"), $n, exit $(get "$p" "$n" "$g" 5 | codes) | $(name "$g") | $(get "$p" "$n" "$g" 6) / $(get "$p" "$n" python 6) | $(ms "$o") | $(ms "$py") | $(ms "$e") | $(ms "$t") | $(x "$oe") | $(x "$po") | $(x "$pe") | $(met "$oe" "$po") |"
+			oe=$(ratio "$o" "$e") po=$(ratio "$py" "$o") of=$(ratio "$o" "$f")
+			echo "| $(desc "$p"), $n, exit $(get "$p" "$n" "$g" 5 | codes) | $(name "$g") | $(get "$p" "$n" "$g" 6) / $(get "$p" "$n" python 6) | $(ms "$o") | $(ms "$py") | $(ms "$e") | $(ms "$t") | $(x "$oe") | $(x "$of") | $(x "$po") | $(x "$pe") | $(met "$oe" "$po") |"
 		done
 		o=$(get "$p" "$n" ours 4) l=$(get "$p" "$n" agent 4)
-		printf '"%s, %s LUN%s" %s %s %s %s %s\n' "${p#key-}" "$n" "$([ "$n" = 1 ] || echo s)" \
-			"${o:-?}" "${l:-?}" "${py:-?}" "${e:-?}" "${t:-?}" >>"$W/plot"
+		printf '"%s, %s LUN%s" %s %s %s %s %s %s\n' "${p#key-}" "$n" "$([ "$n" = 1 ] || echo s)" \
+			"${o:-?}" "${l:-?}" "${py:-?}" "${e:-?}" "${t:-?}" "${f:-?}" >>"$W/plot"
 	done < <(awk '!seen[$1 " " $2]++ {print $1, $2}' "$W/cpu")
 	echo
 	chk=$(field check)
@@ -79,6 +81,7 @@ set grid ytics
 set xtics nomirror
 plot "$W/plot" u 4:xtic(1) t "Debian's Python check" lc rgb "#d62728", \
 $ours_plot     "" u 3 t "fence_scsi_go as fence_scsi_check" lc rgb "#2ca02c", \
+     "" u 7 t "floor (state files, open, READ KEYS)" lc rgb "#ff7f0e", \
      "" u 5 t "empty Go program" lc rgb "#7f7f7f", \
      "" u 6 t "/bin/true" lc rgb "#c7c7c7"
 GP

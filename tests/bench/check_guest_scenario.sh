@@ -15,11 +15,15 @@
 # fraction of a second), spread over the same stretch of time. Programs: ours
 # (the check's own binary, bin/fence_scsi_check, when CHK_LEAN names it), agent (fence_scsi_go
 # started as fence_scsi_check through a symlink), python (Debian's
-# /usr/share/cluster/fence_scsi_check), empty-go (func main() {}) and /bin/true.
+# /usr/share/cluster/fence_scsi_check), empty-go (func main() {}), /bin/true, and the check's
+# floor (tests/bench/checkfloor, CHK_FLOOR and CHK_FLOOR_BOUNDED: the state files, the opens and
+# one READ KEYS per device, nothing else; "floor-bounded" waits for each SG_IO in a goroutine
+# with a 5 s bound, as the check must), which must exit as the checks do.
 # Results are console lines in tests/bench/check_cpu.sh's format with the LUN count added:
 #   CPU path=key-found luns=N prog=LABEL user_ms=.. sys_ms=.. cpu_ms=.. wall_ms=.. minflt=.. runs=R exit=CODExR
 # A check that exits otherwise than expected, even once in its counted runs, fails the run.
 : "${CHK_SETS:=1}" "${CHK_RUNS:=100}" "${CHK_RUNS_MANY:=$CHK_RUNS}" "${CHK_PY_EVERY:=1}" "${CHK_LEAN:=}"
+: "${CHK_FLOOR:=}" "${CHK_FLOOR_BOUNDED:=}"
 : "${CHK_GO:?}" "${CHK_EMPTY:?}" "${CHK_CPU:?}" "${CHK_PY:=/usr/share/cluster/fence_scsi_check}"
 
 # Private copies in the guest's /tmp: a concurrent `make build` on the host must not change a
@@ -31,6 +35,9 @@ ln -sfn fence_scsi_go "$B/fence_scsi_check"
 cp "$CHK_EMPTY" "$B/empty"
 cp "$CHK_CPU" "$B/checkcpu"
 chmod 755 "$B/fence_scsi_go" "$B/empty" "$B/checkcpu"
+for f in "$CHK_FLOOR" "$CHK_FLOOR_BOUNDED"; do
+	[ -z "$f" ] || { cp "$f" "$B/$(basename "$f")" && chmod 755 "$B/$(basename "$f")"; }
+done
 if [ -n "$CHK_LEAN" ]; then
 	cp "$CHK_LEAN" "$B/lean/fence_scsi_check"
 	chmod 755 "$B/lean/fence_scsi_check"
@@ -49,6 +56,8 @@ checks() {
 	[ -z "$CHK_LEAN" ] || echo "ours|$B/lean/fence_scsi_check"
 	echo "agent|$B/fence_scsi_check"
 	[ -z "$CHK_PY" ] || echo "python|$CHK_PY"
+	[ -z "$CHK_FLOOR" ] || echo "floor|$B/$(basename "$CHK_FLOOR")"
+	[ -z "$CHK_FLOOR_BOUNDED" ] || echo "floor-bounded|$B/$(basename "$CHK_FLOOR_BOUNDED")"
 }
 
 # measure PATH N RUNS WANT: one checkcpu run as node1; every check must exit WANT every time.
