@@ -64,7 +64,7 @@ bench: bench-check
 BENCH_RUNS ?= 200
 bench-check: build ; GO=$(GO) tests/bench/check_cpu.sh -n $(BENCH_RUNS)
 # Side-by-side timing of Debian's fence_scsi and ours on real PR storage in the QEMU guest
-# (root; 40-70 min under TCG: 1-64 LUNs, floor per LUN count, 32 keys; so not part of bench). Writes docs/benchmarks.md's tables and .png.
+# (root; 30-70 min under TCG, 30 min on an idle host: 1-64 LUNs, floor per LUN count, 32 keys; so not part of bench). Writes docs/benchmarks.md's tables and .png.
 .PHONY: bench-fence
 # Then the NVMe rows (fence_scsi_go only) and the fence latency through pacemaker-fenced, for
 # which the fresh build is installed as /usr/sbin/fence_scsi_go (Pacemaker runs agents from there).
