@@ -39,6 +39,11 @@ func retryCount(v string, log logger) int {
 }
 
 func retrySleep(v string, log logger) time.Duration {
+	// Whole seconds (the default "1" among them) need no float parsing, which is a large
+	// piece of code to run at every start of the check.
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= MaxRetrySleep {
+		return time.Duration(n) * time.Second
+	}
 	f, err := strconv.ParseFloat(v, 64)
 	switch {
 	case (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f):

@@ -6,7 +6,6 @@
 package state
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -96,12 +95,12 @@ func (s Store) ReadDevices() ([]string, error) {
 
 func deviceLines(data []byte) []string {
 	var devs []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, len(data)+1)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			devs = append(devs, line)
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte("\n"))
+		if s := strings.TrimSpace(string(line)); s != "" {
+			devs = append(devs, s)
 		}
+		data = rest
 	}
 	return devs
 }

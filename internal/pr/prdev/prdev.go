@@ -129,7 +129,9 @@ func Kind(path string, o Options) pr.Transport {
 	if resolve == nil {
 		resolve = filepath.EvalSymlinks
 	}
-	if r, err := resolve(path); err == nil {
+	if o.Realpath == nil && isPlainDevName(path) {
+		// /dev/NAME that is no symbolic link: EvalSymlinks would return it as it is.
+	} else if r, err := resolve(path); err == nil {
 		real = r
 	}
 	root := o.SysfsRoot
@@ -175,4 +177,16 @@ func Open(path string, o Options) (pr.Device, error) {
 		return nil, err
 	}
 	return scsipr.New(d), nil
+}
+
+// isPlainDevName reports /dev/NAME (one component under /dev) that is not a
+// symbolic link, so resolving it would change nothing: the watchdog check
+// skips the walk for the usual /dev/sdX or /dev/nvmeXnY.
+func isPlainDevName(path string) bool {
+	name, ok := strings.CutPrefix(path, "/dev/")
+	if !ok || name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
+		return false
+	}
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&os.ModeSymlink == 0
 }
