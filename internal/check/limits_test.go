@@ -127,3 +127,22 @@ func TestRepairExitCodeRange(t *testing.T) {
 		}
 	}
 }
+
+// TestRetrySleepWholeSecondsAsFloat: the whole-second shortcut gives what the
+// float parse gives, and out-of-range or odd whole numbers still take it.
+func TestRetrySleepWholeSecondsAsFloat(t *testing.T) {
+	var lines []string
+	log := logger{out: func(_ bool, msg string) { lines = append(lines, msg) }}
+	for in, want := range map[string]time.Duration{
+		"0": 0, "1": time.Second, "+2": 2 * time.Second, "-0": 0, "01": time.Second,
+		"86400": MaxRetrySleep * time.Second, "86401": MaxRetrySleep * time.Second,
+		"-1": 0, "0.5": 500 * time.Millisecond, "1e0": time.Second,
+	} {
+		if got := retrySleep(in, log); got != want {
+			t.Errorf("retry-sleep=%s: %v, want %v", in, got, want)
+		}
+	}
+	if len(lines) != 2 { // 86401 and -1 are out of range
+		t.Errorf("error lines %q, want 2 (86401, -1)", lines)
+	}
+}

@@ -153,3 +153,16 @@ func FuzzIsNVMeName(f *testing.F) {
 		}
 	})
 }
+
+// TestIsPlainDevName: only a /dev/NAME that is no symbolic link skips the
+// resolution; /dev/stdin (a link to /proc/self/fd/0) does not.
+func TestIsPlainDevName(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/dev/null": true, "/dev/stdin": false, "/dev/": false, "/dev/..": false,
+		"/dev/disk/by-id/x": false, "/tmp/null": false, "/dev/no-such-node": false,
+	} {
+		if got := isPlainDevName(path); got != want {
+			t.Errorf("isPlainDevName(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
