@@ -123,15 +123,21 @@ func (d *device) exec(ctx context.Context, op string, cmd *Command) ([]byte, err
 			return nil, e
 		}
 		cmd.Timeout = d.cmdTimeout(ctx)
-		d.logf("%s %s: attempt %d cdb [% x] data-out [% x] data-in %d", op, d.name, attempt, cmd.CDB, cmd.DataOut, cmd.DataInLen)
+		// Guarded here, not only in logf: boxing the arguments allocates
+		// even when nobody logs, on every command of every run.
+		if d.opt.Log != nil {
+			d.logf("%s %s: attempt %d cdb [% x] data-out [% x] data-in %d", op, d.name, attempt, cmd.CDB, cmd.DataOut, cmd.DataInLen)
+		}
 		res, err := d.t.Execute(ctx, cmd)
 		var e *Error
 		switch {
 		case err != nil:
 			e = classifyExecErr(err)
 		default:
-			d.logf("%s %s: status 0x%02x host 0x%02x driver 0x%02x resid %d sense [% x]",
-				op, d.name, res.Status, res.HostStatus, res.DriverStatus, res.Resid, res.Sense)
+			if d.opt.Log != nil {
+				d.logf("%s %s: status 0x%02x host 0x%02x driver 0x%02x resid %d sense [% x]",
+					op, d.name, res.Status, res.HostStatus, res.DriverStatus, res.Resid, res.Sense)
+			}
 			e = Classify(res)
 			if e == nil {
 				return d.validData(op, cmd, res)

@@ -56,7 +56,15 @@ func DesignatorName(ds []Designator) string {
 // ErrNoIdentity is returned by LUIdentity when the logical unit reports no
 // usable designator and no unit serial number.
 // It wraps pr.ErrNoIdentity.
-var ErrNoIdentity = fmt.Errorf("%w (VPD pages 0x83 and 0x80)", pr.ErrNoIdentity)
+var ErrNoIdentity error = noIdentityError{}
+
+// noIdentityError is ErrNoIdentity: a comparable value rather than a
+// fmt.Errorf at package initialisation, which would run fmt in every start
+// of every binary that links this package (the watchdog check's included).
+type noIdentityError struct{}
+
+func (noIdentityError) Error() string { return pr.ErrNoIdentity.Error() + " (VPD pages 0x83 and 0x80)" }
+func (noIdentityError) Unwrap() error { return pr.ErrNoIdentity }
 
 // LUIdentity names the logical unit behind dev the same way on every path
 // and every host: DesignatorName of VPD page 0x83, else "serial.<unit

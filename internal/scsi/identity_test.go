@@ -2,9 +2,12 @@ package scsi_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
@@ -49,5 +52,20 @@ func TestLUIdentitySamePerLU(t *testing.T) {
 	a1, a2, b1 := id(a, "n1"), id(a, "n2"), id(b, "n1")
 	if a1 != a2 || a1 == b1 || !strings.HasPrefix(a1, "naa.6") {
 		t.Fatalf("identities: a via n1 %q, a via n2 %q, b via n1 %q", a1, a2, b1)
+	}
+}
+
+// TestErrNoIdentity: the sentinel keeps the text and the chain it had as a
+// wrapped fmt.Errorf.
+func TestErrNoIdentity(t *testing.T) {
+	if want := fmt.Errorf("%w (VPD pages 0x83 and 0x80)", pr.ErrNoIdentity).Error(); scsi.ErrNoIdentity.Error() != want {
+		t.Errorf("text %q, want %q", scsi.ErrNoIdentity.Error(), want)
+	}
+	wrapped := fmt.Errorf("%s: %w", "/dev/sdx", scsi.ErrNoIdentity)
+	if !errors.Is(wrapped, scsi.ErrNoIdentity) || !errors.Is(wrapped, pr.ErrNoIdentity) {
+		t.Error("a wrapped ErrNoIdentity does not match ErrNoIdentity and pr.ErrNoIdentity")
+	}
+	if errors.Is(pr.ErrNoIdentity, scsi.ErrNoIdentity) {
+		t.Error("pr.ErrNoIdentity matches the SCSI sentinel")
 	}
 }
