@@ -24,7 +24,7 @@ import (
 
 // cluster is N nodes, each with its own state files, sharing simulated LUNs.
 type cluster struct {
-	t     *testing.T
+	t     testing.TB
 	luns  map[string]*sim.LU
 	dirs  map[string]string
 	opens map[string]int // device opens per "node path", over all runs
@@ -34,7 +34,7 @@ type cluster struct {
 	wire func(node, path string, t scsi.Transport) scsi.Transport
 }
 
-func newCluster(t *testing.T, luns ...string) *cluster {
+func newCluster(t testing.TB, luns ...string) *cluster {
 	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}, opens: map[string]int{}}
 	for _, l := range luns {
 		c.luns[l] = sim.NewLU(sim.WithSerial("sim" + l))

@@ -26,8 +26,12 @@ func OrDiscard(l *slog.Logger) *slog.Logger {
 }
 
 // Debugf logs a formatted message at DEBUG on l (which may be nil).
+// The message is formatted only when l would write it: slog drops a record
+// its handler is not enabled for, and formatting every debug line of every
+// command when nobody asked for them (no -v, no debug file) costs CPU on
+// every call of the agent.
 func Debugf(l *slog.Logger, format string, args ...any) {
-	if l != nil {
+	if l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
 		l.Debug(fmt.Sprintf(format, args...))
 	}
 }
@@ -44,7 +48,7 @@ func DebugFunc(l *slog.Logger) func(format string, args ...any) {
 
 // Infof logs a formatted message at INFO on l (which may be nil).
 func Infof(l *slog.Logger, format string, args ...any) {
-	if l != nil {
+	if l != nil && l.Enabled(context.Background(), slog.LevelInfo) {
 		l.Info(fmt.Sprintf(format, args...))
 	}
 }

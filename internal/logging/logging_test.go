@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 )
@@ -43,5 +44,35 @@ func TestLevelHelpers(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("line %d: %q, want %q", i, got[i], want[i])
 		}
+	}
+}
+
+// infoOnly is a handler that takes INFO and above, as the agent's logger is
+// without -v or a debug file.
+type infoOnly struct{ n *int }
+
+func (h infoOnly) Enabled(_ context.Context, lv slog.Level) bool { return lv >= slog.LevelInfo }
+func (h infoOnly) Handle(context.Context, slog.Record) error     { *h.n++; return nil }
+func (h infoOnly) WithAttrs([]slog.Attr) slog.Handler            { return h }
+func (h infoOnly) WithGroup(string) slog.Handler                 { return h }
+
+// formatCount counts how often fmt formats it.
+type formatCount struct{ n *int }
+
+func (c formatCount) String() string { *c.n++; return "x" }
+
+// TestDebugfFormatsOnlyWhenEnabled: a debug line nobody takes is not
+// formatted (its arguments' String methods do not run); an INFO line is.
+func TestDebugfFormatsOnlyWhenEnabled(t *testing.T) {
+	var handled, formatted int
+	l := slog.New(infoOnly{&handled})
+	Debugf(l, "%v", formatCount{&formatted})
+	DebugFunc(l)("%v", formatCount{&formatted})
+	if formatted != 0 || handled != 0 {
+		t.Errorf("disabled DEBUG: formatted %d times, handled %d, want 0 and 0", formatted, handled)
+	}
+	Infof(l, "%v", formatCount{&formatted})
+	if formatted != 1 || handled != 1 {
+		t.Errorf("enabled INFO: formatted %d times, handled %d, want 1 and 1", formatted, handled)
 	}
 }
