@@ -8,8 +8,8 @@
 //
 // It reads the key and the device list the agent's `on` leaves in /var/run/cluster.key and
 // /var/run/cluster.dev, sends READ KEYS (SPC-4 6.16.2) with SG_IO to each device in turn, and
-// exits 0 at the first device on which the key is registered, 2 when it is on none, 1 on a
-// read or device error. It has no options, no retries, no logging and no settings file, and it
+// exits 0 at the first device on which the key is registered, 2 when it is on no device it
+// could read, and 1 when it is on none and a read failed (or a state file is missing or bad). It has no options, no retries, no logging and no settings file, and it
 // imports nothing but syscall and unsafe (not os, whose package initialisation every start
 // would pay), so it costs an empty Go program plus that I/O.
 //
@@ -158,7 +158,9 @@ func registered(dev string, key uint64) (found, ok bool) {
 	if !sendWait(uintptr(fd), h) || h.status != 0 || h.hostStatus != 0 || h.driverStatus&0xF != 0 {
 		return false, false
 	}
-	return hasKey(data[:allocLen-max(int(h.resid), 0)], key)
+	// resid clamped to [0, allocLen]: a device that reports more than it could leave out
+	// must not make the slice bound panic.
+	return hasKey(data[:allocLen-min(max(int(h.resid), 0), allocLen)], key)
 }
 
 // ioctl issues SG_IO; the buffers stay alive because h and the slices are used after it.

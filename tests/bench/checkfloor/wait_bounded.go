@@ -4,8 +4,8 @@ package main
 
 import "time"
 
-// sendWait issues SG_IO in a goroutine of its own and waits at most timeout ms for it; on
-// timeout the program exits 1 (its buffers stay referenced by the goroutine).
+// sendWait issues SG_IO in a goroutine of its own and waits at most timeout ms for it; a
+// timeout counts as a failed read of that device (the goroutine keeps the buffers referenced).
 func sendWait(fd uintptr, h *sgIOHdr) bool {
 	done := make(chan bool, 1)
 	go func() { done <- ioctl(fd, h) }()
