@@ -6,6 +6,10 @@ BIN     := bin/fence_scsi_go
 # The watchdog check on its own (cmd/fence_scsi_check): the watchdog daemon starts it every few
 # seconds, so it links only the check (docs/benchmarks.md, "Watchdog check: CPU per run").
 CHECK_BIN := bin/fence_scsi_check
+# check-storage and the arbitration commands (acquire, defend, release) in a helper of their own
+# (cmd/fence_scsi_go_tools), which fence_scsi_go executes for them: the agent every fence call
+# starts does not load urfave/cli and their code (docs/benchmarks.md, "The agent's start").
+TOOLS_BIN := bin/fence_scsi_go_tools
 # urfave_cli_no_docs leaves out urfave/cli's man/markdown generator (and with it go-md2man and
 # blackfriday, whose package initialisation ran in every fence call and watchdog check).
 BUILD_TAGS ?= urfave_cli_no_docs
@@ -17,6 +21,7 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILD_TAGS) -o $(BIN) ./cmd/fence_scsi_go
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(CHECK_BIN) ./cmd/fence_scsi_check
+	CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILD_TAGS) -o $(TOOLS_BIN) ./cmd/fence_scsi_go_tools
 
 # Every test: unit tests with the race detector, the static Pacemaker/pcs suite, and the
 # real-storage suite in the QEMU guest (which also runs the real pacemaker-fenced). The
@@ -122,7 +127,10 @@ e2e: vm-prepare
 
 # ---- Installation (see docs/install.md) ----
 # make install [PREFIX=/usr] [DESTDIR=] [FORCE=1]
-#   $(PREFIX)/sbin/fence_scsi_go, the man page (if man/fence_scsi_go.8 exists), the watchdog
+#   $(PREFIX)/sbin/fence_scsi_go, its helper $(LIBEXECDIR)/fence_scsi_go_tools (check-storage,
+#   acquire/defend/release; fence_scsi_go looks for it beside itself, then in
+#   ../libexec/fence-scsi-go, so it goes beside fence_scsi_go when SBINDIR or LIBEXECDIR is moved
+#   apart), the man page (if man/fence_scsi_go.8 exists), the watchdog
 #   check $(LIBEXECDIR)/fence_scsi_check (its own small binary) with fence_scsi_check_hardreboot
 #   beside it (a symlink; the variant is chosen by argv[0]), and the watchdog names
 #   $(PREFIX)/share/cluster/fence_scsi_check{,_hardreboot} as symlinks to those. A watchdog name
@@ -177,6 +185,10 @@ install: build
 	  echo "  $(DESTDIR)$(MAN8DIR)/fence_scsi_go.8"; \
 	else echo "  NOTE: man/fence_scsi_go.8 not found: no man page installed"; fi
 	install -d $(DESTDIR)$(LIBEXECDIR)
+	@d=$(SBINDIR); if [ "$$(realpath -m "$(SBINDIR)/../libexec/fence-scsi-go")" = "$$(realpath -m "$(LIBEXECDIR)")" ]; then d=$(LIBEXECDIR); fi; \
+	  install -m 0755 $(TOOLS_BIN) $(DESTDIR)$$d/.fence_scsi_go_tools.new && \
+	  mv -f $(DESTDIR)$$d/.fence_scsi_go_tools.new $(DESTDIR)$$d/fence_scsi_go_tools && \
+	  echo "  $(DESTDIR)$$d/fence_scsi_go_tools"
 	install -m 0755 $(CHECK_BIN) $(DESTDIR)$(LIBEXECDIR)/.fence_scsi_check.new
 	mv -f $(DESTDIR)$(LIBEXECDIR)/.fence_scsi_check.new $(DESTDIR)$(LIBEXECDIR)/fence_scsi_check
 	ln -sfn fence_scsi_check $(DESTDIR)$(LIBEXECDIR)/fence_scsi_check_hardreboot
@@ -226,7 +238,7 @@ e2e-matrix: vm-prepare build
 # (root; builds twice from a clean clone, lintian, installs and purges the .debs on this machine).
 NFPM_VERSION ?= v2.45.2
 PKG_OUTDIR   ?= bin/packages
-PKG_ENV       = GO=$(GO) BIN=$(BIN) CHECK_BIN=$(CHECK_BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PKG_OUTDIR)
+PKG_ENV       = GO=$(GO) BIN=$(BIN) CHECK_BIN=$(CHECK_BIN) TOOLS_BIN=$(TOOLS_BIN) NFPM_VERSION=$(NFPM_VERSION) PKG_OUTDIR=$(PKG_OUTDIR)
 
 .PHONY: deb rpm packaging
 deb: build ; $(PKG_ENV) packaging/build.sh deb

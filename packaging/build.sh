@@ -4,7 +4,7 @@
 # Go toolchain. Called by `make deb` / `make rpm`; see docs/packaging.md.
 #
 # Environment (all optional): GO, BIN (the agent binary), CHECK_BIN (the watchdog check's
-# binary), PKG_OUTDIR, NFPM_VERSION,
+# binary), TOOLS_BIN (the helper for check-storage and acquire/defend/release), PKG_OUTDIR, NFPM_VERSION,
 # PKG_MAINTAINER, PKG_HOMEPAGE, SOURCE_DATE_EPOCH (default: the committer time
 # of HEAD). The same commit, toolchain and these variables give the same package bytes.
 set -eu
@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 BIN=${BIN:-bin/fence_scsi_go}
 CHECK_BIN=${CHECK_BIN:-bin/fence_scsi_check}
+TOOLS_BIN=${TOOLS_BIN:-bin/fence_scsi_go_tools}
 PKG_OUTDIR=${PKG_OUTDIR:-bin/packages}
 NFPM_VERSION=${NFPM_VERSION:-v2.45.2}
 
@@ -24,6 +25,7 @@ for f in "$@"; do
 done
 [ -x "$BIN" ] || die "$BIN is missing: run make build first"
 [ -x "$CHECK_BIN" ] || die "$CHECK_BIN is missing: run make build first"
+[ -x "$TOOLS_BIN" ] || die "$TOOLS_BIN is missing: run make build first"
 git rev-parse --verify -q HEAD >/dev/null || die "not a git checkout with a commit: the version and date come from git"
 
 # Dates and version from the last commit (docs/packaging.md, "Version").
@@ -46,7 +48,8 @@ stage_files() {
 	# Stripped as dh_strip does (Debian policy 10.1); the Go build info stays (go version -m).
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/fence_scsi_go" "$BIN"
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/fence_scsi_check" "$CHECK_BIN"
-	chmod 0755 "$stage/fence_scsi_go" "$stage/fence_scsi_check"
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$stage/fence_scsi_go_tools" "$TOOLS_BIN"
+	chmod 0755 "$stage/fence_scsi_go" "$stage/fence_scsi_check" "$stage/fence_scsi_go_tools"
 	gzip -9n <man/fence_scsi_go.8 >"$stage/fence_scsi_go.8.gz"
 	first=$(git log --reverse --format=%ad --date=format:%Y | head -n 1)
 	last=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)

@@ -32,5 +32,15 @@ func TestNoDocGenerator(t *testing.T) {
 				t.Errorf("the agent links %s (build tag %s lost, or a new import of urfave/cli's docs?)", d, buildTags)
 			}
 		}
+		// check-storage and the arbitration mode run in fence_scsi_go_tools (tools.go): their
+		// packages and urfave/cli stay out of the binary every fence call starts.
+		for _, bad := range []string{"github.com/urfave/", "/internal/arbcli", "/internal/arbitrate", "/internal/storagecheck"} {
+			if strings.Contains(d, bad) {
+				t.Errorf("the agent links %s, which belongs in fence_scsi_go_tools", d)
+			}
+		}
+	}
+	if !strings.Contains(string(out), "github.com/fence-scsi-go/fence_scsi_go/internal/agent\n") {
+		t.Errorf("go list -deps does not list internal/agent: %q", out)
 	}
 }

@@ -3,11 +3,12 @@
 //
 // main only wires the parts together: argv[0] chooses the mode (the agent,
 // or fence_scsi's watchdog check under the names fence_scsi_check and
-// fence_scsi_check_hardreboot), the first argument the storage check
-// (internal/storagecheck) or the arbitration mode (internal/arbcli); the
-// agent is the fence-agent front end (internal/fenceproto), which parses
-// input and prints what callers depend on, over internal/agent, which
-// adapts it to the PR logic (internal/fence).
+// fence_scsi_check_hardreboot); a first argument check-storage, acquire,
+// defend or release is run by the helper program fence_scsi_go_tools
+// (executed with the same arguments, tools.go); everything else is the
+// fence-agent front end (internal/fenceproto), which parses input and prints
+// what callers depend on, over internal/agent, which adapts it to the PR
+// logic (internal/fence).
 package main
 
 import (
@@ -19,7 +20,6 @@ import (
 	"syscall"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
-	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
 )
@@ -29,11 +29,8 @@ func main() {
 	case check.Name, check.HardRebootName:
 		os.Exit(check.Main(os.Args, os.Stderr, check.IsHardReboot(os.Args[0])))
 	}
-	if len(os.Args) > 1 && os.Args[1] == "check-storage" {
-		os.Exit(runCheckStorage(os.Args[2:], os.Stdout, os.Stderr))
-	}
-	if len(os.Args) > 1 && arbcli.Commands[os.Args[1]] {
-		os.Exit(arbcli.Run(os.Args, os.Stderr))
+	if len(os.Args) > 1 && toolCommands[os.Args[1]] {
+		os.Exit(execTools(os.Args, os.Stderr))
 	}
 	ctx, stop := signalContext()
 	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, agent.New())

@@ -55,8 +55,10 @@ func TestECXReleaseNoPR(t *testing.T) {
 	ecxRun(t, vm.Scenario{Nodes: 2, LUNs: 3, NoPR: []int{3}, Script: libScript(t, "ecx_release_nopr.sh", "ecx_lib.sh")})
 }
 
-// ecxBuildAgent builds ./cmd/fence_scsi_go into a temporary directory inside the repository (the
-// guest sees the host root read-only, but mounts its own /tmp), removed after the test.
+// ecxBuildAgent builds ./cmd/fence_scsi_go and its helper ./cmd/fence_scsi_go_tools (which runs
+// acquire/defend/release and check-storage for it) into a temporary directory inside the
+// repository (the guest sees the host root read-only, but mounts its own /tmp), removed after the
+// test.
 func ecxBuildAgent(t *testing.T) string {
 	t.Helper()
 	root, err := vm.RepoRoot()
@@ -69,10 +71,12 @@ func ecxBuildAgent(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "fence_scsi_go")
-	cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", bin, "./cmd/fence_scsi_go") // as make build
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/fence_scsi_go: %v\n%s", err, out)
+	for _, name := range []string{"fence_scsi_go", "fence_scsi_go_tools"} {
+		cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(dir, name), "./cmd/"+name) // as make build
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+		}
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -73,18 +73,21 @@ func agentCopy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Logf("agent under test: %s (copy of %s)", dst, src)
-	// The watchdog check's own binary (make build writes it beside the agent) goes along:
-	// check_setup (parity_lib.sh) runs it as fence_scsi_check.
-	chk := filepath.Join(filepath.Dir(src), "fence_scsi_check")
-	if fi, err := os.Lstat(chk); err == nil && fi.Mode().IsRegular() {
-		b, err := os.ReadFile(chk)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, "fence_scsi_check"), b, 0o755)
+	// The binaries make build writes beside the agent go along: the watchdog check's own
+	// (check_setup in parity_lib.sh runs it as fence_scsi_check) and the helper that runs
+	// check-storage and acquire/defend/release for the agent (it looks for it beside itself).
+	for _, name := range []string{"fence_scsi_check", "fence_scsi_go_tools"} {
+		p := filepath.Join(filepath.Dir(src), name)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, name), b, 0o755)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			t.Logf("also under test: %s/%s (copy of %s)", dir, name, p)
 		}
-		if err != nil {
-			t.Fatalf("check binary: %v", err)
-		}
-		t.Logf("watchdog check under test: %s/fence_scsi_check (copy of %s)", dir, chk)
 	}
 	return dst
 }

@@ -64,6 +64,7 @@ func checkMain(t *testing.T, b *build, before snapshot) {
 		t.Errorf("%s -o metadata differs from the repository's build", ourAgent)
 	}
 	checkPcs(t, meta)
+	checkTools(t, ourAgent)
 	if r := run(t, "", "man", "-w", "fence_scsi_go"); strings.TrimSpace(r.out) != "/usr/share/man/man8/fence_scsi_go.8.gz" {
 		t.Errorf("man -w fence_scsi_go: %q (exit %d)", r.out, r.rc)
 	}
@@ -142,7 +143,24 @@ func checkDropin(t *testing.T, b *build, before snapshot) {
 	if got == metadata(t, "/usr/sbin/fence_scsi.distrib") {
 		t.Errorf("/usr/sbin/fence_scsi gives the same metadata as fence-agents' script")
 	}
+	checkTools(t, "/usr/sbin/fence_scsi")
 	fenceThroughDropin(t)
+}
+
+// checkTools: the installed agent runs check-storage and the arbitration commands through its
+// helper /usr/libexec/fence-scsi-go/fence_scsi_go_tools. A device that does not exist gives the
+// storage check's own report ("unreadable", exit 1) and acquire its own usage error; a missing
+// helper would give "helper program ... is missing" instead.
+func checkTools(t *testing.T, agent string) {
+	missing := filepath.Join(t.TempDir(), "no-such-device")
+	r := run(t, "", agent, "check-storage", "--key=1", "--devices="+missing)
+	if r.rc != 1 || !strings.Contains(r.out, "[unreadable] cannot open "+missing) || !strings.Contains(r.out, "OVERALL: FAIL") {
+		t.Errorf("%s check-storage on a missing device: want exit 1 and the unreadable report, got %+v", agent, r)
+	}
+	r = run(t, "", agent, "acquire")
+	if r.rc != 1 || !strings.Contains(r.errOut, "acquire: a key is required") {
+		t.Errorf("%s acquire without a key: want exit 1 and the usage error, got %+v", agent, r)
+	}
 }
 
 // fenceThroughDropin fences for real through the name fence_scsi: tests/e2e/fence_demo.sh in the

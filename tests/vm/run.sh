@@ -128,11 +128,15 @@ case "$AGENT" in
 		mkdir -p "$RUN/agent/bin"
 		cp "$AGENT" "$RUN/agent/bin/${AGENT##*/}"
 		GUEST_AGENT=/tmp/fsg-run/agent/bin/${AGENT##*/}
-		# The watchdog check's own binary (make build writes it beside the agent) goes along:
-		# scenarios run it as fence_scsi_check (tests/e2e/parity_lib.sh, check_setup).
-		if [ -f "$(dirname "$AGENT")/fence_scsi_check" ] && [ ! -L "$(dirname "$AGENT")/fence_scsi_check" ]; then
-			cp "$(dirname "$AGENT")/fence_scsi_check" "$RUN/agent/bin/fence_scsi_check"
-		fi
+		# The binaries make build writes beside the agent go along: the watchdog check's own
+		# (scenarios run it as fence_scsi_check: tests/e2e/parity_lib.sh, check_setup) and the
+		# helper that runs check-storage and acquire/defend/release for the agent, which looks
+		# for it beside itself.
+		for helper in fence_scsi_check fence_scsi_go_tools; do
+			if [ -f "$(dirname "$AGENT")/$helper" ] && [ ! -L "$(dirname "$AGENT")/$helper" ]; then
+				cp "$(dirname "$AGENT")/$helper" "$RUN/agent/bin/$helper"
+			fi
+		done
 		# Scripts that find repository files next to the agent ($(dirname "$AGENT")/../tests)
 		# still find them: the host root is visible in the guest at the same path.
 		agent_dir=$(cd "$(dirname "$AGENT")" && pwd)
