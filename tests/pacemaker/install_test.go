@@ -73,6 +73,21 @@ func TestMakeInstall(t *testing.T) {
 	if l, _ := os.Readlink(filepath.Join(wd, "fence_scsi_check_hardreboot")); l != "/usr/libexec/fence-scsi-go/fence_scsi_check_hardreboot" {
 		t.Errorf("share/cluster/fence_scsi_check_hardreboot -> %q, want /usr/libexec/fence-scsi-go/fence_scsi_check_hardreboot", l)
 	}
+	// check-storage and acquire/defend/release run in the helper installed beside the check; the
+	// agent finds it from its own path (../libexec/fence-scsi-go), so also inside this DESTDIR.
+	if st, err := os.Lstat(filepath.Join(lx, "fence_scsi_go_tools")); err != nil || st.Mode().Perm() != 0o755 || !st.Mode().IsRegular() {
+		t.Errorf("usr/libexec/fence-scsi-go/fence_scsi_go_tools: %v %v", st, err)
+	}
+	if r := run(t, d, "", filepath.Join(d, "usr/sbin/fence_scsi_go"), "acquire"); r.rc != 1 || !strings.Contains(r.out, "acquire: a key is required") {
+		t.Errorf("installed fence_scsi_go acquire without a key: want exit 1 and the helper's usage error, got %s", r)
+	}
+	// SBINDIR moved away from LIBEXECDIR: the helper goes beside the agent, where it is found.
+	d2 := t.TempDir()
+	if out, err := makeInstall(t, d2, "install", "SBINDIR=/opt/fsg/sbin"); err != nil {
+		t.Errorf("make install SBINDIR=/opt/fsg/sbin: %v\n%s", err, out)
+	} else if r := run(t, d2, "", filepath.Join(d2, "opt/fsg/sbin/fence_scsi_go"), "acquire"); r.rc != 1 || !strings.Contains(r.out, "acquire: a key is required") {
+		t.Errorf("fence_scsi_go installed with SBINDIR=/opt/fsg/sbin, acquire without a key: want the helper's usage error, got %s\n%s", r, out)
+	}
 	// Not configured (no state files under this DESTDIR's view): the installed check answers
 	// as fence_scsi's does, exit 0.
 	if r := run(t, d, "", filepath.Join(lx, "fence_scsi_check")); r.rc != 0 || !strings.Contains(r.out, "ERROR:root:") {
