@@ -86,33 +86,37 @@ func TestHungCmapctlTimesOut(t *testing.T) {
 	}
 }
 
-var buildOnce struct {
+// built is a program built once per test run (go build with make build's tags).
+type built struct {
 	sync.Once
 	path string
 	err  error
 }
 
-// agentBinary builds the agent once per test run.
-func agentBinary(t *testing.T) string {
+// get builds package pkg as name into a temporary directory on the first call.
+func (b *built) get(t *testing.T, pkg, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "fsg-agent")
+	b.Do(func() {
+		dir, err := os.MkdirTemp("", "fsg-"+name)
 		if err != nil {
-			buildOnce.err = err
+			b.err = err
 			return
 		}
-		buildOnce.path = filepath.Join(dir, "fence_scsi_go")
-		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", buildOnce.path, ".").CombinedOutput()
-		if err != nil {
-			buildOnce.err = err
-			buildOnce.path = string(out)
+		b.path = filepath.Join(dir, name)
+		if out, err := exec.Command("go", "build", "-tags", buildTags, "-o", b.path, pkg).CombinedOutput(); err != nil {
+			b.err, b.path = err, string(out)
 		}
 	})
-	if buildOnce.err != nil {
-		t.Fatalf("go build: %v\n%s", buildOnce.err, buildOnce.path)
+	if b.err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, b.err, b.path)
 	}
-	return buildOnce.path
+	return b.path
 }
+
+var agentBuild, toolsBuild built
+
+// agentBinary builds the agent once per test run.
+func agentBinary(t *testing.T) string { return agentBuild.get(t, ".", "fence_scsi_go") }
 
 // TestSignalKillsCommands: SIGTERM (as Pacemaker sends on its own timeout)
 // and SIGINT end the agent with exit 1 and a one-line reason, and take the

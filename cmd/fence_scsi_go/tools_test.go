@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/arbcli"
@@ -89,31 +88,9 @@ func TestFindTools(t *testing.T) {
 	}
 }
 
-var toolsOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
 // toolsBinary builds cmd/fence_scsi_go_tools once per test run.
 func toolsBinary(t *testing.T) string {
-	t.Helper()
-	toolsOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "fsg-tools")
-		if err != nil {
-			toolsOnce.err = err
-			return
-		}
-		toolsOnce.path = filepath.Join(dir, toolsName)
-		out, err := exec.Command("go", "build", "-tags", buildTags, "-o", toolsOnce.path, "../fence_scsi_go_tools").CombinedOutput()
-		if err != nil {
-			toolsOnce.err, toolsOnce.path = err, string(out)
-		}
-	})
-	if toolsOnce.err != nil {
-		t.Fatalf("go build: %v\n%s", toolsOnce.err, toolsOnce.path)
-	}
-	return toolsOnce.path
+	return toolsBuild.get(t, "../fence_scsi_go_tools", toolsName)
 }
 
 type result struct {
