@@ -76,8 +76,13 @@ func agentCopy(t *testing.T) string {
 	// The binaries make build writes beside the agent go along: the watchdog check's own
 	// (check_setup in parity_lib.sh runs it as fence_scsi_check) and the helper that runs
 	// check-storage and acquire/defend/release for the agent (it looks for it beside itself).
+	// An installed agent (make install, the packages) has the helper in
+	// ../libexec/fence-scsi-go instead; the copy gets it beside itself.
 	for _, name := range []string{"fence_scsi_check", "fence_scsi_go_tools"} {
 		p := filepath.Join(filepath.Dir(src), name)
+		if _, err := os.Lstat(p); err != nil && name == "fence_scsi_go_tools" {
+			p = filepath.Join(filepath.Dir(src), "..", "libexec", "fence-scsi-go", name)
+		}
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
 			b, err := os.ReadFile(p)
 			if err == nil {
