@@ -13,15 +13,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/agent"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/check"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fenceproto"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/interrupt"
 )
 
 func main() {
@@ -32,24 +30,10 @@ func main() {
 	if len(os.Args) > 1 && toolCommands[os.Args[1]] {
 		os.Exit(execTools(os.Args, os.Stderr))
 	}
-	ctx, stop := signalContext()
+	// SIGTERM and SIGINT end the run through its context once it starts an
+	// external command (interrupt.Arm); before that they end the process.
+	ctx, stop := interrupt.Context(context.Background())
 	code := fenceproto.Main(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv, agent.New())
 	stop()
 	os.Exit(code)
-}
-
-// signalContext is cancelled by SIGTERM or SIGINT, with the signal as the
-// cause: the run kills its external commands (their process groups) and
-// exits 1 instead of dying with its children still running.
-func signalContext() (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	names := map[os.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		if s, ok := <-ch; ok {
-			cancel(fmt.Errorf("interrupted by signal %s", names[s]))
-		}
-	}()
-	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }

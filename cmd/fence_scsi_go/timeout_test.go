@@ -189,3 +189,30 @@ func TestHungCmapctlSideBySide(t *testing.T) {
 		t.Fatalf("output differs:\nfence_scsi:    %q\nfence_scsi_go: %q", outs[0], outs[1])
 	}
 }
+
+// TestSignalBeforeCommand: before the run starts an external command,
+// SIGTERM keeps its default action and ends the agent at once (here in the
+// delay before off, which starts no command), as it ends fence_scsi's
+// Python process; the handling of TestSignalKillsCommands starts with the
+// first command.
+func TestSignalBeforeCommand(t *testing.T) {
+	bin := agentBinary(t)
+	cmd := exec.Command(bin, "--disable-timeout=1", "--delay=30", "-k", "1", "-d", "/dev/null", "-o", "off")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("agent still running 10 s after SIGTERM")
+	}
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Fatalf("agent ended with %v, want killed by SIGTERM", cmd.ProcessState)
+	}
+}

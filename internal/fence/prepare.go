@@ -57,8 +57,14 @@ func (t *target) close() {
 	}
 }
 
-// forEach runs fn(i) for i in [0, n) on at most par goroutines.
+// forEach runs fn(i) for i in [0, n) on at most par goroutines. A single
+// call runs on the caller's goroutine: nothing runs beside it, and a
+// goroutine start is a thread wake-up that every action would pay.
 func forEach(n, par int, fn func(i int)) {
+	if n == 1 {
+		fn(0)
+		return
+	}
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -78,6 +84,10 @@ func forEach(n, par int, fn func(i int)) {
 // two paths, a by-id link and its node) form one group, so they are never
 // worked on from two goroutines through the same I_T nexus.
 func (r *runner) groupTargets(targets []*target) [][]int {
+	if len(targets) == 1 {
+		// One target is one group: no name to resolve.
+		return [][]int{{0}}
+	}
 	var groups [][]int
 	seen := map[string]int{}
 	for i, t := range targets {

@@ -1,10 +1,8 @@
 package fenceproto
 
 import (
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/metadata"
 )
@@ -30,8 +28,33 @@ var Actions = []metadata.Action{
 	{Name: "off"}, {Name: "status"}, {Name: "monitor"}, {Name: "metadata"}, {Name: "manpage"}, {Name: "validate-all"},
 }
 
-// getoptText is compiled on first use (metadata and manpage only), not at every start.
-var getoptText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^(.*?--\S+)\s+`) })
+// getoptText is the getopt part of an option's help text, as fence-agents
+// takes it with the regular expression `(?s)^(.*?--\S+)\s+`: everything up to
+// the end of the first "--" word (a "--" followed by at least one
+// non-blank) that blanks follow. It is matched by hand so that the agent
+// links no regular expressions (package regexp and the Unicode tables it
+// keeps would be initialised at every start); TestGetoptText compares the
+// two on the option table and FuzzGetoptText on any text.
+func getoptText(s string) (string, bool) {
+	for j := 0; j+2 < len(s); j++ {
+		if s[j] != '-' || s[j+1] != '-' {
+			continue
+		}
+		k := j + 2
+		for k < len(s) && !isBlank(s[k]) {
+			k++
+		}
+		if k > j+2 && k < len(s) {
+			return s[:k], true
+		}
+	}
+	return "", false
+}
+
+// isBlank is RE2's \s: tab, newline, form feed, carriage return, space.
+func isBlank(c byte) bool {
+	return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
+}
 
 // Parameters converts the option table into metadata parameters the way
 // fence-agents does: options with a long name and help text, sorted by
@@ -45,8 +68,8 @@ func Parameters() []metadata.Parameter {
 			continue
 		}
 		mixed := o.Help
-		if m := getoptText().FindStringSubmatch(mixed); m != nil {
-			mixed = m[1]
+		if m, ok := getoptText(mixed); ok {
+			mixed = m
 		}
 		typ := "boolean"
 		if o.HasArg {

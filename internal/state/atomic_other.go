@@ -16,3 +16,5 @@ const oNoFollow = 0
 func lockExclusive(*os.File) error {
 	return errors.New("locking the state files is not supported on this system")
 }
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -66,7 +66,7 @@ func (s Store) WriteKey(k scsi.Key) error {
 // ReadKey reads the key file the way fence_scsi does (first line, stripped,
 // lower-cased; the watchdog check compares it with sg_persist's output).
 func (s Store) ReadKey() (scsi.Key, error) {
-	data, err := os.ReadFile(s.KeyFile)
+	data, err := readFile(s.KeyFile)
 	if err != nil {
 		return 0, &FileError{Path: s.KeyFile, Err: err}
 	}
@@ -86,7 +86,7 @@ func parseKeyFile(data []byte) (scsi.Key, error) {
 
 // ReadDevices returns the non-empty, stripped lines of the dev file.
 func (s Store) ReadDevices() ([]string, error) {
-	data, err := os.ReadFile(s.DevFile)
+	data, err := readFile(s.DevFile)
 	if err != nil {
 		return nil, &FileError{Path: s.DevFile, Err: err}
 	}
@@ -121,7 +121,7 @@ func (s Store) AddDevices(devs ...string) error {
 	}
 	defer unlock()
 
-	old, err := os.ReadFile(s.DevFile)
+	old, err := readFile(s.DevFile)
 	if err != nil && !os.IsNotExist(err) {
 		return &FileError{Path: s.DevFile, Err: err}
 	}
@@ -182,7 +182,7 @@ func (s Store) OrderTail(order []string) error {
 		return &FileError{Path: s.DevFile, Err: err}
 	}
 	defer unlock()
-	old, err := os.ReadFile(s.DevFile)
+	old, err := readFile(s.DevFile)
 	if err != nil {
 		return &FileError{Path: s.DevFile, Err: err}
 	}

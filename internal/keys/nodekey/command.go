@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/interrupt"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 )
 
@@ -67,6 +68,10 @@ func RunCommand(ctx context.Context, log *slog.Logger, path string, args ...stri
 		cctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	// The command runs in a process group of its own, which a signal sent
+	// to the agent alone does not reach: from now on SIGTERM and SIGINT
+	// cancel the run (and with it the command) instead of ending the agent.
+	interrupt.Arm(ctx)
 	cmd := exec.CommandContext(cctx, path, args...)
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C")
 	cmd.WaitDelay = time.Second

@@ -7,7 +7,6 @@ package nodekey
 
 import (
 	"context"
-	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -86,7 +85,7 @@ func padDecimal(n string) string {
 }
 
 func md5Prefix(s string) string {
-	sum := md5.Sum([]byte(s))
+	sum := md5Sum([]byte(s))
 	return hex.EncodeToString(sum[:2])
 }
 
