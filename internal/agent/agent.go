@@ -9,6 +9,8 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/fence"
@@ -32,6 +34,9 @@ type Backend struct {
 	// memo hands READ KEYS answers from one step of the run to the next
 	// (fence.KeyMemo); nil: every step reads.
 	memo *fence.KeyMemo
+
+	statMu sync.Mutex
+	stats  map[string]fs.FileInfo // device nodes already found to be device nodes
 }
 
 // New returns the Backend of one agent process: the default state files,
@@ -66,10 +71,38 @@ func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
 		MpathRegisterMethod: o.MpathRegisterMethod,
 		Store:               b.store,
 		Log:                 o.Log,
-		Stat:                b.stat,
+		Stat:                b.statOnce,
 		RaceYield:           fence.DefaultRaceYield,
 		Memo:                b.memo,
 	}
+}
+
+// statOnce stats a device path once per process: fence_scsi checks its
+// devices once per run, and the steps of the run (status, on or off, status
+// again) would otherwise stat every device three times. Only a device node
+// is remembered; the step after it uses the descriptor the pool kept open,
+// which names that device whatever its path names by then.
+func (b *Backend) statOnce(path string) (fs.FileInfo, error) {
+	b.statMu.Lock()
+	fi, ok := b.stats[path]
+	b.statMu.Unlock()
+	if ok {
+		return fi, nil
+	}
+	stat := b.stat
+	if stat == nil {
+		stat = os.Stat
+	}
+	fi, err := stat(path)
+	if err == nil && fi.Mode()&fs.ModeType == fs.ModeDevice {
+		b.statMu.Lock()
+		if b.stats == nil {
+			b.stats = map[string]fs.FileInfo{}
+		}
+		b.stats[path] = fi
+		b.statMu.Unlock()
+	}
+	return fi, err
 }
 
 // commandLimit applies power_timeout to every external command, as

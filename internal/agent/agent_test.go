@@ -28,6 +28,7 @@ type cluster struct {
 	luns  map[string]*sim.LU
 	dirs  map[string]string
 	opens map[string]int // device opens per "node path", over all runs
+	stats map[string]int // device stats per "node path", over all runs
 	mu    sync.Mutex
 	// wire, when set, stands between each device and its simulated LU
 	// (cmdcount_test.go counts the commands sent).
@@ -35,7 +36,7 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB, luns ...string) *cluster {
-	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}, opens: map[string]int{}}
+	c := &cluster{t: t, luns: map[string]*sim.LU{}, dirs: map[string]string{}, opens: map[string]int{}, stats: map[string]int{}}
 	for _, l := range luns {
 		c.luns[l] = sim.NewLU(sim.WithSerial("sim" + l))
 	}
@@ -51,6 +52,9 @@ func (c *cluster) backend(node string) *Backend {
 		store: state.Store{KeyFile: filepath.Join(dir, "cluster.key"), DevFile: filepath.Join(dir, "cluster.dev")},
 		sysfs: filepath.Join(dir, "sys"),
 		stat: func(p string) (fs.FileInfo, error) {
+			c.mu.Lock()
+			c.stats[node+" "+p]++
+			c.mu.Unlock()
 			if _, ok := c.luns[p]; !ok {
 				return nil, fs.ErrNotExist
 			}
@@ -88,6 +92,28 @@ func TestAgentOpensEachDeviceOnce(t *testing.T) {
 		if n := c.opens["node2 "+d]; n != 2 {
 			t.Errorf("node2 opened %s %d times in two runs (on, off), want 2", d, n)
 		}
+		// As fence_scsi, which checks its devices once per run (not once per step).
+		if n := c.stats["node2 "+d]; n != 2 {
+			t.Errorf("node2 checked %s %d times in two runs (on, off), want 2", d, n)
+		}
+	}
+}
+
+// TestAgentStatsOnlyDevices: a path that is not a device node is checked
+// again at each step (and fails each), never remembered.
+func TestAgentStatsOnlyDevices(t *testing.T) {
+	c := newCluster(t, "/dev/sdb")
+	b := c.backend("node1")
+	for i := 0; i < 2; i++ {
+		if _, err := b.statOnce("/dev/missing"); err == nil {
+			t.Fatal("missing device: no error")
+		}
+		if _, err := b.statOnce("/dev/sdb"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.stats["node1 /dev/missing"] != 2 || c.stats["node1 /dev/sdb"] != 1 {
+		t.Fatalf("stats: %v", c.stats)
 	}
 }
 
