@@ -32,9 +32,9 @@ grep -ah -e '^BENCH agent=' -e '^# run ' "$@" | awk '
 	if (f["agent"] == "floor-inproc" && ("us" in f)) { f["rc"] = "0"; f["ms"] = f["us"] / 1000 }
 	if (f["rc"] != "0" || f["op"] == "setup-on" || !("ms" in f)) next
 	k = f["agent"] " " f["op"] " " f["luns"] " " (("keys" in f) ? f["keys"] : 2)
-	n++; key[n] = k; ms[n] = f["ms"]; at[n] = run
+	n++; key[n] = k; ms[n] = f["ms"]; at[n] = run; rp[n] = ("rep" in f) ? f["rep"] : 0
 	if (!(k in newest) || run > newest[k]) newest[k] = run }
-	END { for (i = 1; i <= n; i++) if (at[i] == newest[key[i]]) { split(key[i], p, " "); print p[1], p[2], p[3], ms[i], p[4] } }' >"$W/samples"
+	END { for (i = 1; i <= n; i++) if (at[i] == newest[key[i]]) { split(key[i], p, " "); print p[1], p[2], p[3], ms[i], p[4], rp[i] } }' >"$W/samples"
 
 # stats AGENT OP LUNS [KEYS] -> "median n min max" (empty if no sample); KEYS default 2.
 stats() {
@@ -46,6 +46,15 @@ fmt() { # "median n min max" -> "1234 (n=5, 1200-1300)"
 	[ -n "$1" ] || { echo "-"; return; }
 	set -- $1
 	echo "$1 (n=$2, $3-$4)"
+}
+# pair_ratio LUNS KEYS: each interleaved off against the floor run just before it (same
+# repetition), "median (min-max)" of those ratios, two decimals.
+pair_ratio() {
+	awk -v l="$1" -v k="$2" '$2 == "off" && $3 == l && $5 == k && $1 == "floor" {f[$6] = $4}
+		$2 == "off" && $3 == l && $5 == k && $1 == "fence_scsi_go-paired" {p[$6] = $4}
+		END { for (r in f) if ((r in p) && f[r] > 0) print p[r] / f[r] }' "$W/samples" | sort -g |
+		awk '{v[NR] = $1} END { if (NR == 0) { print "-"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2fx (%.2f-%.2f)", m, v[1], v[NR] }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.1fx", a / b }'; }
 
@@ -75,12 +84,12 @@ floor_table() {
 	counts=$(awk -v k="$k" '$1 == "floor" && $2 == "off" && $5 == k {print $3}' "$W/samples" | sort -nu)
 	[ -n "$counts" ] || return 0
 	echo
-	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor (medians) | off / floor, pair by pair: median (min-max) | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for n in $counts; do
 		f=$(stats floor off "$n" "$k") p=$(stats fence_scsi_go-paired off "$n" "$k")
 		t=$(stats true none "$n" "$k") i=$(stats floor-inproc off "$n" "$k") y=$(stats fence_scsi off "$n" "$k")
-		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(ratio "${p%% *}" "${f%% *}")** | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") |"
+		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(awk -v a="${p%% *}" -v b="${f%% *}" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }')** | $(pair_ratio "$n" "$k") | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") |"
 		printf '%s %s %s %s %s\n' "$n" "${f%% *}" "$(echo "${p:-?}" | cut -d' ' -f1)" "$(echo "${t:-?}" | cut -d' ' -f1)" "$(echo "${i:-?}" | cut -d' ' -f1)" >>"$W/plot.floor$k"
 	done
 }
