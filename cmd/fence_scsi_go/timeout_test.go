@@ -132,15 +132,7 @@ func TestSignalKillsCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		pid := childPid(t, pidFile)
-		cmd.Process.Signal(sig)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("%v: agent still running 10 s after the signal", sig)
-		}
+		signalAndWait(t, cmd, sig)
 		want := "ERROR: Failed: interrupted by signal " + map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}[sig] + "\n"
 		if cmd.ProcessState.ExitCode() != 1 || !strings.HasSuffix(errb.String(), want) {
 			t.Errorf("%v: exit %d stderr %q", sig, cmd.ProcessState.ExitCode(), errb.String())
@@ -202,17 +194,24 @@ func TestSignalBeforeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGTERM)
+	signalAndWait(t, cmd, syscall.SIGTERM)
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Fatalf("agent ended with %v, want killed by SIGTERM", cmd.ProcessState)
+	}
+}
+
+// signalAndWait sends sig to the started agent and waits for it to end, at
+// most 10 s (then it is killed and the test fails).
+func signalAndWait(t *testing.T, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	cmd.Process.Signal(sig)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
-		t.Fatal("agent still running 10 s after SIGTERM")
-	}
-	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
-		t.Fatalf("agent ended with %v, want killed by SIGTERM", cmd.ProcessState)
+		t.Fatalf("%v: agent still running 10 s after the signal", sig)
 	}
 }
