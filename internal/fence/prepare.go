@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
@@ -57,24 +58,35 @@ func (t *target) close() {
 	}
 }
 
-// forEach runs fn(i) for i in [0, n) on at most par goroutines. A single
-// call runs on the caller's goroutine: nothing runs beside it, and a
-// goroutine start is a thread wake-up that every action would pay.
+// forEach runs fn(i) for i in [0, n) on at most par goroutines, the
+// caller's among them: min(n, par) workers take the indexes in order, each
+// running one fn at a time. A worker goes on to the next index instead of a
+// new goroutine being started for it, so a run over 64 devices starts 15
+// goroutines, not 64, and each grows its stack once (a goroutine start is
+// also a thread wake-up, which every action would pay for every device).
 func forEach(n, par int, fn func(i int)) {
-	if n == 1 {
-		fn(0)
+	if n <= 0 {
 		return
 	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
 			fn(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < min(n, max(par, 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 }
 
