@@ -42,9 +42,10 @@ type Agent struct {
 }
 
 // stripRoff removes the roff markers from the long description in metadata
-// mode (they are kept in manpage mode), as fence-agents does. They are the matches of `\\f[BPIR]|\.P|\.TP|\.br\n`, found by hand so that
-// the agent links no regular expressions; TestStripRoff and FuzzStripRoff
-// compare the two.
+// mode (they are kept in manpage mode), as fence-agents does. They are the
+// matches of `\\f[BPIR]|\.P|\.TP|\.br\n`, found by hand so that the agent
+// links no regular expressions; TestStripRoff and FuzzStripRoff compare the
+// two.
 func stripRoff(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {

@@ -2,7 +2,7 @@
 // from corosync's cmap through corosync-cmapctl, or from the names themselves) and runs
 // the external commands the agent needs (corosync-cmapctl, vgs) with a bounded time and
 // output. It is apart from internal/keys (the key format) so that the watchdog check, which
-// only reads a key file, links neither crypto/md5 nor os/exec.
+// only reads a key file, links neither the MD5 code (md5.go) nor os/exec.
 package nodekey
 
 import (
