@@ -60,11 +60,16 @@ func New() *Backend {
 func (b *Backend) fenceOptions(o *fenceproto.Options) fence.Options {
 	return fence.Options{
 		Open: func(path string, readOnly bool) (pr.Device, error) {
-			open := func() (pr.Device, error) { return b.open(path, readOnly, o.Log) }
 			if b.pool == nil {
-				return open()
+				return b.open(path, readOnly, o.Log)
 			}
-			return b.pool.take(poolKey{path, readOnly}, open)
+			return b.pool.take(poolKey{path, readOnly}, func() (pr.Device, error) {
+				d, err := b.open(path, readOnly, o.Log)
+				if err != nil {
+					return nil, err
+				}
+				return &identityOnce{Device: d}, nil
+			})
 		},
 		ReadOnly:            o.Readonly,
 		APTPL:               o.Aptpl,
@@ -134,6 +139,10 @@ func (b *Backend) Status(ctx context.Context, o *fenceproto.Options, devices []s
 		return false, err
 	}
 	fo := b.fenceOptions(o)
+	// The status read before off: off orders its devices by identity, and
+	// the pool keeps them open with the identity read here (read-write
+	// only: off opens them so, a read-only status opens others).
+	fo.PrefetchIdentity = b.pool != nil && !o.Readonly && (o.Action == "off" || o.Action == "reboot")
 	if !all {
 		on, err := fence.Status(ctx, fo, devices, k)
 		return on, compatError(err)

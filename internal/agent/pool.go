@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"sync"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
@@ -55,4 +56,28 @@ func (p *devPool) take(k poolKey, open func() (pr.Device, error)) (pr.Device, er
 		return nil, err
 	}
 	return &pooled{Device: d, pool: p, key: k}, nil
+}
+
+// identityOnce remembers a device's identity once it has been read: it
+// names the logical unit behind the open descriptor, which stays the same
+// for as long as the descriptor is open, so the status read before off
+// reads it (fence.Options.PrefetchIdentity) and off finds it here. Errors
+// are not remembered: a later call sends the command again.
+type identityOnce struct {
+	pr.Device
+	mu sync.Mutex
+	id string
+}
+
+func (d *identityOnce) Identity(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.id != "" {
+		return d.id, nil
+	}
+	id, err := d.Device.Identity(ctx)
+	if err == nil {
+		d.id = id
+	}
+	return id, err
 }

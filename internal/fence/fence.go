@@ -67,6 +67,14 @@ type Options struct {
 	// Memo, if not nil, hands READ KEYS answers from one action to the
 	// next of the same process (see KeyMemo). nil: every action reads.
 	Memo *KeyMemo
+	// PrefetchIdentity makes Status read the identity of each device
+	// (pr.Device.Identity) right after its keys when it checks several:
+	// the agent sets it for the status read before off, whose devices it
+	// keeps open for off (and caches their identity), so that off's
+	// validation pass sends nothing and the devices' two reads run back to
+	// back instead of in two passes. A failure is only logged: Status's
+	// answer does not depend on it.
+	PrefetchIdentity bool
 }
 
 // DefaultRaceYield is the command's Options.RaceYield. It is far longer

@@ -41,7 +41,10 @@ type KeyMemo struct {
 
 type memoKeys struct {
 	kl *pr.KeyList
-	at time.Time // when READ KEYS was sent
+	// at is when the action that read kl began: no later than the
+	// sending of its READ KEYS, so the age take computes is never less
+	// than the answer's.
+	at time.Time
 }
 
 func (m *KeyMemo) now() time.Time {
@@ -51,18 +54,21 @@ func (m *KeyMemo) now() time.Time {
 	return time.Now()
 }
 
-// take removes path's answer and returns it with its age if it is still
-// young enough.
-func (m *KeyMemo) take(path string) (*pr.KeyList, time.Duration, bool) {
+// take removes path's answer and returns it with its age, as now tells it,
+// if it is still young enough. now is read only when there is an answer.
+func (m *KeyMemo) take(path string, now func() time.Time) (*pr.KeyList, time.Duration, bool) {
 	if m == nil {
 		return nil, 0, false
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	e, ok := m.m[path]
 	delete(m.m, path)
-	age := m.now().Sub(e.at)
-	if !ok || age < 0 || age >= KeyMemoAge {
+	m.mu.Unlock()
+	if !ok {
+		return nil, 0, false
+	}
+	age := now().Sub(e.at)
+	if age < 0 || age >= KeyMemoAge {
 		return nil, 0, false
 	}
 	return e.kl, age, true
@@ -114,9 +120,9 @@ func (r *runner) remember(targets []*target) {
 			b = *byLU[t.lu]
 			add(&b, unknown.seq, unknown.dirty)
 		}
-		kl, seq, at := t.w.lastKeys()
+		kl, seq := t.w.lastKeys()
 		if kl != nil && seq > b.seq && !b.dirty {
-			r.o.Memo.put(t.path, memoKeys{kl: kl, at: at})
+			r.o.Memo.put(t.path, memoKeys{kl: kl, at: r.start})
 		}
 	}
 }
@@ -143,20 +149,18 @@ func (t *target) watchedDevices() []*watched {
 type watched struct {
 	d   pr.Device
 	seq *atomic.Uint64
-	now func() time.Time
 
 	mu      sync.Mutex
 	keys    *pr.KeyList // the last READ KEYS answer (nil after a failed one)
 	keysSeq uint64      // numbered before it was sent
-	keysAt  time.Time   // when it was sent
 	outSeq  uint64      // numbered after the last PR OUT returned (0: none)
 	outErr  bool        // a PR OUT returned an error: its outcome may be unknown
 }
 
-func (w *watched) lastKeys() (*pr.KeyList, uint64, time.Time) {
+func (w *watched) lastKeys() (*pr.KeyList, uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.keys, w.keysSeq, w.keysAt
+	return w.keys, w.keysSeq
 }
 
 func (w *watched) sent() (uint64, bool) {
@@ -177,10 +181,10 @@ func (w *watched) out(f func() error) error {
 }
 
 func (w *watched) ReadKeys(ctx context.Context) (*pr.KeyList, error) {
-	seq, at := w.seq.Add(1), w.now()
+	seq := w.seq.Add(1)
 	kl, err := w.d.ReadKeys(ctx)
 	w.mu.Lock()
-	w.keys, w.keysSeq, w.keysAt = kl, seq, at
+	w.keys, w.keysSeq = kl, seq
 	if err != nil {
 		w.keys = nil
 	}

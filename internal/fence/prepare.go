@@ -150,6 +150,10 @@ func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout
 	if len(devices) == 0 {
 		return nil, ErrNoDevices
 	}
+	if r.o.Memo != nil {
+		// Before any command: every answer of the action is younger.
+		r.start = r.o.Memo.now()
+	}
 	targets := make([]*target, len(devices))
 	errs := make([]error, len(devices))
 	forEach(len(devices), r.o.Parallelism, func(i int) {
@@ -167,7 +171,8 @@ func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout
 }
 
 // prepareOne prepares one device; ordered reads its identity (with
-// fanout), which orders and groups the devices when there are several.
+// fanout, or for Options.PrefetchIdentity), which orders and groups the
+// devices when there are several.
 func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout, ordered bool) (*target, error) {
 	if err := checkBlockDevice(r.o.Stat, path); err != nil {
 		return nil, err
@@ -183,6 +188,9 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout, 
 	}
 	t.keysCurrent = true
 	if !fanout {
+		if ordered && r.o.PrefetchIdentity {
+			r.identity(ctx, t.dev)
+		}
 		return t, nil
 	}
 	if ordered {
@@ -218,15 +226,15 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 		}
 		return nexus{}, &DeviceError{Device: path, Problem: DeviceKeysUnreadable, Err: err}
 	}
-	w := &watched{d: dev, seq: &r.seq, now: r.o.Memo.now}
+	w := &watched{d: dev, seq: &r.seq}
 	return nexus{path: path, dev: w, w: w}, nil
 }
 
 // startKeys is the validation pass's READ KEYS of t, or the answer the
 // previous action of the process left in the memo for it.
 func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, error) {
-	if kl, age, ok := r.o.Memo.take(t.path); ok {
-		r.debug("registration keys of %s as read %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), kl.Keys)
+	if kl, age, ok := r.o.Memo.take(t.path, r.memoNow); ok {
+		r.debug("registration keys of %s as read at most %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), kl.Keys)
 		return kl, nil
 	}
 	return r.readKeys(ctx, t.dev)

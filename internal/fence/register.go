@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/keys"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
@@ -19,6 +20,21 @@ type runner struct {
 	o     Options
 	devMu sync.Mutex    // serialises the dev file writes of concurrent devices
 	seq   atomic.Uint64 // numbers the commands of the action (watched)
+
+	// start is when the action began, before its first command (set with
+	// a KeyMemo): the memo dates every answer of the action by it, one
+	// clock reading instead of one per READ KEYS.
+	start time.Time
+	// now is the clock reading memoNow took, once per action.
+	nowOnce sync.Once
+	now     time.Time
+}
+
+// memoNow reads the memo's clock once per action: every answer the action
+// takes from the memo is aged against the same reading.
+func (r *runner) memoNow() time.Time {
+	r.nowOnce.Do(func() { r.now = r.o.Memo.now() })
+	return r.now
 }
 
 func (r *runner) debug(format string, args ...any) { logging.Debugf(r.o.Log, format, args...) }
