@@ -77,16 +77,17 @@ func (e *DeviceError) Error() string {
 // Unwrap returns the cause.
 func (e *DeviceError) Unwrap() error { return e.Err }
 
-// checkBlockDevice is fence_scsi's is_block_device.
-func checkBlockDevice(stat func(string) (fs.FileInfo, error), path string) error {
+// statBlockDevice is fence_scsi's is_block_device; it also returns what
+// stat said.
+func statBlockDevice(stat func(string) (fs.FileInfo, error), path string) (fs.FileInfo, error) {
 	fi, err := stat(path)
 	if err != nil {
-		return &DeviceError{Device: path, Problem: DeviceMissing, Err: err}
+		return nil, &DeviceError{Device: path, Problem: DeviceMissing, Err: err}
 	}
 	if fi.Mode()&fs.ModeType != fs.ModeDevice {
-		return &DeviceError{Device: path, Problem: DeviceNotBlock}
+		return nil, &DeviceError{Device: path, Problem: DeviceNotBlock}
 	}
-	return nil
+	return fi, nil
 }
 
 // VerifyError is fence_scsi's "Failed to verify N device(s)": the action ran

@@ -174,11 +174,11 @@ func (r *runner) prepare(ctx context.Context, devices []string, readOnly, fanout
 // fanout, or for Options.PrefetchIdentity), which orders and groups the
 // devices when there are several.
 func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout, ordered bool) (*target, error) {
-	if err := checkBlockDevice(r.o.Stat, path); err != nil {
+	fi, err := statBlockDevice(r.o.Stat, path)
+	if err != nil {
 		return nil, err
 	}
 	t := &target{}
-	var err error
 	if t.nexus, err = r.open(path, readOnly); err != nil {
 		return nil, err
 	}
@@ -196,7 +196,10 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout, 
 	if ordered {
 		t.lu = r.identity(ctx, t.dev)
 	}
-	paths, err := r.o.multipathPaths(path)
+	var paths []string
+	if !scsiDisk(fi) {
+		paths, err = r.o.multipathPaths(path)
+	}
 	if err != nil {
 		t.close()
 		return nil, err
