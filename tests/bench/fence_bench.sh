@@ -12,7 +12,7 @@
 #   -r  repetitions per agent and LUN count (default 5)
 #   -p  repetitions of fence_scsi at large LUN counts: "N:R ..." (R at N LUNs and more) or
 #       one number R for 16 LUNs and more (default "16:3 64:2": ~1-2 min per call at 64)
-#   -f  repetitions of the floor, each with a fence_scsi_go off and a no-op (default 10)
+#   -f  repetitions of the floor, each with a fence_scsi_go off and a no-op (default 30)
 #   -F  LUN counts of the floor (default: those of -s; "" for none)
 #   -K  LUN counts with a registration list of -k keys per LUN (default "1 16"; "" for none)
 #   -k  registered keys per LUN in the -K sets: node1, node2 and k-2 extra sessions (default 32)
@@ -25,7 +25,7 @@
 set -euo pipefail
 { # read whole before running: editing this file during a run must not change the run
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SETS="1 4 16 64" REPS=5 PYREPS="16:3 64:2" FLREPS=10 RAW=$ROOT/docs/benchmarks/results.txt APPEND=0
+SETS="1 4 16 64" REPS=5 PYREPS="16:3 64:2" FLREPS=30 RAW=$ROOT/docs/benchmarks/results.txt APPEND=0
 FLSETS=default KSETS="1 16" KEYS=32
 TARGET=(--target lio)
 while getopts s:r:p:f:F:K:k:o:an o; do
