@@ -32,18 +32,17 @@ func TestStatusBeforeOffReadsIdentity(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
+	first := firstLU(t, c, devs)
 	expect := func(step string, want ...string) {
 		t.Helper()
 		for _, d := range devs {
-			got := wl.take("node2", d)
-			if d == firstLU(t, c, devs) && step == "off" {
-				want = append([]string{"READ RESERVATION"}, want...)
+			w := want
+			if step == "off" && d == first {
+				// The priority check reads the first LU's reservation.
+				w = append([]string{"READ RESERVATION"}, want...)
 			}
-			if strings.Join(got, ", ") != strings.Join(want, ", ") {
-				t.Errorf("%s on %s: %q, want %q", step, d, got, want)
-			}
-			if step == "off" && d == firstLU(t, c, devs) {
-				want = want[1:]
+			if got := wl.take("node2", d); strings.Join(got, ", ") != strings.Join(w, ", ") {
+				t.Errorf("%s on %s: %q, want %q", step, d, got, w)
 			}
 		}
 	}

@@ -54,9 +54,11 @@ func (m *KeyMemo) now() time.Time {
 	return time.Now()
 }
 
-// take removes path's answer and returns it with its age, as now tells it,
-// if it is still young enough. now is read only when there is an answer.
-func (m *KeyMemo) take(path string, now func() time.Time) (*pr.KeyList, time.Duration, bool) {
+// take removes path's answer and returns it with its age if it is still
+// young enough. The clock is read only when there is an answer, and at
+// each one: a reading shared by the takes of a pass would make the later
+// answers look younger than they are.
+func (m *KeyMemo) take(path string) (*pr.KeyList, time.Duration, bool) {
 	if m == nil {
 		return nil, 0, false
 	}
@@ -67,7 +69,7 @@ func (m *KeyMemo) take(path string, now func() time.Time) (*pr.KeyList, time.Dur
 	if !ok {
 		return nil, 0, false
 	}
-	age := now().Sub(e.at)
+	age := m.now().Sub(e.at)
 	if age < 0 || age >= KeyMemoAge {
 		return nil, 0, false
 	}

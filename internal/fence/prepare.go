@@ -236,7 +236,7 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 // startKeys is the validation pass's READ KEYS of t, or the answer the
 // previous action of the process left in the memo for it.
 func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, error) {
-	if kl, age, ok := r.o.Memo.take(t.path, r.memoNow); ok {
+	if kl, age, ok := r.o.Memo.take(t.path); ok {
 		r.debug("registration keys of %s as read at most %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), kl.Keys)
 		return kl, nil
 	}

@@ -25,16 +25,6 @@ type runner struct {
 	// a KeyMemo): the memo dates every answer of the action by it, one
 	// clock reading instead of one per READ KEYS.
 	start time.Time
-	// now is the clock reading memoNow took, once per action.
-	nowOnce sync.Once
-	now     time.Time
-}
-
-// memoNow reads the memo's clock once per action: every answer the action
-// takes from the memo is aged against the same reading.
-func (r *runner) memoNow() time.Time {
-	r.nowOnce.Do(func() { r.now = r.o.Memo.now() })
-	return r.now
 }
 
 func (r *runner) debug(format string, args ...any) { logging.Debugf(r.o.Log, format, args...) }
