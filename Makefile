@@ -72,12 +72,18 @@ bench-check: build ; GO=$(GO) tests/bench/check_cpu.sh -n $(BENCH_RUNS)
 # (root; 30-70 min under TCG, 30 min on an idle host: 1-64 LUNs, floor per LUN count, 32 keys; so not part of bench). Writes docs/benchmarks.md's tables and .png.
 .PHONY: bench-fence
 # Then the NVMe rows (fence_scsi_go only) and the fence latency through pacemaker-fenced, for
-# which the fresh build is installed as /usr/sbin/fence_scsi_go (Pacemaker runs agents from there).
+# which the fresh build is installed as /usr/sbin/fence_scsi_go (Pacemaker runs agents from there;
+# the Pacemaker packages are installed first when missing). The three runs write
+# $(BENCH_RAW).new; it replaces $(BENCH_RAW) only when all three have finished, so a run that
+# stops half-way leaves the previous results (and the report made from them) whole.
+BENCH_RAW := docs/benchmarks/results.txt
 bench-fence: vm-prepare build
-	tests/bench/fence_bench.sh
-	tests/bench/fence_bench.sh -n -s "1 16" -a
+	$(GO) run ./tests/host/install
+	tests/bench/fence_bench.sh -o $(BENCH_RAW).new
+	tests/bench/fence_bench.sh -n -s "1 16" -a -o $(BENCH_RAW).new
 	install -m 0755 $(BIN) /usr/sbin/fence_scsi_go
-	tests/bench/pcmk_latency.sh
+	tests/bench/pcmk_latency.sh -o $(BENCH_RAW).new
+	mv $(BENCH_RAW).new $(BENCH_RAW)
 	tests/bench/report.sh
 	tests/bench/check_guest.sh
 

@@ -16,7 +16,8 @@
 #   -F  LUN counts of the floor (default: those of -s; "" for none)
 #   -K  LUN counts with a registration list of -k keys per LUN (default "1 16"; "" for none)
 #   -k  registered keys per LUN in the -K sets: node1, node2 and k-2 extra sessions (default 32)
-#   -o  raw results file (BENCH lines; default docs/benchmarks/results.txt, replaced)
+#   -o  raw results file (BENCH lines; default docs/benchmarks/results.txt, replaced; make
+#       bench-fence writes a new file and moves it over results.txt when every run finished)
 #   -a  append to the raw file instead of replacing it (e.g. one run for "1 4", one for "16")
 #   -n  NVMe: namespaces of the kernel's NVMe-oF target (run.sh --target nvmet --kernel new),
 #       fence_scsi_go only (results as agent=fence_scsi_go-nvme; fence_scsi is SCSI only;
@@ -40,7 +41,7 @@ while getopts s:r:p:f:F:K:k:o:an o; do
 	o) RAW=$OPTARG ;;
 	a) APPEND=1 ;;
 	n) TARGET=(--target nvmet --kernel new) ;;
-	*) sed -n '7,26p' "$0" >&2; exit 2 ;;
+	*) sed -n '7,25p' "$0" >&2; exit 2 ;;
 	esac
 done
 [ "$FLSETS" != default ] || FLSETS=$SETS

@@ -25,7 +25,7 @@ trap 'rm -rf "$W"' EXIT
 # ms too. Several raw files (or runs appended to one) may time the same thing: for each agent,
 # op, LUN count and keys, only the samples of the newest run (its "# run DATE" line) count, so
 # that no median mixes two guest runs.
-grep -ah -e '^BENCH agent=' -e '^# run ' "$@" | awk '
+{ grep -ah -e '^BENCH agent=' -e '^# run ' "$@" || true; } | awk '
 	/^# run / { run = $3; next }
 	{ sub(/^BENCH /, "")
 	delete f; for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
@@ -35,6 +35,14 @@ grep -ah -e '^BENCH agent=' -e '^# run ' "$@" | awk '
 	n++; key[n] = k; ms[n] = f["ms"]; at[n] = run; rp[n] = ("rep" in f) ? f["rep"] : 0
 	if (!(k in newest) || run > newest[k]) newest[k] = run }
 	END { for (i = 1; i <= n; i++) if (at[i] == newest[key[i]]) { split(key[i], p, " "); print p[1], p[2], p[3], ms[i], p[4], rp[i] } }' >"$W/samples"
+
+# A table without samples is left out of the report; say so, so that a step of bench-fence that
+# did not run is not mistaken for one that was never part of it.
+for want in "fence_scsi_go off:the off tables" "fence_scsi_go pcmk-fence:the Pacemaker latency table" \
+	"fence_scsi_go-nvme off:the NVMe table" "floor off:the floor table"; do
+	awk -v a="${want%%:*}" '($1 " " $2) == a { found = 1 } END { exit !found }' "$W/samples" ||
+		echo "report: no samples for ${want%%:*} in $*: leaving out ${want#*:}" >&2
+done
 
 # stats AGENT OP LUNS [KEYS] -> "median n min max" (empty if no sample); KEYS default 2.
 stats() {
