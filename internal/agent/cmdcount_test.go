@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
+	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 )
 
 // wireLog records the commands every node sends to every device, by name.
@@ -29,8 +30,13 @@ func (w *loggedWire) Execute(ctx context.Context, cmd *scsi.Command) (*scsi.Resu
 	res, err := w.Transport.Execute(ctx, cmd)
 	name := cmdName(cmd.CDB)
 	if err == nil && len(res.Sense) > 0 {
-		if s, serr := scsi.ParseSense(res.Sense); serr == nil && s.Key == scsi.SenseUnitAttention {
-			name += " (unit attention)"
+		if s, serr := scsi.ParseSense(res.Sense); serr == nil {
+			switch s.Key {
+			case scsi.SenseUnitAttention:
+				name += " (unit attention)"
+			case scsi.SenseIllegalRequest:
+				name += " (illegal request)"
+			}
 		}
 	}
 	w.log.mu.Lock()
@@ -73,8 +79,10 @@ func cmdName(cdb []byte) string {
 // The status read before on or off serves their validation pass, and their
 // read-back serves the status poll after them unless a PR OUT followed it
 // (the first node's RESERVE). With one device there is nothing to order by
-// identity, so off sends five commands (before: eight, the status polls'
-// two READ KEYS, the validation's and INQUIRY's on top of the five).
+// identity, so off sends four commands: READ KEYS, the priority check's
+// READ RESERVATION, PREEMPT AND ABORT, and one READ FULL STATUS as the
+// read-back (keys and reservation in one answer; fence_scsi reads them
+// with two commands).
 func TestCommandsPerDevice(t *testing.T) {
 	for _, devs := range [][]string{{"/dev/sdb"}, {"/dev/sdb", "/dev/sdc"}} {
 		t.Run(fmt.Sprint(len(devs), "LU"), func(t *testing.T) { testCommandsPerDevice(t, devs) })
@@ -102,9 +110,9 @@ func testCommandsPerDevice(t *testing.T, devs []string) {
 		// the reservation of the first logical unit of the race.
 		{"node1", "off", keys["node3"], "Success: Powered OFF\n", func(d string) []string {
 			if d == firstLU(t, c, devs) {
-				return seq(devs, "READ KEYS", "INQUIRY 83h", "READ RESERVATION", "PREEMPT AND ABORT", "READ KEYS", "READ RESERVATION")
+				return seq(devs, "READ KEYS", "INQUIRY 83h", "READ RESERVATION", "PREEMPT AND ABORT", "READ FULL STATUS")
 			}
-			return seq(devs, "READ KEYS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ KEYS", "READ RESERVATION")
+			return seq(devs, "READ KEYS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ FULL STATUS")
 		}},
 		// A preempted node's first command meets a UNIT ATTENTION.
 		{"node3", "on", keys["node3"], "Success: Powered ON\n", func(string) []string {
@@ -174,8 +182,50 @@ func TestPowerWaitReadsAgain(t *testing.T) {
 	if rc, out, errs := c.agent("node1", "action=off\ndevices=/dev/sdb\nkey=6c9d0003\npower_wait=1\n"); out != "Success: Powered OFF\n" {
 		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
 	}
-	want := []string{"READ KEYS", "READ RESERVATION", "PREEMPT AND ABORT", "READ KEYS", "READ RESERVATION", "READ KEYS"}
+	want := []string{"READ KEYS", "READ RESERVATION", "PREEMPT AND ABORT", "READ FULL STATUS", "READ KEYS"}
 	if got := wl.take("node1", "/dev/sdb"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("off with power_wait=1: %q, want %q", got, want)
+	}
+}
+
+// TestOffWithoutReadFullStatus: a target that refuses READ FULL STATUS (tgt
+// answers INVALID FIELD IN CDB) gets off's read-back as READ KEYS and READ
+// RESERVATION, and off succeeds there; the refusal is not asked again for
+// the same device in the action.
+func TestOffWithoutReadFullStatus(t *testing.T) {
+	devs := []string{"/dev/sdb", "/dev/sdc"}
+	c := newCluster(t)
+	for _, d := range devs {
+		c.luns[d] = sim.NewLU(sim.WithSerial("sim"+d), sim.WithQuirks(sim.QuirkNoReadFullStatus))
+	}
+	wl := &wireLog{cmds: map[string][]string{}}
+	c.wire = func(node, path string, tr scsi.Transport) scsi.Transport {
+		return &loggedWire{Transport: tr, log: wl, key: node + " " + path}
+	}
+	for _, n := range []string{"node1", "node2"} {
+		stdin := "action=on\ndevices=" + strings.Join(devs, ",") + "\nkey=6c9d000" + n[4:] + "\n"
+		if rc, out, errs := c.agent(n, stdin); rc != 0 {
+			t.Fatalf("%s on: rc=%d out=%q err=%q", n, rc, out, errs)
+		}
+	}
+	for _, d := range devs {
+		wl.take("node1", d)
+	}
+	stdin := "action=off\ndevices=" + strings.Join(devs, ",") + "\nkey=6c9d0002\n"
+	if rc, out, errs := c.agent("node1", stdin); out != "Success: Powered OFF\n" {
+		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
+	}
+	first := firstLU(t, c, devs)
+	for _, d := range devs {
+		want := []string{"READ KEYS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ FULL STATUS (illegal request)", "READ KEYS", "READ RESERVATION"}
+		if d == first {
+			want = append([]string{"READ KEYS", "INQUIRY 83h", "READ RESERVATION"}, want[2:]...)
+		}
+		if got := wl.take("node1", d); strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("off on %s: %q, want %q", d, got, want)
+		}
+		if c.luns[d].MayWrite("node2") {
+			t.Errorf("node2 may still write %s", d)
+		}
 	}
 }

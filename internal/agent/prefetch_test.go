@@ -59,7 +59,7 @@ func TestStatusBeforeOffReadsIdentity(t *testing.T) {
 	if err := b.Off(ctx, &fenceproto.Options{Action: "off"}, devs, "6c9d0001"); err != nil {
 		t.Fatalf("off: %v", err)
 	}
-	expect("off", "PREEMPT AND ABORT", "READ KEYS", "READ RESERVATION")
+	expect("off", "PREEMPT AND ABORT", "READ FULL STATUS")
 	for name, lu := range c.luns {
 		if lu.MayWrite("node1") {
 			t.Errorf("node1 may still write %s", name)

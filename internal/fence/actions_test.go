@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/scsi/sim"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/state"
@@ -400,5 +402,75 @@ func TestOffSameIdentityTwoLUs(t *testing.T) {
 	var ve *VerifyError
 	if !errors.As(err, &ve) {
 		t.Fatalf("Off = %v, want a verification failure", err)
+	}
+}
+
+// partialRegs answers READ FULL STATUS as a list that did not fit and
+// lacks the victim's registration; with dropPreempts its preempts are
+// answered GOOD without reaching the target.
+type partialRegs struct {
+	pr.Device
+	reads        *atomic.Int32
+	dropPreempts bool
+}
+
+func (d partialRegs) ReadRegistrations(ctx context.Context) (*pr.Registrations, error) {
+	d.reads.Add(1)
+	regs, err := d.Device.ReadRegistrations(ctx)
+	if err == nil {
+		var kept []pr.Registration
+		for _, g := range regs.List {
+			if g.Key != key3 {
+				kept = append(kept, g)
+			}
+		}
+		regs.List, regs.Partial = kept, true
+	}
+	return regs, err
+}
+
+func (d partialRegs) PreemptAndAbort(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
+	if d.dropPreempts {
+		return nil
+	}
+	return d.Device.PreemptAndAbort(ctx, rk, sark, t)
+}
+
+func (d partialRegs) Preempt(ctx context.Context, rk, sark pr.Key, t pr.Type) error {
+	if d.dropPreempts {
+		return nil
+	}
+	return d.Device.Preempt(ctx, rk, sark, t)
+}
+
+// TestOffReadBackPartialList: off never decides on a READ FULL STATUS
+// answer that does not hold every registration; its read-back then reads
+// READ KEYS and READ RESERVATION. With preempts that do not take, the
+// partial list (which lacks the victim) would pass; READ KEYS does not.
+func TestOffReadBackPartialList(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		devs := []string{"/dev/sdb"}
+		s := newSAN(devs...)
+		o := unfenceAll(t, s, devs)["n1"]
+		var reads atomic.Int32
+		open := o.Open
+		o.Open = func(path string, ro bool) (pr.Device, error) {
+			d, err := open(path, ro)
+			if err != nil {
+				return nil, err
+			}
+			return partialRegs{Device: d, reads: &reads, dropPreempts: drop}, nil
+		}
+		_, err := Off(ctx, o, devs, key3)
+		if reads.Load() == 0 {
+			t.Fatalf("drop=%v: off did not read the registrations", drop)
+		}
+		writes := s.lus["/dev/sdb"].MayWrite("n3:/dev/sdb")
+		switch {
+		case !drop && (err != nil || writes):
+			t.Errorf("Off = %v; n3 can write: %v (%s)", err, writes, s.regs("/dev/sdb"))
+		case drop && (err == nil || !writes):
+			t.Errorf("preempts dropped: Off = %v, n3 can write: %v; want an error while n3 can write", err, writes)
+		}
 	}
 }

@@ -208,8 +208,18 @@ func (w *watched) ReadReservation(ctx context.Context) (*pr.Reservation, error) 
 	return w.d.ReadReservation(ctx)
 }
 
+// ReadRegistrations counts as a READ KEYS: a complete list is the device's
+// keys as one answer, so it is remembered like one.
 func (w *watched) ReadRegistrations(ctx context.Context) (*pr.Registrations, error) {
-	return w.d.ReadRegistrations(ctx)
+	seq := w.seq.Add(1)
+	regs, err := w.d.ReadRegistrations(ctx)
+	w.mu.Lock()
+	w.keys, w.keysSeq = nil, seq
+	if err == nil && !regs.Partial {
+		w.keys = regs.KeyList()
+	}
+	w.mu.Unlock()
+	return regs, err
 }
 
 func (w *watched) Register(ctx context.Context, rk, sark pr.Key, opt pr.RegisterOptions) error {

@@ -279,7 +279,7 @@ func (r *runner) unregisteredNexus(ctx context.Context, t *target, host pr.Key) 
 // holder's preempt may have been ignored (holderPreempt); once that is
 // redone, the read-back starts again.
 func (r *runner) verifyOff(ctx context.Context, t *target, host, victim pr.Key, preempted bool) deviceResult {
-	kl, err := r.readKeys(ctx, t.dev)
+	kl, res, err := r.readStatus(ctx, t)
 	if err != nil {
 		return deviceResult{err: err}
 	}
@@ -299,21 +299,55 @@ func (r *runner) verifyOff(ctx context.Context, t *target, host, victim pr.Key, 
 		r.debug(texts.RemoveFailed, keys.Format(victim), t.path)
 		return deviceResult{failed: true}
 	}
-	return r.ensureReservation(ctx, t, host)
+	return r.ensureReservation(ctx, t, host, res)
+}
+
+// readStatus is verifyOff's read-back: the keys, and the reservation as
+// the same answer shows it, from one READ FULL STATUS (NVMe: one
+// Reservation Report), where fence_scsi reads the keys and then the
+// reservation. res is nil when the device refused READ FULL STATUS (tgt
+// answers INVALID FIELD IN CDB) or could not list every registration:
+// then the keys come from READ KEYS and ensureReservation reads the
+// reservation, as fence_scsi does. A refusal is remembered for the
+// target's other read-backs of the action.
+func (r *runner) readStatus(ctx context.Context, t *target) (*pr.KeyList, *pr.Reservation, error) {
+	if !t.noFullStatus {
+		regs, err := t.dev.ReadRegistrations(ctx)
+		switch {
+		case err == nil && !regs.Partial:
+			kl, res := regs.KeyList(), &regs.Reservation
+			r.debug("registration keys on %s: %v\n", t.dev.Name(), kl.Keys)
+			r.debugReservation(t.dev, res)
+			return kl, res, nil
+		case err == nil:
+			r.debug("read full status on %s: not every registration fits; reading the keys and the reservation\n", t.path)
+		case errors.Is(err, pr.ErrIllegalRequest):
+			t.noFullStatus = true
+			r.debug("read full status on %s refused (%v): reading the keys and the reservation\n", t.path, err)
+		default:
+			return nil, nil, r.keysError(t.dev, err)
+		}
+	}
+	kl, err := r.readKeys(ctx, t.dev)
+	return kl, nil, err
 }
 
 // ensureReservation reserves (type 5, host's key) a logical unit that has
-// registrations but no reservation, and verifies a reservation exists.
-func (r *runner) ensureReservation(ctx context.Context, t *target, host pr.Key) deviceResult {
-	res, err := r.readReservation(ctx, t.dev)
-	if err != nil {
-		return deviceResult{err: err}
+// registrations but no reservation, and verifies a reservation exists. res
+// is the reservation read with the keys just before, or nil: then it reads
+// it.
+func (r *runner) ensureReservation(ctx context.Context, t *target, host pr.Key, res *pr.Reservation) deviceResult {
+	if res == nil {
+		var err error
+		if res, err = r.readReservation(ctx, t.dev); err != nil {
+			return deviceResult{err: err}
+		}
 	}
 	if res.Present {
 		return deviceResult{}
 	}
 	r.debug("no reservation on %s: reserving with key %s\n", t.path, keys.Format(host))
-	err = t.dev.Reserve(ctx, host, typeWERO)
+	err := t.dev.Reserve(ctx, host, typeWERO)
 	if errors.Is(err, pr.ErrReservationConflict) {
 		return deviceResult{err: r.unregisteredNexus(ctx, t, host)}
 	}
@@ -356,7 +390,7 @@ func (r *runner) alreadyOff(ctx context.Context, us []*unit, victim pr.Key) erro
 			results[i] = deviceResult{err: &UnreservedError{Device: t.path, Key: host}}
 			return
 		}
-		results[i] = r.ensureReservation(ctx, t, host)
+		results[i] = r.ensureReservation(ctx, t, host, res)
 	})
 	return summarize(results)
 }

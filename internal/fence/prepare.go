@@ -34,6 +34,9 @@ type target struct {
 	// and every node; "" when the device did not tell (then its resolved
 	// path stands for it). Set for on and off only.
 	lu string
+	// noFullStatus: the device refused READ FULL STATUS in this action
+	// (readStatus).
+	noFullStatus bool
 }
 
 // luKey is the name that groups the targets of one logical unit: its
@@ -247,14 +250,19 @@ func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, error) 
 func (r *runner) readKeys(ctx context.Context, dev pr.Device) (*pr.KeyList, error) {
 	kl, err := dev.ReadKeys(ctx)
 	if err != nil {
-		r.debug("read keys on %s: %v\n", dev.Name(), err)
-		if errors.Is(err, pr.ErrNotSupported) {
-			return nil, &DeviceError{Device: dev.Name(), Problem: DeviceNoPR, Err: err}
-		}
-		return nil, &DeviceError{Device: dev.Name(), Problem: DeviceKeysUnreadable, Err: err}
+		return nil, r.keysError(dev, err)
 	}
 	r.debug("registration keys on %s: %v\n", dev.Name(), kl.Keys)
 	return kl, nil
+}
+
+// keysError is the fatal error of a failed read of dev's keys.
+func (r *runner) keysError(dev pr.Device, err error) error {
+	r.debug("read keys on %s: %v\n", dev.Name(), err)
+	if errors.Is(err, pr.ErrNotSupported) {
+		return &DeviceError{Device: dev.Name(), Problem: DeviceNoPR, Err: err}
+	}
+	return &DeviceError{Device: dev.Name(), Problem: DeviceKeysUnreadable, Err: err}
 }
 
 // readReservation is fence_scsi's get_reservation_key with fail=True.
@@ -264,12 +272,16 @@ func (r *runner) readReservation(ctx context.Context, dev pr.Device) (*pr.Reserv
 		r.debug("read reservation on %s: %v\n", dev.Name(), err)
 		return nil, &DeviceError{Device: dev.Name(), Problem: DeviceReservationUnreadable, Err: err}
 	}
+	r.debugReservation(dev, res)
+	return res, nil
+}
+
+func (r *runner) debugReservation(dev pr.Device, res *pr.Reservation) {
 	if res.Present {
 		r.debug("reservation on %s: key %v type %v\n", dev.Name(), res.Key, res.Type)
 	} else {
 		r.debug("no reservation on %s\n", dev.Name())
 	}
-	return res, nil
 }
 
 // identity is the device's pr.Device.Identity, or "" (logged) when it does not

@@ -131,6 +131,20 @@ type Registrations struct {
 	List       []Registration
 	// Partial is set when not every registration fit in the largest read.
 	Partial bool
+	// Reservation is the reservation the same answer shows (SCSI: the
+	// scope and type of a descriptor with R_HOLDER set; NVMe: the
+	// Report's type and holder), read in the same command as List.
+	Reservation Reservation
+}
+
+// KeyList is the registrations' keys in list order, as READ KEYS lists
+// them (SCSI: one per registered I_T nexus; NVMe: one per host).
+func (r *Registrations) KeyList() *KeyList {
+	kl := &KeyList{Generation: r.Generation, Keys: make([]Key, 0, len(r.List))}
+	for _, g := range r.List {
+		kl.Keys = append(kl.Keys, g.Key)
+	}
+	return kl
 }
 
 // RegisterOptions are the optional parts of a registration.

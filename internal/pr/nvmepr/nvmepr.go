@@ -152,7 +152,16 @@ func (a *Device) ReadReservation(ctx context.Context) (*pr.Reservation, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &pr.Reservation{Generation: r.Generation}
+	res, err := a.reservation(r)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// reservation is the reservation a Report shows.
+func (a *Device) reservation(r *nvme.Report) (pr.Reservation, error) {
+	res := pr.Reservation{Generation: r.Generation}
 	if r.Type == nvme.TypeNone {
 		return res, nil
 	}
@@ -160,7 +169,7 @@ func (a *Device) ReadReservation(ctx context.Context) (*pr.Reservation, error) {
 	if !r.Type.AllRegistrants() {
 		h := r.Holder()
 		if h == nil {
-			return nil, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: pr.ErrMalformed,
+			return pr.Reservation{}, &nvme.Error{Op: "reservation-report", Device: a.d.Name(), Class: pr.ErrMalformed,
 				Detail: fmt.Sprintf("a %v reservation without a holder", r.Type)}
 		}
 		res.Key = h.Key
@@ -168,13 +177,18 @@ func (a *Device) ReadReservation(ctx context.Context) (*pr.Reservation, error) {
 	return res, nil
 }
 
-// ReadRegistrations lists one registration per host, named by its Host Identifier.
+// ReadRegistrations lists one registration per host, named by its Host
+// Identifier, with the reservation of the same Report.
 func (a *Device) ReadRegistrations(ctx context.Context) (*pr.Registrations, error) {
 	r, err := a.report(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &pr.Registrations{Generation: r.Generation}
+	res, err := a.reservation(r)
+	if err != nil {
+		return nil, err
+	}
+	out := &pr.Registrations{Generation: r.Generation, Reservation: res}
 	for _, g := range hosts(r) {
 		out.List = append(out.List, pr.Registration{Key: g.Key, Holder: g.Holder, Initiator: "host " + g.HostID.String()})
 	}

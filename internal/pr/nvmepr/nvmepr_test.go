@@ -163,3 +163,36 @@ func TestIdentityReadyCapabilities(t *testing.T) {
 		t.Fatalf("read keys without reservations: %v", err)
 	}
 }
+
+// TestRegistrationsAgree: the reservation and keys of ReadRegistrations
+// are ReadReservation's and ReadKeys' (one Reservation Report each).
+func TestRegistrationsAgree(t *testing.T) {
+	ns := sim.NewNamespace()
+	a, b := open(ns, 0xa), open(ns, 0xb)
+	check := func(state string) {
+		t.Helper()
+		regs, err := a.ReadRegistrations(bg)
+		must(t, err)
+		res, err := a.ReadReservation(bg)
+		must(t, err)
+		kl, err := a.ReadKeys(bg)
+		must(t, err)
+		if regs.Reservation != *res {
+			t.Errorf("%s: reservation from the registrations %+v, ReadReservation %+v", state, regs.Reservation, *res)
+		}
+		if got := regs.KeyList(); got.Generation != kl.Generation || !slices.Equal(got.Keys, kl.Keys) {
+			t.Errorf("%s: keys from the registrations %+v, ReadKeys %+v", state, got, kl)
+		}
+	}
+	check("empty")
+	must(t, a.RegisterAndIgnore(bg, keyA, pr.RegisterOptions{}))
+	must(t, b.RegisterAndIgnore(bg, keyB, pr.RegisterOptions{}))
+	check("registered, no reservation")
+	must(t, b.Reserve(bg, keyB, pr.WERO))
+	check("WE-RO held by b")
+	must(t, a.PreemptAndAbort(bg, keyA, keyB, pr.WEAR))
+	check("WE-AR after a preempted b")
+	must(t, a.Release(bg, keyA, pr.WEAR))
+	must(t, a.Reserve(bg, keyA, pr.EA))
+	check("EA held by a")
+}

@@ -83,9 +83,19 @@ func (a *Device) ReadRegistrations(ctx context.Context) (*pr.Registrations, erro
 		return nil, err
 	}
 	out := &pr.Registrations{Generation: fs.Generation, Partial: fs.Partial}
+	out.Reservation.Generation = fs.Generation
 	for _, d := range fs.Descriptors {
 		out.List = append(out.List, pr.Registration{Key: d.Key, Holder: d.ReservationHolder,
 			Initiator: TransportIDString(d.TransportID)})
+		// SPC-4 6.15.5: SCOPE and TYPE are valid in a holder's descriptor
+		// only; under an all-registrants type every registrant is one, and
+		// the reservation has no key (READ RESERVATION reports 0).
+		if d.ReservationHolder && !out.Reservation.Present {
+			out.Reservation.Present, out.Reservation.Type = true, d.Type.PR()
+			if !d.Type.AllRegistrants() {
+				out.Reservation.Key = d.Key
+			}
+		}
 	}
 	return out, nil
 }

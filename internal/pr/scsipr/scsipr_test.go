@@ -87,3 +87,44 @@ func TestTransportIDString(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistrationsAgree: the reservation and the keys READ FULL STATUS
+// gives are READ RESERVATION's and READ KEYS' in every state off meets
+// (none, WE-RO with its holder, WE-AR and EA-AR without a key, released,
+// no registrant left).
+func TestRegistrationsAgree(t *testing.T) {
+	lu := sim.NewLU(sim.WithSerial("lu-2"))
+	a := New(scsi.NewDevice("/dev/sdb", lu.Connect("a"), scsi.DeviceOptions{}))
+	b := New(scsi.NewDevice("/dev/sdc", lu.Connect("b"), scsi.DeviceOptions{}))
+	check := func(state string) {
+		t.Helper()
+		regs, err := a.ReadRegistrations(bg)
+		must(t, err)
+		res, err := a.ReadReservation(bg)
+		must(t, err)
+		kl, err := a.ReadKeys(bg)
+		must(t, err)
+		if regs.Reservation != *res {
+			t.Errorf("%s: reservation from READ FULL STATUS %+v, READ RESERVATION %+v", state, regs.Reservation, *res)
+		}
+		if got := regs.KeyList(); got.Generation != kl.Generation || !slices.Equal(got.Keys, kl.Keys) {
+			t.Errorf("%s: keys from READ FULL STATUS %+v, READ KEYS %+v", state, got, kl)
+		}
+	}
+	check("empty")
+	must(t, a.RegisterAndIgnore(bg, 0xa, pr.RegisterOptions{}))
+	must(t, b.RegisterAndIgnore(bg, 0xb, pr.RegisterOptions{}))
+	check("registered, no reservation")
+	must(t, b.Reserve(bg, 0xb, pr.WERO))
+	check("WE-RO held by b")
+	must(t, a.PreemptAndAbort(bg, 0xa, 0xb, pr.WEAR))
+	check("WE-AR after a preempted b")
+	must(t, a.Release(bg, 0xa, pr.WEAR))
+	must(t, a.Reserve(bg, 0xa, pr.EAAR))
+	check("EA-AR")
+	must(t, a.Release(bg, 0xa, pr.EAAR))
+	must(t, a.Reserve(bg, 0xa, pr.EA))
+	check("EA held by a")
+	must(t, a.Register(bg, 0xa, 0, pr.RegisterOptions{}))
+	check("holder unregistered")
+}
