@@ -143,6 +143,9 @@ func (b *Backend) Status(ctx context.Context, o *fenceproto.Options, devices []s
 	// the pool keeps them open with the identity read here (read-write
 	// only: off opens them so, a read-only status opens others).
 	fo.PrefetchIdentity = b.pool != nil && !o.Readonly && (o.Action == "off" || o.Action == "reboot")
+	// And its reservation, which off's priority check reads on the first
+	// logical unit, with the keys (READ FULL STATUS).
+	fo.PrefetchReservation = fo.PrefetchIdentity
 	if !all {
 		on, err := fence.Status(ctx, fo, devices, k)
 		return on, compatError(err)

@@ -79,10 +79,10 @@ func cmdName(cdb []byte) string {
 // The status read before on or off serves their validation pass, and their
 // read-back serves the status poll after them unless a PR OUT followed it
 // (the first node's RESERVE). With one device there is nothing to order by
-// identity, so off sends four commands: READ KEYS, the priority check's
-// READ RESERVATION, PREEMPT AND ABORT, and one READ FULL STATUS as the
-// read-back (keys and reservation in one answer; fence_scsi reads them
-// with two commands).
+// identity, so off sends three commands: READ FULL STATUS (the status
+// read's keys and the reservation off's priority check looks at), PREEMPT
+// AND ABORT, and READ FULL STATUS as the read-back (keys and reservation
+// in one answer; fence_scsi reads them with two commands).
 func TestCommandsPerDevice(t *testing.T) {
 	for _, devs := range [][]string{{"/dev/sdb"}, {"/dev/sdb", "/dev/sdc"}} {
 		t.Run(fmt.Sprint(len(devs), "LU"), func(t *testing.T) { testCommandsPerDevice(t, devs) })
@@ -109,10 +109,7 @@ func testCommandsPerDevice(t *testing.T, devs []string) {
 		// node1 holds the reservations: it preempts at once, after reading
 		// the reservation of the first logical unit of the race.
 		{"node1", "off", keys["node3"], "Success: Powered OFF\n", func(d string) []string {
-			if d == firstLU(t, c, devs) {
-				return seq(devs, "READ KEYS", "INQUIRY 83h", "READ RESERVATION", "PREEMPT AND ABORT", "READ FULL STATUS")
-			}
-			return seq(devs, "READ KEYS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ FULL STATUS")
+			return seq(devs, "READ FULL STATUS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ FULL STATUS")
 		}},
 		// A preempted node's first command meets a UNIT ATTENTION.
 		{"node3", "on", keys["node3"], "Success: Powered ON\n", func(string) []string {
@@ -182,16 +179,17 @@ func TestPowerWaitReadsAgain(t *testing.T) {
 	if rc, out, errs := c.agent("node1", "action=off\ndevices=/dev/sdb\nkey=6c9d0003\npower_wait=1\n"); out != "Success: Powered OFF\n" {
 		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
 	}
-	want := []string{"READ KEYS", "READ RESERVATION", "PREEMPT AND ABORT", "READ FULL STATUS", "READ KEYS"}
+	want := []string{"READ FULL STATUS", "PREEMPT AND ABORT", "READ FULL STATUS", "READ FULL STATUS"}
 	if got := wl.take("node1", "/dev/sdb"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("off with power_wait=1: %q, want %q", got, want)
 	}
 }
 
 // TestOffWithoutReadFullStatus: a target that refuses READ FULL STATUS (tgt
-// answers INVALID FIELD IN CDB) gets off's read-back as READ KEYS and READ
-// RESERVATION, and off succeeds there; the refusal is not asked again for
-// the same device in the action.
+// answers INVALID FIELD IN CDB) gets the status read and off's read-back as
+// READ KEYS and READ RESERVATION, as before READ FULL STATUS was used, and
+// off succeeds there; the refusal is not asked again for the same device
+// in the process.
 func TestOffWithoutReadFullStatus(t *testing.T) {
 	devs := []string{"/dev/sdb", "/dev/sdc"}
 	c := newCluster(t)
@@ -217,9 +215,9 @@ func TestOffWithoutReadFullStatus(t *testing.T) {
 	}
 	first := firstLU(t, c, devs)
 	for _, d := range devs {
-		want := []string{"READ KEYS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ FULL STATUS (illegal request)", "READ KEYS", "READ RESERVATION"}
+		want := []string{"READ FULL STATUS (illegal request)", "READ KEYS", "INQUIRY 83h", "PREEMPT AND ABORT", "READ KEYS", "READ RESERVATION"}
 		if d == first {
-			want = append([]string{"READ KEYS", "INQUIRY 83h", "READ RESERVATION"}, want[2:]...)
+			want = append(want[:3:3], append([]string{"READ RESERVATION"}, want[3:]...)...)
 		}
 		if got := wl.take("node1", d); strings.Join(got, ", ") != strings.Join(want, ", ") {
 			t.Errorf("off on %s: %q, want %q", d, got, want)

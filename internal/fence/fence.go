@@ -75,6 +75,14 @@ type Options struct {
 	// back instead of in two passes. A failure is only logged: Status's
 	// answer does not depend on it.
 	PrefetchIdentity bool
+	// PrefetchReservation makes Status read each device's keys and
+	// reservation in one command (READ FULL STATUS; NVMe: one Reservation
+	// Report) instead of READ KEYS: the agent sets it for the status read
+	// before off, whose answers reach off through Memo, so that off's
+	// priority check on its first logical unit (see yield in off.go) sends
+	// no READ RESERVATION. Where the device refuses READ FULL STATUS, Status
+	// reads the keys with READ KEYS (readStatus in off.go).
+	PrefetchReservation bool
 }
 
 // DefaultRaceYield is the command's Options.RaceYield. It is far longer

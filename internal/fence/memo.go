@@ -37,10 +37,16 @@ type KeyMemo struct {
 
 	mu sync.Mutex
 	m  map[string]memoKeys
+	// noFullStatus holds the paths whose device refused READ FULL STATUS
+	// (readStatus): the process's later actions do not ask again.
+	noFullStatus map[string]bool
 }
 
 type memoKeys struct {
 	kl *pr.KeyList
+	// res is the reservation the same answer showed (READ FULL STATUS),
+	// nil after a READ KEYS.
+	res *pr.Reservation
 	// at is when the action that read kl began: no later than the
 	// sending of its READ KEYS, so the age take computes is never less
 	// than the answer's.
@@ -58,22 +64,46 @@ func (m *KeyMemo) now() time.Time {
 // young enough. The clock is read only when there is an answer, and at
 // each one: a reading shared by the takes of a pass would make the later
 // answers look younger than they are.
-func (m *KeyMemo) take(path string) (*pr.KeyList, time.Duration, bool) {
+func (m *KeyMemo) take(path string) (memoKeys, time.Duration, bool) {
 	if m == nil {
-		return nil, 0, false
+		return memoKeys{}, 0, false
 	}
 	m.mu.Lock()
 	e, ok := m.m[path]
 	delete(m.m, path)
 	m.mu.Unlock()
 	if !ok {
-		return nil, 0, false
+		return memoKeys{}, 0, false
 	}
 	age := m.now().Sub(e.at)
 	if age < 0 || age >= KeyMemoAge {
-		return nil, 0, false
+		return memoKeys{}, 0, false
 	}
-	return e.kl, age, true
+	return e, age, true
+}
+
+// fullStatusRefused reports whether path's device refused READ FULL
+// STATUS earlier in the process.
+func (m *KeyMemo) fullStatusRefused(path string) bool {
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.noFullStatus[path]
+}
+
+// refuseFullStatus records that path's device refused READ FULL STATUS.
+func (m *KeyMemo) refuseFullStatus(path string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.noFullStatus == nil {
+		m.noFullStatus = map[string]bool{}
+	}
+	m.noFullStatus[path] = true
 }
 
 func (m *KeyMemo) put(path string, e memoKeys) {
@@ -122,9 +152,9 @@ func (r *runner) remember(targets []*target) {
 			b = *byLU[t.lu]
 			add(&b, unknown.seq, unknown.dirty)
 		}
-		kl, seq := t.w.lastKeys()
+		kl, res, seq := t.w.lastKeys()
 		if kl != nil && seq > b.seq && !b.dirty {
-			r.o.Memo.put(t.path, memoKeys{kl: kl, at: r.start})
+			r.o.Memo.put(t.path, memoKeys{kl: kl, res: res, at: r.start})
 		}
 	}
 }
@@ -153,16 +183,17 @@ type watched struct {
 	seq *atomic.Uint64
 
 	mu      sync.Mutex
-	keys    *pr.KeyList // the last READ KEYS answer (nil after a failed one)
-	keysSeq uint64      // numbered before it was sent
-	outSeq  uint64      // numbered after the last PR OUT returned (0: none)
-	outErr  bool        // a PR OUT returned an error: its outcome may be unknown
+	keys    *pr.KeyList     // the last READ KEYS answer (nil after a failed one)
+	res     *pr.Reservation // the reservation shown with keys (nil: not read with them)
+	keysSeq uint64          // numbered before it was sent
+	outSeq  uint64          // numbered after the last PR OUT returned (0: none)
+	outErr  bool            // a PR OUT returned an error: its outcome may be unknown
 }
 
-func (w *watched) lastKeys() (*pr.KeyList, uint64) {
+func (w *watched) lastKeys() (*pr.KeyList, *pr.Reservation, uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.keys, w.keysSeq
+	return w.keys, w.res, w.keysSeq
 }
 
 func (w *watched) sent() (uint64, bool) {
@@ -186,7 +217,7 @@ func (w *watched) ReadKeys(ctx context.Context) (*pr.KeyList, error) {
 	seq := w.seq.Add(1)
 	kl, err := w.d.ReadKeys(ctx)
 	w.mu.Lock()
-	w.keys, w.keysSeq = kl, seq
+	w.keys, w.res, w.keysSeq = kl, nil, seq
 	if err != nil {
 		w.keys = nil
 	}
@@ -214,9 +245,9 @@ func (w *watched) ReadRegistrations(ctx context.Context) (*pr.Registrations, err
 	seq := w.seq.Add(1)
 	regs, err := w.d.ReadRegistrations(ctx)
 	w.mu.Lock()
-	w.keys, w.keysSeq = nil, seq
+	w.keys, w.res, w.keysSeq = nil, nil, seq
 	if err == nil && !regs.Partial {
-		w.keys = regs.KeyList()
+		w.keys, w.res = regs.KeyList(), &regs.Reservation
 	}
 	w.mu.Unlock()
 	return regs, err

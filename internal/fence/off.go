@@ -130,9 +130,12 @@ func (r *runner) yield(ctx context.Context, t *target, host, victim pr.Key) erro
 	if r.o.RaceYield <= 0 {
 		return nil
 	}
-	res, err := r.readReservation(ctx, t.dev)
-	if err != nil {
-		return err
+	res := t.res
+	if res == nil || !t.keysCurrent {
+		var err error
+		if res, err = r.readReservation(ctx, t.dev); err != nil {
+			return err
+		}
 	}
 	if res.Present && res.Key == host {
 		return nil
@@ -302,16 +305,16 @@ func (r *runner) verifyOff(ctx context.Context, t *target, host, victim pr.Key, 
 	return r.ensureReservation(ctx, t, host, res)
 }
 
-// readStatus is verifyOff's read-back: the keys, and the reservation as
-// the same answer shows it, from one READ FULL STATUS (NVMe: one
-// Reservation Report), where fence_scsi reads the keys and then the
-// reservation. res is nil when the device refused READ FULL STATUS (tgt
-// answers INVALID FIELD IN CDB) or could not list every registration:
-// then the keys come from READ KEYS and ensureReservation reads the
-// reservation, as fence_scsi does. A refusal is remembered for the
-// target's other read-backs of the action.
+// readStatus reads the keys, and the reservation as the same answer shows
+// it, with one READ FULL STATUS (NVMe: one Reservation Report), where
+// fence_scsi reads the keys and then the reservation: off's read-back, and
+// the status read before off (Options.PrefetchReservation). res is nil
+// when the device refused READ FULL STATUS (tgt answers INVALID FIELD IN
+// CDB) or could not list every registration: then the keys come from READ
+// KEYS and the reservation is read where it is needed, as fence_scsi
+// does. A refusal is remembered for the rest of the process.
 func (r *runner) readStatus(ctx context.Context, t *target) (*pr.KeyList, *pr.Reservation, error) {
-	if !t.noFullStatus {
+	if !t.noFullStatus && !r.o.Memo.fullStatusRefused(t.path) {
 		regs, err := t.dev.ReadRegistrations(ctx)
 		switch {
 		case err == nil && !regs.Partial:
@@ -323,6 +326,7 @@ func (r *runner) readStatus(ctx context.Context, t *target) (*pr.KeyList, *pr.Re
 			r.debug("read full status on %s: not every registration fits; reading the keys and the reservation\n", t.path)
 		case errors.Is(err, pr.ErrIllegalRequest):
 			t.noFullStatus = true
+			r.o.Memo.refuseFullStatus(t.path)
 			r.debug("read full status on %s refused (%v): reading the keys and the reservation\n", t.path, err)
 		default:
 			return nil, nil, r.keysError(t.dev, err)

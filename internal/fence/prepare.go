@@ -34,7 +34,11 @@ type target struct {
 	// and every node; "" when the device did not tell (then its resolved
 	// path stands for it). Set for on and off only.
 	lu string
-	// noFullStatus: the device refused READ FULL STATUS in this action
+	// res is the reservation read with keys (READ FULL STATUS, see
+	// Options.PrefetchReservation); nil when keys came from READ KEYS. It
+	// is current as long as keysCurrent is.
+	res *pr.Reservation
+	// noFullStatus: the device refused READ FULL STATUS in this process
 	// (readStatus).
 	noFullStatus bool
 }
@@ -185,7 +189,7 @@ func (r *runner) prepareOne(ctx context.Context, path string, readOnly, fanout, 
 	if t.nexus, err = r.open(path, readOnly); err != nil {
 		return nil, err
 	}
-	if t.keys, err = r.startKeys(ctx, t); err != nil {
+	if t.keys, t.res, err = r.startKeys(ctx, t); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -236,14 +240,20 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 	return nexus{path: path, dev: w, w: w}, nil
 }
 
-// startKeys is the validation pass's READ KEYS of t, or the answer the
-// previous action of the process left in the memo for it.
-func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, error) {
-	if kl, age, ok := r.o.Memo.take(t.path); ok {
-		r.debug("registration keys of %s as read at most %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), kl.Keys)
-		return kl, nil
+// startKeys is the validation pass's READ KEYS of t (READ FULL STATUS with
+// Options.PrefetchReservation), or the answer the previous action of the
+// process left in the memo for it. The reservation is nil unless read
+// with the keys.
+func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, *pr.Reservation, error) {
+	if e, age, ok := r.o.Memo.take(t.path); ok {
+		r.debug("registration keys of %s as read at most %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), e.kl.Keys)
+		return e.kl, e.res, nil
 	}
-	return r.readKeys(ctx, t.dev)
+	if r.o.PrefetchReservation {
+		return r.readStatus(ctx, t)
+	}
+	kl, err := r.readKeys(ctx, t.dev)
+	return kl, nil, err
 }
 
 // readKeys is fence_scsi's get_registration_keys: a failure is fatal.

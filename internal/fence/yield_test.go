@@ -3,6 +3,7 @@ package fence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,27 +13,48 @@ import (
 // offTimed runs Off for node with the given RaceYield and returns how
 // long it took and its error.
 func offTimed(t *testing.T, o Options, dev string, victim scsi.Key, yield time.Duration) (time.Duration, error) {
+	return offTimedAfter(t, o, dev, victim, yield, false)
+}
+
+// offTimedAfter is offTimed; with prefetch, Off follows a status read
+// (untimed) that read the keys and the reservation with READ FULL STATUS
+// and handed them to Off through a KeyMemo, as in the agent: the priority
+// check then decides on that reservation instead of reading it.
+func offTimedAfter(t *testing.T, o Options, dev string, victim scsi.Key, yield time.Duration, prefetch bool) (time.Duration, error) {
 	t.Helper()
 	o.RaceYield = yield
+	if prefetch {
+		o.Memo, o.PrefetchReservation = &KeyMemo{}, true
+		if _, err := Status(context.Background(), o, []string{dev}, victim); err != nil {
+			t.Fatalf("status before off: %v", err)
+		}
+	}
 	start := time.Now()
 	_, err := Off(context.Background(), o, []string{dev}, victim)
 	return time.Since(start), err
 }
 
 // The reservation holder fences at once; a node fencing the holder waits
-// RaceYield first.
+// RaceYield first. The same with the reservation read by the status read
+// before off.
 func TestOffYieldsToTheHolder(t *testing.T) {
+	for _, prefetch := range []bool{false, true} {
+		t.Run(fmt.Sprint("prefetch=", prefetch), func(t *testing.T) { testOffYieldsToTheHolder(t, prefetch) })
+	}
+}
+
+func testOffYieldsToTheHolder(t *testing.T, prefetch bool) {
 	const dev = "/dev/sdb"
 	s := newSAN(dev)
 	opts := unfenceAll(t, s, []string{dev}) // n1 holds the reservation
-	took, err := offTimed(t, opts["n1"], dev, key2, time.Hour)
+	took, err := offTimedAfter(t, opts["n1"], dev, key2, time.Hour, prefetch)
 	if err != nil || took > 10*time.Second {
 		t.Fatalf("holder n1 fencing n2: err %v after %s, want success at once", err, took)
 	}
 
 	s = newSAN(dev)
 	opts = unfenceAll(t, s, []string{dev})
-	took, err = offTimed(t, opts["n2"], dev, key1, 300*time.Millisecond)
+	took, err = offTimedAfter(t, opts["n2"], dev, key1, 300*time.Millisecond, prefetch)
 	if err != nil || took < 300*time.Millisecond {
 		t.Fatalf("n2 fencing the holder n1 (dead): err %v after %s, want success after the 300 ms yield", err, took)
 	}
@@ -42,18 +64,25 @@ func TestOffYieldsToTheHolder(t *testing.T) {
 }
 
 // Neither the fencer nor the victim holds the reservation: the lower key
-// goes at once, the higher waits.
+// goes at once, the higher waits (also with the reservation read by the
+// status read before off).
 func TestOffYieldsToTheLowerKey(t *testing.T) {
+	for _, prefetch := range []bool{false, true} {
+		t.Run(fmt.Sprint("prefetch=", prefetch), func(t *testing.T) { testOffYieldsToTheLowerKey(t, prefetch) })
+	}
+}
+
+func testOffYieldsToTheLowerKey(t *testing.T, prefetch bool) {
 	const dev = "/dev/sdb"
 	s := newSAN(dev)
 	opts := unfenceAll(t, s, []string{dev}) // n1 holds; n2 < n3
-	took, err := offTimed(t, opts["n2"], dev, key3, time.Hour)
+	took, err := offTimedAfter(t, opts["n2"], dev, key3, time.Hour, prefetch)
 	if err != nil || took > 10*time.Second {
 		t.Fatalf("n2 fencing n3: err %v after %s, want success at once", err, took)
 	}
 	s = newSAN(dev)
 	opts = unfenceAll(t, s, []string{dev})
-	took, err = offTimed(t, opts["n3"], dev, key2, 300*time.Millisecond)
+	took, err = offTimedAfter(t, opts["n3"], dev, key2, 300*time.Millisecond, prefetch)
 	if err != nil || took < 300*time.Millisecond {
 		t.Fatalf("n3 fencing n2: err %v after %s, want success after the 300 ms yield", err, took)
 	}
