@@ -34,6 +34,9 @@ type Backend struct {
 	// memo hands READ KEYS answers from one step of the run to the next
 	// (fence.KeyMemo); nil: every step reads.
 	memo *fence.KeyMemo
+	// offSent: this process ran off; its later status reads are not
+	// reads before off.
+	offSent bool
 
 	statMu sync.Mutex
 	stats  map[string]fs.FileInfo // device nodes already found to be device nodes
@@ -142,7 +145,7 @@ func (b *Backend) Status(ctx context.Context, o *fenceproto.Options, devices []s
 	// The status read before off: off orders its devices by identity, and
 	// the pool keeps them open with the identity read here (read-write
 	// only: off opens them so, a read-only status opens others).
-	fo.PrefetchIdentity = b.pool != nil && !o.Readonly && (o.Action == "off" || o.Action == "reboot")
+	fo.PrefetchIdentity = b.pool != nil && !o.Readonly && (o.Action == "off" || o.Action == "reboot") && !b.offSent
 	// And its reservation, which off's priority check reads on the first
 	// logical unit, with the keys (READ FULL STATUS).
 	fo.PrefetchReservation = fo.PrefetchIdentity
@@ -176,6 +179,7 @@ func (b *Backend) Off(ctx context.Context, o *fenceproto.Options, devices []stri
 	}
 	// fenceproto has already seen the key on some device; if it vanished
 	// in between, fence.Off reports AlreadyOff, which is success too.
+	b.offSent = true
 	_, err = fence.Off(ctx, b.fenceOptions(o), devices, k)
 	return compatError(err)
 }

@@ -179,7 +179,7 @@ func TestPowerWaitReadsAgain(t *testing.T) {
 	if rc, out, errs := c.agent("node1", "action=off\ndevices=/dev/sdb\nkey=6c9d0003\npower_wait=1\n"); out != "Success: Powered OFF\n" {
 		t.Fatalf("off: rc=%d out=%q err=%q", rc, out, errs)
 	}
-	want := []string{"READ FULL STATUS", "PREEMPT AND ABORT", "READ FULL STATUS", "READ FULL STATUS"}
+	want := []string{"READ FULL STATUS", "PREEMPT AND ABORT", "READ FULL STATUS", "READ KEYS"}
 	if got := wl.take("node1", "/dev/sdb"); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("off with power_wait=1: %q, want %q", got, want)
 	}
