@@ -175,6 +175,11 @@ floor() {
 		timed fence_scsi_go-paired off "$n" "$r" 0 2 "$GO" -o off -n node1 -k "$(key 1)" -d "$D2"
 		# The cost of starting any process here (the timer around /bin/true).
 		timed true none "$n" "$r" 0 2 /bin/true
+		# The floor of fence_scsi_go's own sequence: READ FULL STATUS, PREEMPT AND ABORT,
+		# READ FULL STATUS (three commands per LUN where fence_scsi's sequence has five).
+		on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"
+		timed floor3 off "$n" "$r" 0 2 "$FLOOR" -3 -d "$D2" -k "$(key 2)" -v "$(key 1)"
+		[ "$r" != 1 ] || check_fenced "$n" floor3
 	done
 }
 

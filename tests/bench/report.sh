@@ -55,16 +55,17 @@ fmt() { # "median n min max" -> "1234 (n=5, 1200-1300)"
 	set -- $1
 	echo "$1 (n=$2, $3-$4)"
 }
-# pair_ratio LUNS KEYS: each interleaved off against the floor run just before it (same
+# pair_ratio LUNS KEYS [FLOOR]: each interleaved off against the floor (or FLOOR, e.g. floor3) run of its round (same
 # repetition), "median (min-max)" of those ratios, two decimals.
 pair_ratio() {
-	awk -v l="$1" -v k="$2" '$2 == "off" && $3 == l && $5 == k && $1 == "floor" {f[$6] = $4}
+	awk -v l="$1" -v k="$2" -v fl="${3:-floor}" '$2 == "off" && $3 == l && $5 == k && $1 == fl {f[$6] = $4}
 		$2 == "off" && $3 == l && $5 == k && $1 == "fence_scsi_go-paired" {p[$6] = $4}
 		END { for (r in f) if ((r in p) && f[r] > 0) print p[r] / f[r] }' "$W/samples" | sort -g |
 		awk '{v[NR] = $1} END { if (NR == 0) { print "-"; exit }
 			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2fx (%.2f-%.2f)", m, v[1], v[NR] }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.1fx", a / b }'; }
+ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
 
 # pair_table TITLE HEADER A B "OPS" PLOTPREFIX: a table of agent A against agent B for each LUN
 # count that A has samples of, and per op the plot data $W/plot.PLOTPREFIXop ("n a b").
@@ -87,17 +88,18 @@ pair_table() {
 # floor_table [KEYS]: the floor against fence_scsi_go's interleaved off for each LUN count with
 # floor samples; plot data $W/plot.floorKEYS ("n floor paired true inproc").
 floor_table() {
-	local k=${1:-2} n f p t i y
+	local k=${1:-2} n f p t i y f3
 	local counts
 	counts=$(awk -v k="$k" '$1 == "floor" && $2 == "off" && $5 == k {print $3}' "$W/samples" | sort -nu)
 	[ -n "$counts" ] || return 0
 	echo
-	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor (medians) | off / floor, pair by pair: median (min-max) | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor (medians) | off / floor, pair by pair: median (min-max) | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor | floor3 ms: median (n, min-max) | off / floor3 (medians) | off / floor3, pair by pair |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for n in $counts; do
 		f=$(stats floor off "$n" "$k") p=$(stats fence_scsi_go-paired off "$n" "$k")
 		t=$(stats true none "$n" "$k") i=$(stats floor-inproc off "$n" "$k") y=$(stats fence_scsi off "$n" "$k")
-		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(awk -v a="${p%% *}" -v b="${f%% *}" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }')** | $(pair_ratio "$n" "$k") | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") |"
+		f3=$(stats floor3 off "$n" "$k")
+		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(ratio2 "${p%% *}" "${f%% *}")** | $(pair_ratio "$n" "$k") | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") | $(fmt "$f3") | **$(ratio2 "${p%% *}" "${f3%% *}")** | $(pair_ratio "$n" "$k" floor3) |"
 		printf '%s %s %s %s %s\n' "$n" "${f%% *}" "$(echo "${p:-?}" | cut -d' ' -f1)" "$(echo "${t:-?}" | cut -d' ' -f1)" "$(echo "${i:-?}" | cut -d' ' -f1)" >>"$W/plot.floor$k"
 	done
 }
@@ -124,7 +126,7 @@ KEYSETS=$(awk '$5 != 2 {print $5}' "$W/samples" | sort -nu)
 	agent_table 2 ""
 	if [ -n "$(awk '$1 == "floor" && $5 == 2' "$W/samples")" ]; then
 		echo
-		echo "The floor (tests/bench/floor: off's five PR commands per LUN, one goroutine per LUN, whole process) against fence_scsi_go off run right after it on the same LUNs:"
+		echo "The floor (tests/bench/floor: the five PR commands per LUN of fence_scsi's off sequence, one goroutine per LUN, whole process) against fence_scsi_go off run right after it on the same LUNs; floor3 (floor -3, timed after them in the same round) is the floor of fence_scsi_go's own sequence, three commands per LUN (READ FULL STATUS, PREEMPT AND ABORT, READ FULL STATUS):"
 		floor_table 2
 	fi
 	for k in $KEYSETS; do

@@ -15,6 +15,12 @@
 // The benchmark (tests/bench/pr_bench.sh) times the whole process from outside, as it does
 // for the agents.
 //
+//	floor -3 -d DEV[,DEV...] -k OWNKEY -v VICTIMKEY
+//
+// is the floor of fence_scsi_go's own off sequence, three commands per LUN: READ FULL STATUS
+// (keys and reservation), PREEMPT AND ABORT, READ FULL STATUS to verify (the victim gone, the
+// own key registered and holding the reservation). Same output and exit status.
+//
 //	floor -r KEY -d DEV[,DEV...]
 //
 // is set-up, not a floor: it registers KEY (PR OUT REGISTER, reservation key 0) on every
@@ -96,6 +102,37 @@ func fence(ctx context.Context, path string, own, vic scsi.Key) error {
 	}
 	if kl.Contains(vic) || !kl.Contains(own) || !r.Present || r.Key != own {
 		return fmt.Errorf("verify: keys %v, reservation %+v", kl.Keys, *r)
+	}
+	return nil
+}
+
+// fence3 sends the three commands of fence_scsi_go's off sequence to one LUN and verifies.
+func fence3(ctx context.Context, path string, own, vic scsi.Key) error {
+	d, err := scsi.Open(path, scsi.OpenOptions{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if _, err := d.ReadFullStatus(ctx); err != nil {
+		return fmt.Errorf("read full status: %w", err)
+	}
+	if err := d.PreemptAndAbort(ctx, own, vic, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
+		return fmt.Errorf("preempt and abort: %w", err)
+	}
+	fs, err := d.ReadFullStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("read full status: %w", err)
+	}
+	ownSeen, holds := false, false
+	for _, x := range fs.Descriptors {
+		if x.Key == vic || fs.Partial {
+			return fmt.Errorf("verify: victim %v still registered (or a partial list)", vic)
+		}
+		ownSeen = ownSeen || x.Key == own
+		holds = holds || (x.Key == own && x.ReservationHolder)
+	}
+	if !ownSeen || !holds {
+		return fmt.Errorf("verify: own key %v registered %v, holding the reservation %v", own, ownSeen, holds)
 	}
 	return nil
 }
@@ -234,6 +271,7 @@ func main() {
 	unreg := flag.Bool("u", false, "unregister this nexus (set-up)")
 	want := flag.String("w", "", "check: exactly these keys (hex, comma-separated; - for none)")
 	hold := flag.String("h", "", "check: this key holds the reservation (with -w)")
+	three := flag.Bool("3", false, "fence_scsi_go's three-command off sequence instead of fence_scsi's five")
 	flag.Parse()
 	var op func(context.Context, string) error
 	setup := *unreg || *want != "" || *hold != "" || *reg != ""
@@ -260,6 +298,9 @@ func main() {
 			die("usage: floor -d DEV[,DEV...] [-d DEV...] -k OWNKEY -v VICTIMKEY")
 		}
 		op = func(ctx context.Context, p string) error { return fence(ctx, p, ok, vk) }
+		if *three {
+			op = func(ctx context.Context, p string) error { return fence3(ctx, p, ok, vk) }
+		}
 	}
 	el, ok := onAll(devs, op)
 	if !ok {
