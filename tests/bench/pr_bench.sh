@@ -180,6 +180,11 @@ floor() {
 		on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"
 		timed floor3 off "$n" "$r" 0 2 "$FLOOR" -3 -d "$D2" -k "$(key 2)" -v "$(key 1)"
 		[ "$r" != 1 ] || check_fenced "$n" floor3
+		# The same three commands in fence_scsi_go's race order (identities, then the first LU
+		# alone, then the others): what the order costs.
+		on_node 1 "$GO" -o on -n node1 -k "$(key 1)" -d "$D1" >/dev/null 2>&1 || fail "floor setup: node1 on"
+		timed floor3o off "$n" "$r" 0 2 "$FLOOR" -3 -o -d "$D2" -k "$(key 2)" -v "$(key 1)"
+		[ "$r" != 1 ] || check_fenced "$n" floor3o
 	done
 }
 

@@ -93,14 +93,29 @@ floor_table() {
 	counts=$(awk -v k="$k" '$1 == "floor" && $2 == "off" && $5 == k {print $3}' "$W/samples" | sort -nu)
 	[ -n "$counts" ] || return 0
 	echo
-	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor (medians) | off / floor, pair by pair: median (min-max) | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor | floor3 ms: median (n, min-max) | off / floor3 (medians) | off / floor3, pair by pair |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| LUNs | floor ms: median (n, min-max) | floor's PR commands in-process | fence_scsi_go off, interleaved | off / floor (medians) | off / floor, pair by pair: median (min-max) | /bin/true (process start) | fence_scsi off ${2:-(table above)} / floor |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for n in $counts; do
 		f=$(stats floor off "$n" "$k") p=$(stats fence_scsi_go-paired off "$n" "$k")
 		t=$(stats true none "$n" "$k") i=$(stats floor-inproc off "$n" "$k") y=$(stats fence_scsi off "$n" "$k")
-		f3=$(stats floor3 off "$n" "$k")
-		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(ratio2 "${p%% *}" "${f%% *}")** | $(pair_ratio "$n" "$k") | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") | $(fmt "$f3") | **$(ratio2 "${p%% *}" "${f3%% *}")** | $(pair_ratio "$n" "$k" floor3) |"
+		echo "| $n | $(fmt "$f") | $(fmt "$i") | $(fmt "$p") | **$(ratio2 "${p%% *}" "${f%% *}")** | $(pair_ratio "$n" "$k") | $(fmt "$t") | $(ratio "${y%% *}" "${f%% *}") |"
 		printf '%s %s %s %s %s\n' "$n" "${f%% *}" "$(echo "${p:-?}" | cut -d' ' -f1)" "$(echo "${t:-?}" | cut -d' ' -f1)" "$(echo "${i:-?}" | cut -d' ' -f1)" >>"$W/plot.floor$k"
+	done
+}
+
+# floor3_table [KEYS]: fence_scsi_go's off against the floors of its own sequence: floor3 (three
+# commands per LUN, all LUNs at once) and floor3o (the same in the race order).
+floor3_table() {
+	local k=${1:-2} n p f3 f3o
+	local counts
+	counts=$(awk -v k="$k" '$1 == "floor3" && $2 == "off" && $5 == k {print $3}' "$W/samples" | sort -nu)
+	[ -n "$counts" ] || return 0
+	echo
+	echo "| LUNs | fence_scsi_go off, interleaved | floor3 ms: median (n, min-max) | off / floor3 (medians) | off / floor3, pair by pair | floor3o (race order) ms: median (n, min-max) | off / floor3o (medians) | off / floor3o, pair by pair |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for n in $counts; do
+		p=$(stats fence_scsi_go-paired off "$n" "$k") f3=$(stats floor3 off "$n" "$k") f3o=$(stats floor3o off "$n" "$k")
+		echo "| $n | $(fmt "$p") | $(fmt "$f3") | **$(ratio2 "${p%% *}" "${f3%% *}")** | $(pair_ratio "$n" "$k" floor3) | $(fmt "$f3o") | **$(ratio2 "${p%% *}" "${f3o%% *}")** | $(pair_ratio "$n" "$k" floor3o) |"
 	done
 }
 
@@ -126,8 +141,13 @@ KEYSETS=$(awk '$5 != 2 {print $5}' "$W/samples" | sort -nu)
 	agent_table 2 ""
 	if [ -n "$(awk '$1 == "floor" && $5 == 2' "$W/samples")" ]; then
 		echo
-		echo "The floor (tests/bench/floor: the five PR commands per LUN of fence_scsi's off sequence, one goroutine per LUN, whole process) against fence_scsi_go off run right after it on the same LUNs; floor3 (floor -3, timed after them in the same round) is the floor of fence_scsi_go's own sequence, three commands per LUN (READ FULL STATUS, PREEMPT AND ABORT, READ FULL STATUS):"
+		echo "The floor (tests/bench/floor: the five PR commands per LUN of fence_scsi's off sequence, one goroutine per LUN, whole process) against fence_scsi_go off run right after it on the same LUNs:"
 		floor_table 2
+		if [ -n "$(awk '$1 == "floor3" && $5 == 2' "$W/samples")" ]; then
+			echo
+			echo "The floors of fence_scsi_go's own sequence, timed in the same rounds: floor3 (\`floor -3\`: three commands per LUN, READ FULL STATUS, PREEMPT AND ABORT, READ FULL STATUS, all LUNs at once) and floor3o (\`floor -3 -o\`: the same in the race order, every LU's identity first, then the first LU alone, then the others):"
+			floor3_table 2
+		fi
 	fi
 	for k in $KEYSETS; do
 		echo
@@ -135,6 +155,7 @@ KEYSETS=$(awk '$5 != 2 {print $5}' "$W/samples" | sort -nu)
 		echo
 		agent_table "$k" "k$k-"
 		floor_table "$k" "(same keys)"
+		floor3_table "$k"
 	done
 	pair_table "Fence latency as Pacemaker sees it (tests/bench/pcmk_latency.sh): stonith_admin's wall time, from its start to the fencer's answer, with a stand-alone pacemaker-fenced in the guest running the agent:" \
 		"| LUNs | stonith_admin | fence_scsi ms: median (n, min-max) | fence_scsi_go ms: median (n, min-max) | fence_scsi / fence_scsi_go |" \

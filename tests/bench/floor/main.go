@@ -21,6 +21,13 @@
 // (keys and reservation), PREEMPT AND ABORT, READ FULL STATUS to verify (the victim gone, the
 // own key registered and holding the reservation). Same output and exit status.
 //
+//	floor -3 -o -d DEV[,DEV...] -k OWNKEY -v VICTIMKEY
+//
+// adds fence_scsi_go's race order (docs/fencing-race.md) to the three commands: every LUN is
+// opened and gets READ FULL STATUS and then INQUIRY (VPD page 0x83, the LU identity)
+// concurrently; the LUN with the lowest identity then gets PREEMPT AND ABORT and READ FULL
+// STATUS alone, and only then the others, concurrently. It measures what the order costs.
+//
 //	floor -r KEY -d DEV[,DEV...]
 //
 // is set-up, not a floor: it registers KEY (PR OUT REGISTER, reservation key 0) on every
@@ -43,6 +50,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,6 +143,76 @@ func fence3(ctx context.Context, path string, own, vic scsi.Key) error {
 		return fmt.Errorf("verify: own key %v registered %v, holding the reservation %v", own, ownSeen, holds)
 	}
 	return nil
+}
+
+// fence3Ordered is fence3 on every device with fence_scsi_go's race order: identities first,
+// then the lowest alone, then the rest concurrently.
+func fence3Ordered(devs []string, own, vic scsi.Key) (time.Duration, bool) {
+	ctx := context.Background()
+	start := time.Now()
+	ds := make([]scsi.Device, len(devs))
+	ids := make([]string, len(devs))
+	errs := make([]error, len(devs))
+	each := func(idx []int, f func(i int) error) {
+		var wg sync.WaitGroup
+		for _, i := range idx {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if errs[i] == nil {
+					errs[i] = f(i)
+				}
+			}(i)
+		}
+		wg.Wait()
+	}
+	all := make([]int, len(devs))
+	for i := range all {
+		all[i] = i
+	}
+	each(all, func(i int) (err error) {
+		if ds[i], err = scsi.Open(devs[i], scsi.OpenOptions{}); err != nil {
+			return err
+		}
+		if _, err = ds[i].ReadFullStatus(ctx); err != nil {
+			return fmt.Errorf("read full status: %w", err)
+		}
+		ids[i], err = scsi.LUIdentity(ctx, ds[i])
+		return err
+	})
+	finish := func(i int) error {
+		if err := ds[i].PreemptAndAbort(ctx, own, vic, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
+			return fmt.Errorf("preempt and abort: %w", err)
+		}
+		fs, err := ds[i].ReadFullStatus(ctx)
+		if err != nil {
+			return fmt.Errorf("read full status: %w", err)
+		}
+		for _, x := range fs.Descriptors {
+			if x.Key == vic || fs.Partial {
+				return fmt.Errorf("verify: victim %v still registered (or a partial list)", vic)
+			}
+		}
+		return nil
+	}
+	order := slices.Clone(all)
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
+	each(order[:1], finish)
+	if errs[order[0]] == nil {
+		each(order[1:], finish)
+	}
+	el := time.Since(start)
+	ok := true
+	for i, err := range errs {
+		if ds[i] != nil {
+			ds[i].Close()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "floor: %s: %v\n", devs[i], err)
+			ok = false
+		}
+	}
+	return el, ok
 }
 
 // register registers k on one LUN (set-up of the extra registrants) and checks it.
@@ -272,6 +350,7 @@ func main() {
 	want := flag.String("w", "", "check: exactly these keys (hex, comma-separated; - for none)")
 	hold := flag.String("h", "", "check: this key holds the reservation (with -w)")
 	three := flag.Bool("3", false, "fence_scsi_go's three-command off sequence instead of fence_scsi's five")
+	ordered := flag.Bool("o", false, "with -3: in fence_scsi_go's race order (identities, the first LU alone, the rest)")
 	flag.Parse()
 	var op func(context.Context, string) error
 	setup := *unreg || *want != "" || *hold != "" || *reg != ""
@@ -302,7 +381,18 @@ func main() {
 			op = func(ctx context.Context, p string) error { return fence3(ctx, p, ok, vk) }
 		}
 	}
-	el, ok := onAll(devs, op)
+	var el time.Duration
+	var ok bool
+	if *ordered {
+		if !*three || setup {
+			die("usage: floor -3 -o -d DEV[,DEV...] -k OWNKEY -v VICTIMKEY")
+		}
+		ownK, _ := parseKey(*own)
+		vicK, _ := parseKey(*vic)
+		el, ok = fence3Ordered(devs, ownK, vicK)
+	} else {
+		el, ok = onAll(devs, op)
+	}
 	if !ok {
 		os.Exit(1)
 	}
