@@ -26,7 +26,8 @@
 // adds fence_scsi_go's race order (docs/fencing-race.md) to the three commands: every LUN is
 // opened and gets READ FULL STATUS and then INQUIRY (VPD page 0x83, the LU identity)
 // concurrently; the LUN with the lowest identity then gets PREEMPT AND ABORT and READ FULL
-// STATUS alone, and only then the others, concurrently. It measures what the order costs.
+// STATUS alone, and only then the others, concurrently, each verified as with -3. It
+// measures what the order costs.
 //
 //	floor -r KEY -d DEV[,DEV...]
 //
@@ -127,14 +128,24 @@ func fence3(ctx context.Context, path string, own, vic scsi.Key) error {
 	if err := d.PreemptAndAbort(ctx, own, vic, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
 		return fmt.Errorf("preempt and abort: %w", err)
 	}
+	return verify3(ctx, d, own, vic)
+}
+
+// verify3 is the read-back of the three-command sequences: one READ FULL STATUS, which must
+// hold the whole list, without the victim's key, with the own key registered and holding the
+// reservation.
+func verify3(ctx context.Context, d scsi.Device, own, vic scsi.Key) error {
 	fs, err := d.ReadFullStatus(ctx)
 	if err != nil {
 		return fmt.Errorf("read full status: %w", err)
 	}
+	if fs.Partial {
+		return fmt.Errorf("verify: partial list")
+	}
 	ownSeen, holds := false, false
 	for _, x := range fs.Descriptors {
-		if x.Key == vic || fs.Partial {
-			return fmt.Errorf("verify: victim %v still registered (or a partial list)", vic)
+		if x.Key == vic {
+			return fmt.Errorf("verify: victim %v still registered", vic)
 		}
 		ownSeen = ownSeen || x.Key == own
 		holds = holds || (x.Key == own && x.ReservationHolder)
@@ -184,16 +195,7 @@ func fence3Ordered(devs []string, own, vic scsi.Key) (time.Duration, bool) {
 		if err := ds[i].PreemptAndAbort(ctx, own, vic, scsi.TypeWriteExclusiveRegistrantsOnly); err != nil {
 			return fmt.Errorf("preempt and abort: %w", err)
 		}
-		fs, err := ds[i].ReadFullStatus(ctx)
-		if err != nil {
-			return fmt.Errorf("read full status: %w", err)
-		}
-		for _, x := range fs.Descriptors {
-			if x.Key == vic || fs.Partial {
-				return fmt.Errorf("verify: victim %v still registered (or a partial list)", vic)
-			}
-		}
-		return nil
+		return verify3(ctx, ds[i], own, vic)
 	}
 	order := slices.Clone(all)
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ids[a], ids[b]) })
