@@ -8,7 +8,7 @@
 #
 #   -s  LUN counts (one guest with max(-s) LUNs; default "1 4")
 #   -n  rounds per path at 1 LUN (default 50): every program runs once per round ...
-#   -m  rounds per path at more than 1 LUN (default 20)
+#   -m  rounds per path at more than 1 LUN (default 50)
 #   -e  ... except the Python check, which runs in every E-th round only (default 10: it takes
 #       7-15 s per run in the guest under TCG on a loaded host, the others 0.1-0.5 s)
 #   -a  the agent (default bin/fence_scsi_go, as built by make build); measured as
@@ -29,7 +29,7 @@
 set -euo pipefail
 { # read whole before running: editing this file during a run must not change the run
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-SETS="1 4" RUNS=50 RUNS_MANY=20 PYEVERY=10 AGENT=$ROOT/bin/fence_scsi_go LEAN="" RAW=$ROOT/docs/benchmarks/check_cpu_guest.txt
+SETS="1 4" RUNS=50 RUNS_MANY=50 PYEVERY=10 AGENT=$ROOT/bin/fence_scsi_go LEAN="" RAW=$ROOT/docs/benchmarks/check_cpu_guest.txt
 APPEND=0
 while getopts s:n:m:e:a:l:o:A o; do
 	case $o in
