@@ -474,3 +474,27 @@ func TestOffReadBackPartialList(t *testing.T) {
 		}
 	}
 }
+
+// TestOffLogsReservation: with a logger that takes DEBUG, off logs the
+// reservation it read back on every device (the line is skipped, not only
+// left unformatted, when nobody logs DEBUG).
+func TestOffLogsReservation(t *testing.T) {
+	devs := []string{"/dev/sdb", "/dev/sdc"}
+	s := newSAN(devs...)
+	opts := unfenceAll(t, s, devs)
+	rec := recordLog("reservation on ")
+	o := opts["n1"]
+	o.Log = rec.logger()
+	if _, err := Off(ctx, o, devs, key3); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, msg := range rec.messages() {
+		seen[strings.TrimSuffix(strings.Fields(msg)[2], ":")] = true
+	}
+	for _, d := range devs {
+		if !seen[d] {
+			t.Errorf("no reservation line for %s in %q", d, rec.messages())
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
@@ -287,6 +288,9 @@ func (r *runner) readReservation(ctx context.Context, dev pr.Device) (*pr.Reserv
 }
 
 func (r *runner) debugReservation(dev pr.Device, res *pr.Reservation) {
+	if !logging.DebugEnabled(r.o.Log) {
+		return
+	}
 	if res.Present {
 		r.debug("reservation on %s: key %v type %v\n", dev.Name(), res.Key, res.Type)
 	} else {

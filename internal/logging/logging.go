@@ -31,9 +31,16 @@ func OrDiscard(l *slog.Logger) *slog.Logger {
 // command when nobody asked for them (no -v, no debug file) costs CPU on
 // every call of the agent.
 func Debugf(l *slog.Logger, format string, args ...any) {
-	if l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
+	if DebugEnabled(l) {
 		l.Debug(fmt.Sprintf(format, args...))
 	}
+}
+
+// DebugEnabled reports whether l logs at DEBUG: a caller checks it first where
+// building the arguments of Debugf would allocate (an integer boxed into an
+// interface) on a path that runs once per device.
+func DebugEnabled(l *slog.Logger) bool {
+	return l != nil && l.Enabled(context.Background(), slog.LevelDebug)
 }
 
 // DebugFunc returns a function that logs a formatted message at DEBUG on l,

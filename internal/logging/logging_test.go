@@ -76,3 +76,17 @@ func TestDebugfFormatsOnlyWhenEnabled(t *testing.T) {
 		t.Errorf("enabled INFO: formatted %d times, handled %d, want 1 and 1", formatted, handled)
 	}
 }
+
+// TestDebugEnabled: only a logger that takes DEBUG says yes.
+func TestDebugEnabled(t *testing.T) {
+	var n int
+	if DebugEnabled(nil) {
+		t.Error("nil logger: DebugEnabled true")
+	}
+	if DebugEnabled(slog.New(infoOnly{&n})) {
+		t.Error("INFO-only logger: DebugEnabled true")
+	}
+	if !DebugEnabled(Func(func(slog.Level, string) {})) {
+		t.Error("logger taking every level: DebugEnabled false")
+	}
+}
