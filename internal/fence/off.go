@@ -319,7 +319,9 @@ func (r *runner) readStatus(ctx context.Context, t *target) (*pr.KeyList, *pr.Re
 		switch {
 		case err == nil && !regs.Partial:
 			kl, res := regs.KeyList(), &regs.Reservation
-			r.debug("registration keys on %s: %v\n", t.dev.Name(), kl.Keys)
+			if r.debugging() {
+				r.debug("registration keys on %s: %v\n", t.dev.Name(), kl.Keys)
+			}
 			r.debugReservation(t.dev, res)
 			return kl, res, nil
 		case err == nil:

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fence-scsi-go/fence_scsi_go/internal/logging"
 	"github.com/fence-scsi-go/fence_scsi_go/internal/pr"
 )
 
@@ -247,7 +246,9 @@ func (r *runner) open(path string, readOnly bool) (nexus, error) {
 // with the keys.
 func (r *runner) startKeys(ctx context.Context, t *target) (*pr.KeyList, *pr.Reservation, error) {
 	if e, age, ok := r.o.Memo.take(t.path); ok {
-		r.debug("registration keys of %s as read at most %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), e.kl.Keys)
+		if r.debugging() {
+			r.debug("registration keys of %s as read at most %v ago by the previous step: %v\n", t.path, age.Round(time.Microsecond), e.kl.Keys)
+		}
 		return e.kl, e.res, nil
 	}
 	if r.o.PrefetchReservation {
@@ -263,7 +264,9 @@ func (r *runner) readKeys(ctx context.Context, dev pr.Device) (*pr.KeyList, erro
 	if err != nil {
 		return nil, r.keysError(dev, err)
 	}
-	r.debug("registration keys on %s: %v\n", dev.Name(), kl.Keys)
+	if r.debugging() {
+		r.debug("registration keys on %s: %v\n", dev.Name(), kl.Keys)
+	}
 	return kl, nil
 }
 
@@ -288,7 +291,7 @@ func (r *runner) readReservation(ctx context.Context, dev pr.Device) (*pr.Reserv
 }
 
 func (r *runner) debugReservation(dev pr.Device, res *pr.Reservation) {
-	if !logging.DebugEnabled(r.o.Log) {
+	if !r.debugging() {
 		return
 	}
 	if res.Present {
@@ -307,6 +310,8 @@ func (r *runner) identity(ctx context.Context, dev pr.Device) string {
 		r.debug("no logical unit identity for %s: %v\n", dev.Name(), err)
 		return ""
 	}
-	r.debug("%s is logical unit %s\n", dev.Name(), id)
+	if r.debugging() {
+		r.debug("%s is logical unit %s\n", dev.Name(), id)
+	}
 	return id
 }

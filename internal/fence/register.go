@@ -29,6 +29,11 @@ type runner struct {
 
 func (r *runner) debug(format string, args ...any) { logging.Debugf(r.o.Log, format, args...) }
 
+// debugging reports whether debug lines are taken: the lines logged once per
+// device and command check it first, since boxing their arguments allocates
+// even when the line is dropped.
+func (r *runner) debugging() bool { return logging.DebugEnabled(r.o.Log) }
+
 // ctxErr replaces err by a timeout error when the context has ended: the
 // device errors are then only consequences.
 func (r *runner) ctxErr(ctx context.Context, err error) error {
@@ -43,7 +48,9 @@ func (r *runner) ctxErr(ctx context.Context, err error) error {
 // without PR support stops the sequence.
 func (r *runner) prOut(op string, dev pr.Device, args string, err error) error {
 	if err == nil {
-		r.debug("%s on %s (%s): ok\n", op, dev.Name(), args)
+		if r.debugging() {
+			r.debug("%s on %s (%s): ok\n", op, dev.Name(), args)
+		}
 		return nil
 	}
 	switch {
